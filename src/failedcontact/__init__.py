@@ -1,0 +1,22 @@
+"""Local child-safeguarding guidance on failed contacts as YAML policy packs and a typed engine."""
+
+from .assessment import Assessment
+from .calendar import WorkingCalendar
+from .case import Case
+from .errors import CaseError, Diagnostic, FailedContactError, PackError
+from .loader import Pack, bundled_ids, check_file, load_pack, parse_case
+
+__all__ = [
+    "Assessment",
+    "Case",
+    "CaseError",
+    "Diagnostic",
+    "FailedContactError",
+    "Pack",
+    "PackError",
+    "WorkingCalendar",
+    "bundled_ids",
+    "check_file",
+    "load_pack",
+    "parse_case",
+]

@@ -1,0 +1,98 @@
+"""Working days and deadlines: Monday to Friday less the bank holidays of a `holidays` calendar."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, time, timedelta
+
+import holidays
+
+from .case import UK
+
+_END_OF_DAY = time(23, 59, 59)
+_MAX_SCAN_DAYS = 366  # no real calendar has a year without a working day
+
+
+class WorkingCalendar:
+    """A working-day calendar for one country and subdivision.
+
+    Bank holidays are computed per year on first use and kept; the cache only grows and
+    is guarded by a lock, so one calendar can be shared by many threads.
+    """
+
+    __slots__ = ("_by_year", "_lock", "country", "subdivision", "working_hours")
+
+    def __init__(
+        self,
+        country: str,
+        subdivision: str | None = None,
+        working_hours: tuple[time, time] = (time(9), time(17)),
+    ) -> None:
+        if country not in holidays.list_supported_countries():
+            raise ValueError(f"`{country}` is not a country the holidays package knows")
+        supported = holidays.list_supported_countries()[country]
+        if subdivision is not None and subdivision not in supported:
+            raise ValueError(
+                f"`{subdivision}` is not a subdivision of `{country}`; expected one of "
+                + ", ".join(f"`{s}`" for s in supported)
+            )
+        self.country = country
+        self.subdivision = subdivision
+        self.working_hours = working_hours
+        self._by_year: dict[int, frozenset[date]] = {}
+        self._lock = threading.Lock()
+
+    def bank_holidays(self, year: int) -> frozenset[date]:
+        """Return the bank holidays of one year."""
+        found = self._by_year.get(year)
+        if found is None:
+            with self._lock:
+                found = self._by_year.get(year)
+                if found is None:
+                    found = frozenset(
+                        holidays.country_holidays(
+                            self.country, subdiv=self.subdivision, years=year
+                        ).keys()
+                    )
+                    self._by_year[year] = found
+        return found
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday and not a bank holiday."""
+        return day.weekday() < 5 and day not in self.bank_holidays(day.year)
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """Return the `count`th working day after `day` (`day` itself never counts)."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        current = day
+        remaining = count
+        scanned = 0
+        while remaining:
+            current += timedelta(days=1)
+            scanned += 1
+            if self.is_working_day(current):
+                remaining -= 1
+                scanned = 0
+            elif scanned > _MAX_SCAN_DAYS:
+                raise ValueError("the calendar has no working day in a year")
+        return current
+
+    def end_of_working_days(self, start: datetime, count: int) -> datetime:
+        """The last instant (23:59:59 UK local) of the `count`th working day after `start`."""
+        local_day = start.astimezone(UK).date()
+        last = self.add_working_days(local_day, count)
+        return datetime.combine(last, _END_OF_DAY, tzinfo=UK)
+
+    def is_out_of_hours(self, at: datetime) -> bool:
+        """Outside working hours on a working day, or any time on another day."""
+        local = at.astimezone(UK)
+        if not self.is_working_day(local.date()):
+            return True
+        start, end = self.working_hours
+        return not (start <= local.time().replace(tzinfo=None) < end)
+
+
+def add_hours(start: datetime, hours: float) -> datetime:
+    """Elapsed time: `hours` real hours after `start`, correct across clock changes."""
+    return (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(UK)

@@ -1,0 +1,217 @@
+"""The case a case system sends: the child, the household, flags and the contact history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    model_validator,
+)
+
+from .vocabulary import (
+    AppointmentOutcome,
+    CallOutcome,
+    Channel,
+    ConcernLevel,
+    HomeVisitOutcome,
+    Plan,
+    Service,
+    Tenure,
+)
+
+UK = ZoneInfo("Europe/London")
+_UTC = ZoneInfo("UTC")
+
+
+def as_uk_instant(value: datetime) -> datetime:
+    """Read a naive time as UK local time; keep an aware one as the instant it names.
+
+    A naive time in the hour the clocks skip does not exist and is rejected; a naive
+    time in the hour that repeats is read as its first occurrence (British Summer Time).
+    """
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value
+    local = value.replace(tzinfo=UK)
+    round_trip = local.astimezone(_UTC).astimezone(UK).replace(tzinfo=None)
+    if round_trip != value:
+        raise ValueError(
+            f"`{value.isoformat()}` does not exist in UK local time (the clocks go forward "
+            "that hour); give the time with its UTC offset"
+        )
+    return local
+
+
+UkDateTime = Annotated[datetime, AfterValidator(as_uk_instant)]
+
+_DOCUMENT = ConfigDict(frozen=True, extra="forbid")
+
+
+class Child(BaseModel):
+    """What the case system knows about the child."""
+
+    model_config = _DOCUMENT
+
+    date_of_birth: date | None = Field(None, description="Null when unknown or unborn.")
+    unborn: StrictBool = Field(False, description="The case concerns a pregnancy.")
+    disability: StrictBool = False
+    plan: Plan = Plan.NONE
+    known_to_childrens_services: StrictBool = False
+    previous_concerns: StrictBool = False
+    cp_plan_in_last_year: StrictBool = False
+    home_educated: StrictBool = False
+    urgent_health_need: StrictBool = False
+
+
+class Household(BaseModel):
+    """What the case system knows about the child's home."""
+
+    model_config = _DOCUMENT
+
+    local_authority: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = Field(
+        None, description="Lower-case snake case, for example `central_bedfordshire`."
+    )
+    tenure: Tenure = Tenure.UNKNOWN
+    landlord: StrictStr | None = Field(None, description="Free text; packs match it ignoring case.")
+    known_violence: StrictBool = False
+    communication_needs: StrictBool = False
+
+
+class _Event(BaseModel):
+    model_config = _DOCUMENT
+
+    at: UkDateTime = Field(description="ISO 8601; a time without an offset is UK local time.")
+
+
+class HomeVisit(_Event):
+    """A visit to the home."""
+
+    type: Literal["home_visit"]
+    outcome: HomeVisitOutcome
+    announced: StrictBool = True
+
+
+class Appointment(_Event):
+    """An appointment outside the home: clinic, school, office."""
+
+    type: Literal["appointment"]
+    outcome: AppointmentOutcome
+    setting: StrictStr | None = None
+
+
+class Call(_Event):
+    """A telephone call to the family."""
+
+    type: Literal["call"]
+    outcome: CallOutcome
+    out_of_hours: StrictBool | None = Field(
+        None, description="Derived when absent: outside 09:00-17:00 on a working day."
+    )
+
+
+class Message(_Event):
+    """A written communication sent or left by the practitioner."""
+
+    type: Literal["message"]
+    channel: Channel
+
+
+class ActionDone(_Event):
+    """The practitioner records that a required action was done."""
+
+    type: Literal["action"]
+    action: StrictStr = Field(description="A shared action id or one of the pack's own ids.")
+
+
+class SeenByOtherAgency(_Event):
+    """Another professional or agency confirms they have seen the child."""
+
+    type: Literal["seen_by_other_agency"]
+    agency: StrictStr
+
+
+class AddressChange(_Event):
+    """The family moved."""
+
+    type: Literal["address_change"]
+
+
+class Concern(_Event):
+    """A safeguarding concern was identified."""
+
+    type: Literal["concern"]
+    level: ConcernLevel
+
+
+class ServiceRefused(_Event):
+    """The parent or carer refuses the service."""
+
+    type: Literal["service_refused"]
+    reason: StrictStr | None = None
+
+
+class SupportRequest(_Event):
+    """A new contact or request for support to the service (a re-referral)."""
+
+    type: Literal["support_request"]
+
+
+class WorkerAbsence(_Event):
+    """The allocated worker is absent from `at`."""
+
+    type: Literal["worker_absence"]
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _until_not_before_start(self) -> WorkerAbsence:
+        if self.until is not None and self.until < self.at.astimezone(UK).date():
+            raise ValueError(
+                f"`until` ({self.until.isoformat()}) is before the absence starts "
+                f"({self.at.astimezone(UK).date().isoformat()})"
+            )
+        return self
+
+
+Event = Annotated[
+    HomeVisit
+    | Appointment
+    | Call
+    | Message
+    | ActionDone
+    | SeenByOtherAgency
+    | AddressChange
+    | Concern
+    | ServiceRefused
+    | SupportRequest
+    | WorkerAbsence,
+    Field(discriminator="type"),
+]
+
+
+class Case(BaseModel):
+    """A child's case and contact history, as the contract defines it."""
+
+    model_config = _DOCUMENT
+
+    case_id: Annotated[StrictStr, Field(min_length=1)]
+    service: Service = Service.UNIVERSAL
+    child: Child = Field(default_factory=Child)
+    household: Household = Field(default_factory=Household)
+    flags: tuple[StrictStr, ...] = Field((), description="Facts declared by the pack.")
+    events: tuple[Event, ...] = ()
+
+
+def age_in_years(date_of_birth: date, on: date) -> int:
+    """Whole years between a date of birth and a day; negative before birth."""
+    years = on.year - date_of_birth.year
+    if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years
+

@@ -1,0 +1,94 @@
+"""The library's one error hierarchy and the diagnostics it carries."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How serious a diagnostic is."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a pack, with a stable code and a 1-based location."""
+
+    code: str
+    message: str
+    file: str
+    line: int
+    column: int
+    help: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def render(self) -> str:
+        """Format as `file:line:col: severity[code]: message`, with the help on its own line."""
+        text = f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        if self.help:
+            text += f"\n  help: {self.help}"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the diagnostic as plain JSON-ready data."""
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "help": self.help,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseIssue:
+    """One problem in case input: the field path and what was expected."""
+
+    path: str
+    message: str
+
+    def render(self) -> str:
+        """Format as `path: message`."""
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class FailedContactError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class CaseError(FailedContactError, ValueError):
+    """The case input is invalid; each issue names the field path."""
+
+    def __init__(self, issues: Sequence[CaseIssue]) -> None:
+        self.issues: tuple[CaseIssue, ...] = tuple(issues)
+        super().__init__("invalid case: " + "; ".join(i.render() for i in self.issues))
+
+
+class PackError(FailedContactError):
+    """A pack could not be loaded; carries every diagnostic found, not just the first."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class UnknownPackError(PackError):
+    """The pack id names no bundled pack and no such file exists."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """Return a "did you mean `x`?" help line for the closest choice, if one is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def one_of(choices: Iterable[str]) -> str:
+    """Format choices as a backticked, comma-separated list."""
+    return ", ".join(f"`{c}`" for c in choices)

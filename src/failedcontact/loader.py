@@ -1,0 +1,198 @@
+"""Load a pack through the pipeline: read YAML, validate the schema, check references, compile."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .assessment import Assessment
+from .calendar import WorkingCalendar
+from .case import Case, as_uk_instant
+from .engine import assess
+from .errors import CaseError, CaseIssue, Diagnostic, PackError, UnknownPackError, did_you_mean
+from .pack.compiler import CompiledPack, compile_pack
+from .pack.document import PackDocument
+from .pack.reader import read_yaml
+from .pack.references import check_references
+from .pack.schema import validate_document
+
+
+def bundled_dir() -> Path:
+    """The folder of bundled packs: inside the installed package, or the source tree's."""
+    installed = Path(str(resources.files("failedcontact"))) / "_bundled" / "policies"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+def bundled_ids() -> list[str]:
+    """The ids of the bundled packs, sorted."""
+    return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+
+
+def _resolve(name: str | Path) -> Path:
+    text = str(name)
+    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_file():
+            raise UnknownPackError([Diagnostic("pack.not-found", f"no pack file `{text}`",
+                                               text, 1, 1)])
+        return path
+    path = bundled_dir() / f"{text}.yaml"
+    if not path.is_file():
+        known = bundled_ids()
+        raise UnknownPackError([Diagnostic(
+            "pack.unknown", f"unknown pack `{text}`", text, 1, 1,
+            did_you_mean(text, known) or f"bundled packs: {', '.join(known)}")])
+    return path
+
+
+def compile_text(text: str, file: str) -> CompiledPack | list[Diagnostic]:
+    """Run every stage on pack text; return the compiled pack or all diagnostics found."""
+    located = read_yaml(text, file)
+    if isinstance(located, Diagnostic):
+        return [located]
+    document = validate_document(located)
+    if not isinstance(document, PackDocument):
+        return document
+    problems = check_references(located, document)
+    digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    compiled = compile_pack(located, document, digest)
+    if isinstance(compiled, list):
+        return problems + compiled
+    if problems:
+        return problems
+    return compiled
+
+
+def check_file(path: str | Path) -> list[Diagnostic]:
+    """Every diagnostic for the pack file at `path` (an empty list when it is clean)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return [Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path),
+                           1, 1)]
+    result = compile_text(text, str(path))
+    return result if isinstance(result, list) else []
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pack:
+    """A loaded, compiled policy pack: assess cases with it as often as you like."""
+
+    compiled: CompiledPack
+
+    @property
+    def id(self) -> str:
+        """The pack id, for example `north_lincs`."""
+        return self.compiled.document.id
+
+    @property
+    def version(self) -> str:
+        """The pack's semantic version."""
+        return self.compiled.document.version
+
+    @property
+    def digest(self) -> str:
+        """`sha256:` of the pack file's bytes."""
+        return self.compiled.digest
+
+    @property
+    def document(self) -> PackDocument:
+        """The validated pack document."""
+        return self.compiled.document
+
+    def assess(self, case: Case | dict[str, Any], as_of: datetime,
+               calendar: WorkingCalendar | None = None) -> Assessment:
+        """Assess one case as it stood at `as_of` (a naive `as_of` is UK local time)."""
+        if not isinstance(case, Case):
+            case = parse_case(case)
+        return assess(self.compiled, case, _as_of(as_of), calendar)
+
+    def assess_json(self, text: str | bytes, as_of: datetime) -> str:
+        """JSON case text in, JSON assessment text out."""
+        return self.assess(parse_case(text), as_of).model_dump_json()
+
+
+def _as_of(value: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        raise CaseError([CaseIssue("as_of", f"expected a datetime, got `{value!r}`")])
+    try:
+        return as_uk_instant(value)
+    except ValueError as error:
+        raise CaseError([CaseIssue("as_of", str(error))]) from None
+
+
+def parse_case(data: str | bytes | dict[str, Any] | Any) -> Case:
+    """Validate case input (JSON text or plain data) and raise `CaseError` naming each field."""
+    try:
+        if isinstance(data, str | bytes):
+            return Case.model_validate_json(data)
+        return Case.model_validate(data)
+    except ValidationError as error:
+        raise CaseError(case_issues(error)) from None
+
+
+_EVENT_TAGS = frozenset({
+    "home_visit", "appointment", "call", "message", "action", "seen_by_other_agency",
+    "address_change", "concern", "service_refused", "support_request", "worker_absence",
+})
+
+
+def case_issues(error: ValidationError) -> list[CaseIssue]:
+    """Turn pydantic errors into field paths such as `events[3].outcome`."""
+    issues = []
+    for item in error.errors(include_url=False):
+        loc = list(item["loc"])
+        # A discriminated union puts the event type in the location: drop it.
+        if len(loc) >= 3 and loc[0] == "events" and loc[2] in _EVENT_TAGS:
+            del loc[2]
+        path = ""
+        for part in loc:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind == "union_tag_invalid":
+            message = ("unknown event type `" + str(item.get("ctx", {}).get("tag")) +
+                       "`; expected one of " + ", ".join(f"`{t}`" for t in sorted(_EVENT_TAGS)))
+        elif kind == "union_tag_not_found":
+            message = "event has no `type`"
+        else:
+            message = item["msg"][0].lower() + item["msg"][1:]
+            if kind.startswith(("enum", "literal")) or "input" not in item:
+                pass
+            elif not isinstance(item["input"], dict | list):
+                message += f" (got `{item['input']}`)"
+        issues.append(CaseIssue(path, message))
+    return issues
+
+
+def load_pack(name: str | Path) -> Pack:
+    """Load a bundled pack by id, or a pack file by path; raise `PackError` with every problem."""
+    path = _resolve(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PackError([Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(),
+                                    str(path), 1, 1)]) from None
+    result = compile_text(text, _display(path))
+    if isinstance(result, list):
+        raise PackError(result)
+    return Pack(result)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

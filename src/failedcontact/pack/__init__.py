@@ -1,0 +1,1 @@
+"""The pack pipeline: read, validate, check references, compile."""

@@ -1,0 +1,270 @@
+"""Compile structured YAML conditions into closures, once, with located diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..case import Case
+from ..errors import Diagnostic, did_you_mean, one_of
+from .facts import FACTS, Context, Fact, Kind, Moment
+from .reader import Located, Path
+
+Predicate = Callable[[Case, Moment], bool]
+
+COMBINATORS = ("all", "any", "not")
+OPERATORS: dict[str, str] = {
+    "equals": "the fact equals the value (a bare value means the same)",
+    "in": "the fact is one of the listed values",
+    "not_in": "the fact is known and none of the listed values",
+    "at_least": "a number fact is at least the value",
+    "at_most": "a number fact is at most the value",
+    "more_than": "a number fact is more than the value",
+    "less_than": "a number fact is less than the value",
+    "contains": "a set fact (flags, patterns) holds the value, or every listed value",
+    "contains_any": "a set fact holds at least one of the listed values",
+    "is_known": "the fact has a value (`true`) or has none (`false`)",
+}
+_FOR_KIND: dict[Kind, frozenset[str]] = {
+    Kind.ENUM: frozenset({"equals", "in", "not_in", "is_known"}),
+    Kind.TEXT: frozenset({"equals", "in", "not_in", "is_known"}),
+    Kind.BOOL: frozenset({"equals", "is_known"}),
+    Kind.INT: frozenset({"equals", "in", "not_in", "at_least", "at_most", "more_than",
+                         "less_than", "is_known"}),
+    Kind.SET: frozenset({"contains", "contains_any"}),
+}
+
+
+def _always(case: Case, moment: Moment) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A compiled condition: the closure, a plain-English description and the facts it reads."""
+
+    test: Predicate
+    text: str
+    facts: frozenset[str] = frozenset()
+
+
+ALWAYS = Compiled(_always, "always")
+
+
+@dataclass(slots=True)
+class ConditionCompiler:
+    """Compiles conditions of one pack; pack-specific domains fill the open enums."""
+
+    source: Located
+    domains: Mapping[str, tuple[str, ...]]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def compile(self, node: Any, path: Path, context: Context) -> Compiled:
+        """Compile `node` found at `path`, recording every problem found."""
+        if node is None:
+            return ALWAYS
+        return self._condition(node, tuple(path), context)
+
+    def _error(self, code: str, message: str, path: Path, help: str | None = None,
+               key: bool = False) -> Compiled:
+        self.diagnostics.append(self.source.diagnostic(code, message, path, help, key))
+        return ALWAYS
+
+    def _condition(self, node: Any, path: Path, context: Context) -> Compiled:
+        if not isinstance(node, dict) or not node:
+            return self._error("pack.condition", "a condition must be a non-empty mapping of "
+                               "fact to test, or `all`, `any` or `not`", path)
+        parts = [self._entry(str(key), value, (*path, key), context) for key, value in
+                 node.items()]
+        return _all(parts)
+
+    def _entry(self, key: str, value: Any, path: Path, context: Context) -> Compiled:
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                return self._error("pack.condition", f"`{key}` takes a non-empty list of "
+                                   "conditions", path)
+            parts = [self._condition(item, (*path, i), context) for i, item in enumerate(value)]
+            return _all(parts) if key == "all" else _any(parts)
+        if key == "not":
+            inner = self._condition(value, path, context)
+            test = inner.test
+
+            def negated(case: Case, moment: Moment) -> bool:
+                return not test(case, moment)
+
+            return Compiled(negated, f"not ({inner.text})", inner.facts)
+        fact = FACTS.get(key)
+        if fact is None:
+            return self._error("pack.unknown-fact", f"unknown fact `{key}`", path,
+                               did_you_mean(key, [*FACTS, *COMBINATORS])
+                               or "see the fact reference in docs/reference.md", key=True)
+        if context not in fact.contexts:
+            where = ", ".join(sorted(c.value for c in fact.contexts))
+            return self._error("pack.fact-context", f"fact `{key}` cannot be used in a "
+                               f"{context.value} condition", path,
+                               f"it is available in: {where}", key=True)
+        tests = value if isinstance(value, dict) else {"equals": value}
+        if not tests:
+            return self._error("pack.condition", f"fact `{key}` needs a test", path)
+        return _all([self._test(fact, op, arg, (*path, op) if isinstance(value, dict) else path)
+                     for op, arg in tests.items()])
+
+    def _domain(self, fact: Fact) -> tuple[str, ...] | None:
+        return self.domains.get(fact.name, fact.domain)
+
+    def _check_value(self, fact: Fact, value: Any, path: Path) -> bool:
+        kind = fact.kind
+        if kind is Kind.BOOL:
+            ok = isinstance(value, bool)
+            expected = "`true` or `false`"
+        elif kind is Kind.INT:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            expected = "a whole number"
+        else:
+            ok = isinstance(value, str)
+            expected = "text"
+        if not ok:
+            self._error("pack.condition-type", f"fact `{fact.name}` takes {expected}, "
+                        f"not `{value}`", path)
+            return False
+        domain = self._domain(fact)
+        if kind in (Kind.ENUM, Kind.SET) and domain is not None and value not in domain:
+            self._error("pack.unknown-value", f"`{value}` is not a value of `{fact.name}`", path,
+                        did_you_mean(value, domain) or f"expected one of {one_of(domain)}")
+            return False
+        return True
+
+    def _test(self, fact: Fact, op: str, arg: Any, path: Path) -> Compiled:
+        if op not in OPERATORS:
+            return self._error("pack.unknown-operator", f"unknown operator `{op}`", path,
+                               did_you_mean(op, OPERATORS) or f"expected one of "
+                               f"{one_of(OPERATORS)}", key=True)
+        if op not in _FOR_KIND[fact.kind]:
+            return self._error("pack.operator-type", f"operator `{op}` does not apply to "
+                               f"`{fact.name}` ({fact.kind.value})", path,
+                               f"`{fact.name}` takes {one_of(sorted(_FOR_KIND[fact.kind]))}",
+                               key=True)
+        get = fact.getter
+        name = fact.name
+        facts = frozenset({name})
+        if op == "is_known":
+            if not isinstance(arg, bool):
+                return self._error("pack.condition-type", "`is_known` takes `true` or `false`",
+                                   path)
+            want = arg
+
+            def known(case: Case, moment: Moment) -> bool:
+                return (get(case, moment) is not None) is want
+
+            return Compiled(known, f"{name} is {'known' if want else 'unknown'}", facts)
+        many = op in ("in", "not_in", "contains_any") or (op == "contains" and
+                                                          isinstance(arg, list))
+        values = arg if many else [arg]
+        if many and (not isinstance(arg, list) or not arg):
+            return self._error("pack.condition-type", f"`{op}` takes a non-empty list", path)
+        if not all([self._check_value(fact, v, path) for v in values]):
+            return ALWAYS
+        if fact.kind is Kind.TEXT:
+            folded = frozenset(v.casefold() for v in values)
+
+            def text_in(case: Case, moment: Moment) -> bool:
+                got = get(case, moment)
+                return got is not None and got.casefold() in folded
+
+            if op == "not_in":
+                return Compiled(_known_and_not(text_in, get), f"{name} not in {_show(values)}",
+                                facts)
+            return Compiled(text_in, f"{name} is {_show(values)}", facts)
+        return _build(op, name, get, values, arg, facts)
+
+
+def _known_and_not(test: Predicate, get: Callable[[Case, Moment], Any]) -> Predicate:
+    def check(case: Case, moment: Moment) -> bool:
+        return get(case, moment) is not None and not test(case, moment)
+
+    return check
+
+
+def _show(values: list[Any]) -> str:
+    shown = [f"`{str(v).lower() if isinstance(v, bool) else v}`" for v in values]
+    return shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)
+
+
+def _build(op: str, name: str, get: Callable[[Case, Moment], Any], values: list[Any], arg: Any,
+           facts: frozenset[str]) -> Compiled:
+    if op == "equals" and len(values) == 1:
+        want = values[0]
+
+        def equals(case: Case, moment: Moment) -> bool:
+            got = get(case, moment)
+            return got is not None and got == want
+
+        return Compiled(equals, f"{name} is {_show(values)}", facts)
+    if op in ("in", "not_in"):
+        members = frozenset(values)
+
+        def member(case: Case, moment: Moment) -> bool:
+            return get(case, moment) in members
+
+        if op == "not_in":
+            return Compiled(_known_and_not(member, get), f"{name} not in {_show(values)}", facts)
+        return Compiled(member, f"{name} is {_show(values)}", facts)
+    if op in ("contains", "contains_any"):
+        wanted = frozenset(values)
+        if op == "contains":
+
+            def holds_all(case: Case, moment: Moment) -> bool:
+                got = get(case, moment)
+                return got is not None and wanted.issubset(got)
+
+            return Compiled(holds_all, f"{name} include {_show(values)}", facts)
+
+        def holds_any(case: Case, moment: Moment) -> bool:
+            got = get(case, moment)
+            return got is not None and not wanted.isdisjoint(got)
+
+        return Compiled(holds_any, f"{name} include {_show(values)}", facts)
+    bound: int = arg
+    compare: dict[str, tuple[Callable[[int, int], bool], str]] = {
+        "at_least": (lambda got, b: got >= b, "at least"),
+        "at_most": (lambda got, b: got <= b, "at most"),
+        "more_than": (lambda got, b: got > b, "more than"),
+        "less_than": (lambda got, b: got < b, "less than"),
+    }
+    relation, words = compare[op]
+
+    def numeric(case: Case, moment: Moment) -> bool:
+        got = get(case, moment)
+        return got is not None and relation(got, bound)
+
+    return Compiled(numeric, f"{name} {words} {bound}", facts)
+
+
+def _all(parts: list[Compiled]) -> Compiled:
+    parts = [p for p in parts if p is not ALWAYS] or [ALWAYS]
+    if len(parts) == 1:
+        return parts[0]
+    tests = tuple(p.test for p in parts)
+
+    def every(case: Case, moment: Moment) -> bool:
+        return all(test(case, moment) for test in tests)
+
+    return Compiled(every, " and ".join(_group(p.text) for p in parts),
+                    frozenset().union(*(p.facts for p in parts)))
+
+
+def _any(parts: list[Compiled]) -> Compiled:
+    if any(p is ALWAYS for p in parts):
+        return ALWAYS
+    tests = tuple(p.test for p in parts)
+
+    def some(case: Case, moment: Moment) -> bool:
+        return any(test(case, moment) for test in tests)
+
+    return Compiled(some, " or ".join(_group(p.text) for p in parts),
+                    frozenset().union(*(p.facts for p in parts)))
+
+
+def _group(text: str) -> str:
+    return f"({text})" if " and " in text or " or " in text else text

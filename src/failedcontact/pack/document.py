@@ -1,0 +1,281 @@
+"""The pack document as policy leads write it: frozen pydantic models, unknown keys forbidden."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ..vocabulary import RiskTier
+
+_DOCUMENT = ConfigDict(frozen=True, extra="forbid")
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$",
+        description="Lower-case snake case; a pack's own ids may carry a `prefix.`.",
+    ),
+]
+
+Condition = Annotated[
+    dict[str, Any],
+    Field(
+        description=(
+            "A mapping of fact to test, combined with `all`, `any` and `not`. A bare value "
+            "tests equality; a mapping uses operators such as `in`, `at_least`, `within`. "
+            "See docs/reference.md for the facts and operators."
+        )
+    ),
+]
+
+
+def _issued_text(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class Section(BaseModel):
+    """One section of the source document."""
+
+    model_config = _DOCUMENT
+
+    id: Annotated[str, Field(min_length=1, description="The section's number or short name.")]
+    title: Annotated[str, Field(min_length=1, description="A short paraphrase of the heading.")]
+    not_actionable: str | None = Field(
+        None, description="Why no rule encodes this section (background, definitions, records)."
+    )
+
+
+class Source(BaseModel):
+    """The guidance document the pack encodes."""
+
+    model_config = _DOCUMENT
+
+    title: str = Field(description="The document's title.")
+    issued: Annotated[
+        str | None,
+        BeforeValidator(_issued_text),
+        Field(
+            pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            description="Issue date as YYYY, YYYY-MM or YYYY-MM-DD; null when undated.",
+        ),
+    ]
+    version: str | None = Field(None, description="The document's own version label.")
+    sections: tuple[Section, ...] = Field(min_length=1, description="Every section, in order.")
+
+
+class WorkingHours(BaseModel):
+    """The working day used to decide whether a call was out of hours."""
+
+    model_config = _DOCUMENT
+
+    start: time = Field(time(9), description="Start of the working day, UK local time.")
+    end: time = Field(time(17), description="End of the working day, UK local time.")
+
+
+class CalendarSpec(BaseModel):
+    """The working-day calendar, from the `holidays` package."""
+
+    model_config = _DOCUMENT
+
+    country: str = Field(description="`holidays` country code, for example `GB`.")
+    subdivision: str | None = Field(None, description="`holidays` subdivision, for example `ENG`.")
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+
+
+class Contact(BaseModel):
+    """Who to call, as the guidance lists them."""
+
+    model_config = _DOCUMENT
+
+    name: str = Field(min_length=1)
+    phone: str = Field(min_length=1, description="Carried exactly as the guidance prints it.")
+
+
+class FailedContactKind(BaseModel):
+    """A local name for a kind of failed contact and the outcomes it covers."""
+
+    model_config = _DOCUMENT
+
+    name: str = Field(description="The guidance's own term, for example `no access visit`.")
+    outcomes: tuple[str, ...] = Field(
+        min_length=1,
+        description="`type.outcome` pairs, for example `home_visit.no_response`.",
+    )
+    citation: str | None = None
+
+
+class RiskRule(BaseModel):
+    """One risk-tier rule; the first that matches sets the tier."""
+
+    model_config = _DOCUMENT
+
+    tier: RiskTier
+    when: Condition
+    reason: str = Field(min_length=1, description="Plain-English reason shown to the practitioner.")
+    citation: str | None = None
+
+
+class RiskDefault(BaseModel):
+    """The tier when no risk rule matches."""
+
+    model_config = _DOCUMENT
+
+    tier: RiskTier
+    reason: str = Field(min_length=1)
+    citation: str | None = None
+
+
+class RiskSpec(BaseModel):
+    """Ordered risk-tier rules with a default."""
+
+    model_config = _DOCUMENT
+
+    rules: tuple[RiskRule, ...] = ()
+    otherwise: RiskDefault
+
+
+class WorkingDays(BaseModel):
+    """Due at 23:59:59 UK local on the Nth working day after the trigger's day."""
+
+    model_config = _DOCUMENT
+
+    working_days: int = Field(ge=0, le=366)
+
+
+class Hours(BaseModel):
+    """Due N elapsed hours after the trigger."""
+
+    model_config = _DOCUMENT
+
+    hours: float = Field(gt=0, le=24 * 366)
+
+
+Deadline = Annotated[
+    Literal["immediately", "none"] | WorkingDays | Hours,
+    Field(description="`immediately`, `none`, `{working_days: N}` or `{hours: N}`."),
+]
+
+
+class ActionSpec(BaseModel):
+    """How the pack words and times one action."""
+
+    model_config = _DOCUMENT
+
+    title: str = Field(min_length=1, description="Local title, a short paraphrase.")
+    owner: str = Field(min_length=1, description="Who does it, for example `practitioner`.")
+    deadline: Deadline = "none"
+    citation: str | None = Field(None, description="The section this action comes from.")
+    contacts: Identifier | None = Field(None, description="A contact group from `contacts`.")
+
+
+class Requirement(BaseModel):
+    """An action a rule requires, with optional rule-specific timing or owner."""
+
+    model_config = _DOCUMENT
+
+    action: Identifier
+    deadline: Deadline | None = None
+    owner: str | None = None
+
+
+class Rule(BaseModel):
+    """When a condition holds at a trigger, these actions are required."""
+
+    model_config = _DOCUMENT
+
+    id: Identifier
+    citation: str = Field(min_length=1, description="Pack id and section, for example `x 6a`.")
+    on: tuple[Identifier, ...] = Field(
+        min_length=1, description="Triggers: `failed_contact` or event types."
+    )
+    when: Condition | None = None
+    require: tuple[Identifier | Requirement, ...] = Field(min_length=1)
+    note: str | None = Field(None, description="Shown in the trace.")
+
+
+class CountPattern(BaseModel):
+    """At least N events matching a selector, within a window ending at `as_of`."""
+
+    model_config = _DOCUMENT
+
+    of: Condition
+    at_least: int = Field(ge=1)
+    within_days: int | None = Field(None, ge=1, description="Window length; null: all history.")
+    in_run: bool = Field(False, description="Only events in the current run of failed contacts.")
+
+
+class SequencePattern(BaseModel):
+    """An event matching `first` whose next `next` event matches `then`, within a window."""
+
+    model_config = _DOCUMENT
+
+    first: Condition
+    next: Condition = Field(
+        default_factory=lambda: {"event": {"in": ["home_visit", "appointment"]}},
+        description="Which later event is 'the next one'; default: the next visit or appointment.",
+    )
+    then: Condition
+    within_days: int | None = Field(None, ge=1)
+
+
+class PatternSpec(BaseModel):
+    """A pattern to watch for."""
+
+    model_config = _DOCUMENT
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    citation: str | None = None
+    count: CountPattern | None = None
+    sequence: SequencePattern | None = None
+
+
+class ClosureCondition(BaseModel):
+    """One condition that must hold before the case may close."""
+
+    model_config = _DOCUMENT
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    citation: str | None = None
+    when: Condition
+
+
+class ClosureSpec(BaseModel):
+    """When a case may close."""
+
+    model_config = _DOCUMENT
+
+    requires: tuple[ClosureCondition, ...] = Field(min_length=1)
+
+
+class PackDocument(BaseModel):
+    """A policy pack: one area's guidance on failed contacts as data."""
+
+    model_config = _DOCUMENT
+
+    id: Identifier
+    title: str = Field(min_length=1)
+    area: str = Field(min_length=1)
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$", description="Semantic version.")]
+    source: Source
+    calendar: CalendarSpec
+    flags: dict[Identifier, str] = Field(
+        default_factory=dict, description="Case flags this pack reads, with what each means."
+    )
+    contacts: dict[Identifier, dict[Identifier, tuple[Contact, ...]]] = Field(
+        default_factory=dict,
+        description="Contact groups, each keyed by local authority, with an optional `default`.",
+    )
+    failed_contacts: dict[Identifier, FailedContactKind] = Field(
+        description="Kinds of failed contact by id, each with its local name and outcomes."
+    )
+    risk: RiskSpec
+    actions: dict[Identifier, ActionSpec]
+    rules: tuple[Rule, ...] = ()
+    patterns: tuple[PatternSpec, ...] = ()
+    closure: ClosureSpec | None = Field(
+        None, description="Null when the guidance says nothing about closing a case."
+    )

@@ -1,0 +1,194 @@
+"""The declared facts a pack condition may test, and the moment they are read at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ..case import UK, Case, age_in_years
+from ..vocabulary import (
+    AppointmentOutcome,
+    CallOutcome,
+    Channel,
+    ConcernLevel,
+    EventType,
+    HomeVisitOutcome,
+    Plan,
+    Service,
+    Tenure,
+)
+
+
+class Moment:
+    """One point at which conditions are evaluated: an event, or `as_of` itself."""
+
+    __slots__ = ("at", "event", "index", "kind", "run_count", "seen_elsewhere")
+
+    def __init__(self, event: Any, index: int, at: datetime, kind: str | None,
+                 run_count: int, seen_elsewhere: bool) -> None:
+        self.event = event
+        self.index = index
+        self.at = at
+        self.kind = kind
+        self.run_count = run_count
+        self.seen_elsewhere = seen_elsewhere
+
+
+class Summary(Moment):
+    """The moment `as_of`, with what the assessment has found so far."""
+
+    __slots__ = ("actions_done", "concern_levels", "last_seen", "open_actions",
+                 "overdue_actions", "patterns")
+
+    def __init__(self, at: datetime, run_count: int, seen_elsewhere: bool,
+                 last_seen: datetime | None) -> None:
+        super().__init__(None, -1, at, None, run_count, seen_elsewhere)
+        self.last_seen = last_seen
+        self.patterns: frozenset[str] = frozenset()
+        self.concern_levels: frozenset[str] = frozenset()
+        self.open_actions = 0
+        self.overdue_actions = 0
+        self.actions_done: frozenset[str] = frozenset()
+
+
+class Kind(StrEnum):
+    """The type of a fact, which decides the operators it takes."""
+
+    ENUM = "enum"
+    BOOL = "bool"
+    INT = "int"
+    TEXT = "text"
+    SET = "set"
+
+
+class Context(StrEnum):
+    """Where in a pack a condition is evaluated."""
+
+    RULE = "rule"
+    PATTERN = "pattern"
+    RISK = "risk"
+    CLOSURE = "closure"
+
+
+ALL = frozenset(Context)
+EVENT = frozenset({Context.RULE, Context.PATTERN})
+SUMMARY = frozenset({Context.RISK, Context.CLOSURE})
+CLOSING = frozenset({Context.CLOSURE})
+
+Getter = Callable[[Case, Moment], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A fact's name, type, domain, where it may be used and how to read it."""
+
+    name: str
+    kind: Kind
+    description: str
+    getter: Getter
+    contexts: frozenset[Context] = ALL
+    domain: tuple[str, ...] | None = None  # None: open (text) or taken from the pack
+
+
+def _age(case: Case, moment: Moment) -> int | None:
+    born = case.child.date_of_birth
+    if born is None or case.child.unborn:
+        return None
+    return age_in_years(born, moment.at.astimezone(UK).date())
+
+
+def _attr(event: Any, name: str) -> Any:
+    return getattr(event, name, None) if event is not None else None
+
+
+def _outcome(case: Case, moment: Moment) -> Any:
+    return _attr(moment.event, "outcome")
+
+
+def _values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+_OUTCOMES = tuple(
+    dict.fromkeys(
+        _values(HomeVisitOutcome) + _values(AppointmentOutcome) + _values(CallOutcome)
+    )
+)
+
+
+def _summary_attr(name: str) -> Getter:
+    def read(case: Case, moment: Moment) -> Any:
+        return getattr(moment, name, None)
+
+    return read
+
+
+# Pack-dependent domains (flags, failed-contact kinds, action and pattern ids) are filled
+# in by the compiler; the registry itself is immutable.
+FACTS: dict[str, Fact] = {
+    fact.name: fact
+    for fact in (
+        Fact("service", Kind.ENUM, "the service holding the case",
+             lambda c, m: c.service, domain=_values(Service)),
+        Fact("plan", Kind.ENUM, "the plan the child is subject to",
+             lambda c, m: c.child.plan, domain=_values(Plan)),
+        Fact("tenure", Kind.ENUM, "how the household holds its home",
+             lambda c, m: c.household.tenure, domain=_values(Tenure)),
+        Fact("landlord", Kind.TEXT, "the landlord, compared ignoring case",
+             lambda c, m: c.household.landlord),
+        Fact("local_authority", Kind.TEXT, "the child's local authority",
+             lambda c, m: c.household.local_authority),
+        Fact("age_years", Kind.INT, "the child's age in whole years at the moment evaluated; "
+             "unknown when no date of birth is given or the child is unborn", _age),
+        Fact("unborn", Kind.BOOL, "the case concerns a pregnancy", lambda c, m: c.child.unborn),
+        Fact("disability", Kind.BOOL, "the child has a disability",
+             lambda c, m: c.child.disability),
+        Fact("known_to_childrens_services", Kind.BOOL, "the child is known to children's services",
+             lambda c, m: c.child.known_to_childrens_services),
+        Fact("previous_concerns", Kind.BOOL, "previous concerns are recorded",
+             lambda c, m: c.child.previous_concerns),
+        Fact("cp_plan_in_last_year", Kind.BOOL, "a child protection plan in the last year",
+             lambda c, m: c.child.cp_plan_in_last_year),
+        Fact("home_educated", Kind.BOOL, "the child is home educated",
+             lambda c, m: c.child.home_educated),
+        Fact("urgent_health_need", Kind.BOOL, "the child has an urgent health need",
+             lambda c, m: c.child.urgent_health_need),
+        Fact("known_violence", Kind.BOOL, "violence is known within the family",
+             lambda c, m: c.household.known_violence),
+        Fact("communication_needs", Kind.BOOL, "the family has communication needs",
+             lambda c, m: c.household.communication_needs),
+        Fact("flags", Kind.SET, "the case flags (declared by the pack)", lambda c, m: c.flags),
+        Fact("failed_contacts", Kind.INT, "failed contacts in the current run, up to and "
+             "including the moment evaluated", lambda c, m: m.run_count),
+        Fact("seen_by_other_agency", Kind.BOOL, "another agency has seen the child since the "
+             "child was last seen by the service", lambda c, m: m.seen_elsewhere),
+        Fact("event", Kind.ENUM, "the triggering event's type",
+             lambda c, m: _attr(m.event, "type"), EVENT, _values(EventType)),
+        Fact("outcome", Kind.ENUM, "the triggering visit's, appointment's or call's outcome",
+             _outcome, EVENT, _OUTCOMES),
+        Fact("failed_contact", Kind.BOOL, "the event counts as a failed contact",
+             lambda c, m: m.kind is not None, EVENT),
+        Fact("failed_contact_kind", Kind.ENUM, "the pack's kind of failed contact",
+             lambda c, m: m.kind, EVENT),
+        Fact("concern_level", Kind.ENUM, "a concern event's level",
+             lambda c, m: _attr(m.event, "level"), EVENT, _values(ConcernLevel)),
+        Fact("announced", Kind.BOOL, "a home visit was announced",
+             lambda c, m: _attr(m.event, "announced"), EVENT),
+        Fact("channel", Kind.ENUM, "a message's channel",
+             lambda c, m: _attr(m.event, "channel"), EVENT, _values(Channel)),
+        Fact("action", Kind.ENUM, "the action id an action event records",
+             lambda c, m: _attr(m.event, "action"), EVENT),
+        Fact("concern_levels", Kind.SET, "the levels of every concern raised up to the moment",
+             _summary_attr("concern_levels"), SUMMARY, _values(ConcernLevel)),
+        Fact("patterns", Kind.SET, "the patterns found", _summary_attr("patterns"), SUMMARY),
+        Fact("open_actions", Kind.INT, "required actions not yet done",
+             _summary_attr("open_actions"), CLOSING),
+        Fact("overdue_actions", Kind.INT, "required actions past their deadline",
+             _summary_attr("overdue_actions"), CLOSING),
+        Fact("actions_done", Kind.SET, "action ids recorded as done at any time",
+             _summary_attr("actions_done"), CLOSING),
+    )
+}
