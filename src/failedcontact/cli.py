@@ -1,0 +1,187 @@
+"""The `failedcontact` command line: assess, packs, schema, check."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .assessment import Assessment
+from .case import Case, as_uk_instant
+from .errors import CaseError, PackError
+from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
+from .pack.document import PackDocument
+from .render import render_table
+
+EXIT_CASE = 2
+EXIT_PACK = 3
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Assess a child's failed contacts against a local safeguarding policy pack.",
+)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    """How `assess` prints its answer."""
+
+    JSON = "json"
+    TABLE = "table"
+
+
+class CheckFormat(StrEnum):
+    """How `check` prints diagnostics."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class SchemaName(StrEnum):
+    """Which JSON Schema to print."""
+
+    CASE = "case"
+    ASSESSMENT = "assessment"
+    PACK = "pack"
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    _err.print(message, markup=False)
+    return typer.Exit(code)
+
+
+def _parse_as_of(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return as_uk_instant(datetime.fromisoformat(text))
+    except ValueError as error:
+        raise _fail(EXIT_CASE, f"error: --as-of: `{text}` is not an ISO 8601 time: {error}")
+    # a time without an offset is UK local time, as in case events
+
+
+def _pack_or_exit(pack: str):  # type: ignore[no-untyped-def]
+    try:
+        return load_pack(pack)
+    except PackError as error:
+        raise _fail(EXIT_PACK, f"error: invalid pack\n{error}") from None
+
+
+@app.command()
+def assess(
+    case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
+    pack: Annotated[str, typer.Option("--pack", "-p", help="Bundled pack id or pack file.")],
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="ISO 8601 instant to assess at (default: now); no offset means UK time."
+    )] = None,
+    jsonl: Annotated[bool, typer.Option(
+        "--jsonl", help="The input holds one case per line; print one assessment per line."
+    )] = False,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSON,
+) -> None:
+    """Assess one case (or a JSON Lines batch) and print the contract's assessment."""
+    compiled = _pack_or_exit(pack)
+    when = _parse_as_of(as_of)
+    try:
+        raw = sys.stdin.buffer.read() if case == "-" else Path(case).read_bytes()
+    except OSError as error:
+        raise _fail(EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}")
+    if not jsonl:
+        try:
+            assessment = compiled.assess(parse_case(raw), when)
+        except CaseError as error:
+            raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
+                f"  {issue.render()}" for issue in error.issues)) from None
+        _emit(assessment, output, indent=2)
+        return
+    bad = 0
+    out = sys.stdout
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+        try:
+            if not line.strip():
+                raise CaseError([])
+            assessment = compiled.assess(parse_case(line), when)
+        except CaseError as error:
+            bad += 1
+            detail = "; ".join(i.render() for i in error.issues) or "empty line, expected a case"
+            _err.print(f"line {number}: {detail}", markup=False)
+            continue
+        if output is OutputFormat.TABLE:
+            _emit(assessment, output, indent=None)
+        else:
+            out.write(assessment.model_dump_json() + "\n")
+    out.flush()
+    if bad:
+        raise _fail(EXIT_CASE, f"error: {bad} invalid line(s); the others were assessed")
+
+
+def _emit(assessment: Assessment, output: OutputFormat, indent: int | None) -> None:
+    if output is OutputFormat.TABLE:
+        render_table(assessment, Console())
+    else:
+        sys.stdout.write(assessment.model_dump_json(indent=indent) + "\n")
+
+
+@app.command()
+def packs() -> None:
+    """List the bundled packs with their area, version and source date."""
+    table = Table(title=f"Bundled packs ({bundled_dir()})")
+    for column in ("id", "area", "version", "source issued", "source"):
+        table.add_column(column)
+    for pack_id in bundled_ids():
+        document = _pack_or_exit(pack_id).document
+        table.add_row(pack_id, document.area, document.version,
+                      document.source.issued or "undated", document.source.title)
+    Console().print(table)
+
+
+@app.command()
+def schema(
+    name: Annotated[SchemaName, typer.Argument(help="case, assessment or pack")],
+) -> None:
+    """Print the JSON Schema for case input, assessment output or a pack document."""
+    if name is SchemaName.CASE:
+        document = Case.model_json_schema()
+    elif name is SchemaName.ASSESSMENT:
+        document = Assessment.model_json_schema(mode="serialization")
+    else:
+        document = PackDocument.model_json_schema()
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+@app.command()
+def check(
+    pack_files: Annotated[list[str], typer.Argument(help="Pack files or bundled pack ids.")],
+    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+) -> None:
+    """Load each pack through every stage and report all problems; exit 3 if any."""
+    found = []
+    for item in pack_files:
+        path = Path(item)
+        if not path.exists() and not item.endswith((".yaml", ".yml")) and "/" not in item:
+            path = bundled_dir() / f"{item}.yaml"
+        diagnostics = check_file(path)
+        found.extend(diagnostics)
+        if output is CheckFormat.TEXT:
+            for diagnostic in diagnostics:
+                _err.print(diagnostic.render(), markup=False)
+            if not diagnostics:
+                Console(highlight=False).print(f"{item}: ok")
+    if output is CheckFormat.JSON:
+        sys.stdout.write(json.dumps([d.as_dict() for d in found], indent=2) + "\n")
+    if found:
+        raise typer.Exit(EXIT_PACK)
+
+
+def main() -> None:
+    """Entry point of the `failedcontact` console script."""
+    app()
