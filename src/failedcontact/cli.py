@@ -65,8 +65,9 @@ def _parse_as_of(text: str | None) -> datetime:
     try:
         return as_uk_instant(datetime.fromisoformat(text))
     except ValueError as error:
-        raise _fail(EXIT_CASE, f"error: --as-of: `{text}` is not an ISO 8601 time: {error}")
-    # a time without an offset is UK local time, as in case events
+        raise _fail(
+            EXIT_CASE, f"error: --as-of: `{text}` is not an ISO 8601 time: {error}"
+        ) from None
 
 
 def _pack_or_exit(pack: str):  # type: ignore[no-untyped-def]
@@ -80,12 +81,18 @@ def _pack_or_exit(pack: str):  # type: ignore[no-untyped-def]
 def assess(
     case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
     pack: Annotated[str, typer.Option("--pack", "-p", help="Bundled pack id or pack file.")],
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="ISO 8601 instant to assess at (default: now); no offset means UK time."
-    )] = None,
-    jsonl: Annotated[bool, typer.Option(
-        "--jsonl", help="The input holds one case per line; print one assessment per line."
-    )] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="ISO 8601 instant to assess at (default: now); no offset means UK time."
+        ),
+    ] = None,
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl", help="The input holds one case per line; print one assessment per line."
+        ),
+    ] = False,
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSON,
 ) -> None:
     """Assess one case (or a JSON Lines batch) and print the contract's assessment."""
@@ -94,13 +101,18 @@ def assess(
     try:
         raw = sys.stdin.buffer.read() if case == "-" else Path(case).read_bytes()
     except OSError as error:
-        raise _fail(EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}")
+        raise _fail(
+            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
+        ) from None
     if not jsonl:
         try:
             assessment = compiled.assess(parse_case(raw), when)
         except CaseError as error:
-            raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
-                f"  {issue.render()}" for issue in error.issues)) from None
+            raise _fail(
+                EXIT_CASE,
+                "error: invalid case\n"
+                + "\n".join(f"  {issue.render()}" for issue in error.issues),
+            ) from None
         _emit(assessment, output, indent=2)
         return
     bad = 0
@@ -139,8 +151,13 @@ def packs() -> None:
         table.add_column(column)
     for pack_id in bundled_ids():
         document = _pack_or_exit(pack_id).document
-        table.add_row(pack_id, document.area, document.version,
-                      document.source.issued or "undated", document.source.title)
+        table.add_row(
+            pack_id,
+            document.area,
+            document.version,
+            document.source.issued or "undated",
+            document.source.title,
+        )
     Console().print(table)
 
 

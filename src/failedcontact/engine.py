@@ -17,7 +17,7 @@ from .assessment import (
     UnmetCondition,
 )
 from .calendar import WorkingCalendar, add_hours
-from .case import UK, Case
+from .case import UK, ActionDone, Case
 from .errors import CaseError, CaseIssue, did_you_mean, one_of
 from .pack.compiler import (
     CompiledPack,
@@ -40,15 +40,25 @@ def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
         if flag not in pack.flags:
             declared = one_of(sorted(pack.flags)) if pack.flags else "none"
             hint = did_you_mean(flag, pack.flags)
-            issues.append(CaseIssue(f"flags[{index}]", f"unknown flag `{flag}`; pack "
-                                    f"`{pack.document.id}` declares: {declared}"
-                                    + (f" ({hint})" if hint else "")))
+            issues.append(
+                CaseIssue(
+                    f"flags[{index}]",
+                    f"unknown flag `{flag}`; pack "
+                    f"`{pack.document.id}` declares: {declared}" + (f" ({hint})" if hint else ""),
+                )
+            )
     for index, event in enumerate(case.events):
-        if event.type == "action" and event.action not in pack.action_ids:
+        if isinstance(event, ActionDone) and event.action not in pack.action_ids:
             hint = did_you_mean(event.action, pack.action_ids)
-            issues.append(CaseIssue(f"events[{index}].action", f"unknown action id "
-                                    f"`{event.action}`" + (f" ({hint})" if hint else "")
-                                    + f"; expected one of {one_of(sorted(pack.action_ids))}"))
+            issues.append(
+                CaseIssue(
+                    f"events[{index}].action",
+                    f"unknown action id "
+                    f"`{event.action}`"
+                    + (f" ({hint})" if hint else "")
+                    + f"; expected one of {one_of(sorted(pack.action_ids))}",
+                )
+            )
     if issues:
         raise CaseError(issues)
 
@@ -68,8 +78,15 @@ def due_at(timescale: Timescale, at: datetime, calendar: WorkingCalendar) -> dat
 class _Fired:
     __slots__ = ("at", "index", "position", "requirement", "rule", "sequence")
 
-    def __init__(self, position: int, index: int, at: datetime, requirement: CompiledRequirement,
-                 rule: CompiledRule, sequence: int) -> None:
+    def __init__(
+        self,
+        position: int,
+        index: int,
+        at: datetime,
+        requirement: CompiledRequirement,
+        rule: CompiledRule,
+        sequence: int,
+    ) -> None:
         self.position = position
         self.index = index
         self.at = at
@@ -99,8 +116,9 @@ def _describe(event: Any, index: int, moment: Moment, pack: CompiledPack) -> str
     return what if level is None else f"{what}, level {level}"
 
 
-def assess(pack: CompiledPack, case: Case, as_of: datetime,
-           calendar: WorkingCalendar | None = None) -> Assessment:
+def assess(
+    pack: CompiledPack, case: Case, as_of: datetime, calendar: WorkingCalendar | None = None
+) -> Assessment:
     """Assess `case` under `pack` as it stood at `as_of`; events after `as_of` are not counted."""
     check_case_against_pack(pack, case)
     cal = calendar if calendar is not None else pack.calendar
@@ -110,9 +128,16 @@ def assess(pack: CompiledPack, case: Case, as_of: datetime,
     trace: list[TraceEntry] = []
     if len(considered) < len(order):
         later = sorted(set(order) - set(considered))
-        trace.append(TraceEntry.model_construct(
-            step="note", id="after_as_of", event=None, actions=[], citation=None,
-            why=f"events {later} are after as_of and were not counted"))
+        trace.append(
+            TraceEntry.model_construct(
+                step="note",
+                id="after_as_of",
+                event=None,
+                actions=[],
+                citation=None,
+                why=f"events {later} are after as_of and were not counted",
+            )
+        )
 
     last_seen_position = -1
     for position, index in enumerate(considered):
@@ -139,7 +164,7 @@ def assess(pack: CompiledPack, case: Case, as_of: datetime,
             run_count += 1
         elif event_type == "seen_by_other_agency":
             seen_elsewhere = True
-        elif event_type == "action":
+        elif isinstance(event, ActionDone):
             last_done[event.action] = position
         moment = Moment(event, index, event.at, kind, run_count, seen_elsewhere)
         moments.append(moment)
@@ -152,25 +177,38 @@ def assess(pack: CompiledPack, case: Case, as_of: datetime,
                 sequence += 1
                 previous = fired.get(requirement.action)
                 if previous is None or previous.position != position:
-                    fired[requirement.action] = _Fired(position, index, event.at, requirement,
-                                                       rule, sequence)
-            trace.append(TraceEntry.model_construct(
-                step="rule", id=rule.id, event=index, citation=rule.citation,
-                actions=[r.action for r in rule.requires],
-                why=f"{_describe(event, index, moment, pack)}; {rule.when.text}"
-                + (f"; {rule.note}" if rule.note else "")))
+                    fired[requirement.action] = _Fired(
+                        position, index, event.at, requirement, rule, sequence
+                    )
+            trace.append(
+                TraceEntry.model_construct(
+                    step="rule",
+                    id=rule.id,
+                    event=index,
+                    citation=rule.citation,
+                    actions=[r.action for r in rule.requires],
+                    why=f"{_describe(event, index, moment, pack)}; {rule.when.text}"
+                    + (f"; {rule.note}" if rule.note else ""),
+                )
+            )
 
     last_seen = events[considered[last_seen_position]].at if last_seen_position >= 0 else None
     summary = Summary(as_of, run_count, seen_elsewhere, last_seen)
     patterns = [_pattern(p, case, moments, last_seen_position, as_of) for p in pack.patterns]
     found = [p for p in patterns if p is not None]
     for pattern_found in found:
-        trace.append(TraceEntry.model_construct(
-            step="pattern", id=pattern_found.id, event=None, actions=[], citation=None,
-            why=f"events {pattern_found.events} show {pattern_found.title.lower()}"))
+        trace.append(
+            TraceEntry.model_construct(
+                step="pattern",
+                id=pattern_found.id,
+                event=None,
+                actions=[],
+                citation=None,
+                why=f"events {pattern_found.events} show {pattern_found.title.lower()}",
+            )
+        )
     summary.patterns = frozenset(p.id for p in found)
-    summary.concern_levels = frozenset(
-        m.event.level for m in moments if m.event.type == "concern")
+    summary.concern_levels = frozenset(m.event.level for m in moments if m.event.type == "concern")
 
     tier, reasons = _risk(pack, case, summary, trace)
     actions = _actions(pack, case, fired, last_done, as_of, cal)
@@ -183,8 +221,7 @@ def assess(pack: CompiledPack, case: Case, as_of: datetime,
         contract="1",
         case_id=case.case_id,
         as_of=as_of.astimezone(UK),
-        pack=PackRef.model_construct(id=document.id, version=document.version,
-                                     digest=pack.digest),
+        pack=PackRef.model_construct(id=document.id, version=document.version, digest=pack.digest),
         risk_tier=tier,
         risk_reasons=reasons,
         failed_contacts=run_count,
@@ -196,8 +233,9 @@ def assess(pack: CompiledPack, case: Case, as_of: datetime,
     )
 
 
-def _risk(pack: CompiledPack, case: Case, summary: Summary, trace: list[TraceEntry]
-          ) -> tuple[RiskTier, list[str]]:
+def _risk(
+    pack: CompiledPack, case: Case, summary: Summary, trace: list[TraceEntry]
+) -> tuple[RiskTier, list[str]]:
     tier: RiskTier | None = None
     reasons: list[str] = []
     for risk in pack.risk:
@@ -207,24 +245,43 @@ def _risk(pack: CompiledPack, case: Case, summary: Summary, trace: list[TraceEnt
             tier = risk.tier
             if risk.reason not in reasons:
                 reasons.append(risk.reason)
-            trace.append(TraceEntry.model_construct(
-                step="risk", id=risk.id, event=None, actions=[], citation=risk.citation,
-                why=f"{risk.when.text}: {risk.reason}"))
+            trace.append(
+                TraceEntry.model_construct(
+                    step="risk",
+                    id=risk.id,
+                    event=None,
+                    actions=[],
+                    citation=risk.citation,
+                    why=f"{risk.when.text}: {risk.reason}",
+                )
+            )
     if tier is None:
         default = pack.risk_default
-        trace.append(TraceEntry.model_construct(
-            step="risk", id=default.id, event=None, actions=[], citation=default.citation,
-            why=f"no risk rule matched: {default.reason}"))
+        trace.append(
+            TraceEntry.model_construct(
+                step="risk",
+                id=default.id,
+                event=None,
+                actions=[],
+                citation=default.citation,
+                why=f"no risk rule matched: {default.reason}",
+            )
+        )
         return default.tier, [default.reason]
     return tier, reasons
 
 
-def _actions(pack: CompiledPack, case: Case, fired: dict[str, _Fired], last_done: dict[str, int],
-             as_of: datetime, calendar: WorkingCalendar) -> list[RequiredAction]:
+def _actions(
+    pack: CompiledPack,
+    case: Case,
+    fired: dict[str, _Fired],
+    last_done: dict[str, int],
+    as_of: datetime,
+    calendar: WorkingCalendar,
+) -> list[RequiredAction]:
     authority = case.household.local_authority
     result = []
-    for action_id, item in sorted(fired.items(), key=lambda kv: (kv[1].position,
-                                                                  kv[1].sequence)):
+    for action_id, item in sorted(fired.items(), key=lambda kv: (kv[1].position, kv[1].sequence)):
         requirement = item.requirement
         due = due_at(requirement.timescale, item.at, calendar)
         if last_done.get(action_id, -1) > item.position:
@@ -237,23 +294,31 @@ def _actions(pack: CompiledPack, case: Case, fired: dict[str, _Fired], last_done
         if requirement.contacts is not None:
             by_area = pack.contacts.get(requirement.contacts, {})
             listed = by_area.get(authority or "") or by_area.get("default") or ()
-            contacts = [ContactOut.model_construct(name=name, phone=phone)
-                        for name, phone in listed]
-        result.append(RequiredAction.model_construct(
-            id=action_id,
-            title=requirement.title,
-            citation=item.rule.citation,
-            owner=requirement.owner,
-            due=due,
-            status=status,
-            trigger=Trigger.model_construct(event=item.index, at=item.at.astimezone(UK)),
-            contacts=contacts,
-        ))
+            contacts = [
+                ContactOut.model_construct(name=name, phone=phone) for name, phone in listed
+            ]
+        result.append(
+            RequiredAction.model_construct(
+                id=action_id,
+                title=requirement.title,
+                citation=item.rule.citation,
+                owner=requirement.owner,
+                due=due,
+                status=status,
+                trigger=Trigger.model_construct(event=item.index, at=item.at.astimezone(UK)),
+                contacts=contacts,
+            )
+        )
     return result
 
 
-def _pattern(pattern: CompiledPattern, case: Case, moments: list[Moment],
-             last_seen_position: int, as_of: datetime) -> PatternFound | None:
+def _pattern(
+    pattern: CompiledPattern,
+    case: Case,
+    moments: list[Moment],
+    last_seen_position: int,
+    as_of: datetime,
+) -> PatternFound | None:
     window = timedelta(days=pattern.within_days) if pattern.within_days else None
     select = pattern.select.test
     matched: list[int] = []
@@ -272,7 +337,7 @@ def _pattern(pattern: CompiledPattern, case: Case, moments: list[Moment],
         for position, moment in enumerate(moments):
             if not select(case, moment):
                 continue
-            for later in moments[position + 1:]:
+            for later in moments[position + 1 :]:
                 if is_next(case, later):
                     if then(case, later) and (window is None or later.at - moment.at <= window):
                         chosen[moment.index] = None
@@ -285,8 +350,9 @@ def _pattern(pattern: CompiledPattern, case: Case, moments: list[Moment],
     return PatternFound.model_construct(id=pattern.id, title=pattern.title, events=matched)
 
 
-def _closure(pack: CompiledPack, case: Case, summary: Summary, trace: list[TraceEntry]
-             ) -> Closure | None:
+def _closure(
+    pack: CompiledPack, case: Case, summary: Summary, trace: list[TraceEntry]
+) -> Closure | None:
     if pack.closure is None:
         return None
     unmet = []
@@ -294,8 +360,14 @@ def _closure(pack: CompiledPack, case: Case, summary: Summary, trace: list[Trace
         held = condition.when.test(case, summary)
         if not held:
             unmet.append(UnmetCondition.model_construct(id=condition.id, title=condition.title))
-        trace.append(TraceEntry.model_construct(
-            step="closure", id=condition.id, event=None, actions=[],
-            citation=condition.citation,
-            why=f"{'met' if held else 'not met'}: {condition.when.text}"))
+        trace.append(
+            TraceEntry.model_construct(
+                step="closure",
+                id=condition.id,
+                event=None,
+                actions=[],
+                citation=condition.citation,
+                why=f"{'met' if held else 'not met'}: {condition.when.text}",
+            )
+        )
     return Closure.model_construct(allowed=not unmet, unmet=unmet)

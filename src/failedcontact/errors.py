@@ -29,7 +29,9 @@ class Diagnostic:
 
     def render(self) -> str:
         """Format as `file:line:col: severity[code]: message`, with the help on its own line."""
-        text = f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        text = (
+            f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        )
         if self.help:
             text += f"\n  help: {self.help}"
         return text

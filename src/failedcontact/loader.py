@@ -41,15 +41,25 @@ def _resolve(name: str | Path) -> Path:
     if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
         path = Path(text)
         if not path.is_file():
-            raise UnknownPackError([Diagnostic("pack.not-found", f"no pack file `{text}`",
-                                               text, 1, 1)])
+            raise UnknownPackError(
+                [Diagnostic("pack.not-found", f"no pack file `{text}`", text, 1, 1)]
+            )
         return path
     path = bundled_dir() / f"{text}.yaml"
     if not path.is_file():
         known = bundled_ids()
-        raise UnknownPackError([Diagnostic(
-            "pack.unknown", f"unknown pack `{text}`", text, 1, 1,
-            did_you_mean(text, known) or f"bundled packs: {', '.join(known)}")])
+        raise UnknownPackError(
+            [
+                Diagnostic(
+                    "pack.unknown",
+                    f"unknown pack `{text}`",
+                    text,
+                    1,
+                    1,
+                    did_you_mean(text, known) or f"bundled packs: {', '.join(known)}",
+                )
+            ]
+        )
     return path
 
 
@@ -65,7 +75,11 @@ def compile_text(text: str, file: str) -> CompiledPack | list[Diagnostic]:
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     compiled = compile_pack(located, document, digest)
     if isinstance(compiled, list):
-        return problems + compiled
+        # the reference check already reports a bad calendar, more precisely located
+        reported = {d.code for d in problems}
+        return problems + [
+            d for d in compiled if d.code not in reported or d.code != "pack.calendar"
+        ]
     if problems:
         return problems
     return compiled
@@ -77,8 +91,9 @@ def check_file(path: str | Path) -> list[Diagnostic]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return [Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path),
-                           1, 1)]
+        return [
+            Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path), 1, 1)
+        ]
     result = compile_text(text, str(path))
     return result if isinstance(result, list) else []
 
@@ -109,8 +124,9 @@ class Pack:
         """The validated pack document."""
         return self.compiled.document
 
-    def assess(self, case: Case | dict[str, Any], as_of: datetime,
-               calendar: WorkingCalendar | None = None) -> Assessment:
+    def assess(
+        self, case: Case | dict[str, Any], as_of: datetime, calendar: WorkingCalendar | None = None
+    ) -> Assessment:
         """Assess one case as it stood at `as_of` (a naive `as_of` is UK local time)."""
         if not isinstance(case, Case):
             case = parse_case(case)
@@ -140,10 +156,21 @@ def parse_case(data: str | bytes | dict[str, Any] | Any) -> Case:
         raise CaseError(case_issues(error)) from None
 
 
-_EVENT_TAGS = frozenset({
-    "home_visit", "appointment", "call", "message", "action", "seen_by_other_agency",
-    "address_change", "concern", "service_refused", "support_request", "worker_absence",
-})
+_EVENT_TAGS = frozenset(
+    {
+        "home_visit",
+        "appointment",
+        "call",
+        "message",
+        "action",
+        "seen_by_other_agency",
+        "address_change",
+        "concern",
+        "service_refused",
+        "support_request",
+        "worker_absence",
+    }
+)
 
 
 def case_issues(error: ValidationError) -> list[CaseIssue]:
@@ -163,16 +190,19 @@ def case_issues(error: ValidationError) -> list[CaseIssue]:
         elif kind == "missing":
             message = "required field is missing"
         elif kind == "union_tag_invalid":
-            message = ("unknown event type `" + str(item.get("ctx", {}).get("tag")) +
-                       "`; expected one of " + ", ".join(f"`{t}`" for t in sorted(_EVENT_TAGS)))
+            message = (
+                "unknown event type `"
+                + str(item.get("ctx", {}).get("tag"))
+                + "`; expected one of "
+                + ", ".join(f"`{t}`" for t in sorted(_EVENT_TAGS))
+            )
         elif kind == "union_tag_not_found":
             message = "event has no `type`"
         else:
             message = item["msg"][0].lower() + item["msg"][1:]
-            if kind.startswith(("enum", "literal")) or "input" not in item:
-                pass
-            elif not isinstance(item["input"], dict | list):
-                message += f" (got `{item['input']}`)"
+            given = item.get("input")
+            if kind != "json_invalid" and given is not None and not isinstance(given, dict | list):
+                message += f" (got `{given}`)"
         issues.append(CaseIssue(path, message))
     return issues
 
@@ -183,8 +213,13 @@ def load_pack(name: str | Path) -> Pack:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise PackError([Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(),
-                                    str(path), 1, 1)]) from None
+        raise PackError(
+            [
+                Diagnostic(
+                    "pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path), 1, 1
+                )
+            ]
+        ) from None
     result = compile_text(text, _display(path))
     if isinstance(result, list):
         raise PackError(result)

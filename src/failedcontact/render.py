@@ -55,8 +55,9 @@ def render_table(assessment: Assessment, console: Console) -> None:
     else:
         parts.append(Text("No actions are required."))
     for pattern in assessment.patterns:
-        parts.append(Text(f"Pattern to watch: {pattern.title} (events {pattern.events})",
-                          style="magenta"))
+        parts.append(
+            Text(f"Pattern to watch: {pattern.title} (events {pattern.events})", style="magenta")
+        )
     if assessment.closure is not None:
         if assessment.closure.allowed:
             parts.append(Text("The case may close.", style="green"))

@@ -13,10 +13,22 @@ from .errors import CaseError, PackError
 from .loader import Pack, load_pack, parse_case
 
 _KNOWN_KEYS = frozenset({"name", "section", "pack", "as_of", "case", "expect"})
-_EXPECT_KEYS = frozenset({
-    "risk_tier", "risk_reason_contains", "failed_contacts", "last_seen", "actions",
-    "only_actions", "no_actions", "patterns", "no_patterns", "closure", "error", "pack_error",
-})
+_EXPECT_KEYS = frozenset(
+    {
+        "risk_tier",
+        "risk_reason_contains",
+        "failed_contacts",
+        "last_seen",
+        "actions",
+        "only_actions",
+        "no_actions",
+        "patterns",
+        "no_patterns",
+        "closure",
+        "error",
+        "pack_error",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +83,18 @@ def load_scenarios(path: Path) -> list[Scenario]:
         as_of = item.get("as_of")
         if isinstance(as_of, str):
             as_of = datetime.fromisoformat(as_of)
-        found.append(Scenario(path, line, str(item["name"]), str(item["section"]), pack,
-                              as_of, _plain(item.get("case")), expect))
+        found.append(
+            Scenario(
+                path,
+                line,
+                str(item["name"]),
+                str(item["section"]),
+                pack,
+                as_of,
+                _plain(item.get("case")),
+                expect,
+            )
+        )
     return found
 
 
@@ -149,8 +171,9 @@ def _compare(expect: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     for action_id, fields in (expect.get("actions") or {}).items():
         got = by_id.get(action_id)
         if got is None:
-            problems.append(f"action `{action_id}`: expected, but not required "
-                            f"(required: {sorted(by_id)})")
+            problems.append(
+                f"action `{action_id}`: expected, but not required (required: {sorted(by_id)})"
+            )
             continue
         for field, want in (fields or {}).items():
             value = got["trigger"]["event"] if field == "trigger" else got.get(field)

@@ -119,8 +119,9 @@ def _timescale(deadline: Deadline) -> Timescale:
     return Timescale(deadline)
 
 
-def compile_pack(source: Located, doc: PackDocument, digest: str
-                 ) -> CompiledPack | list[Diagnostic]:
+def compile_pack(
+    source: Located, doc: PackDocument, digest: str
+) -> CompiledPack | list[Diagnostic]:
     """Compile every condition and resolve every reference; return diagnostics on failure."""
     domains = {
         "flags": tuple(doc.flags),
@@ -138,23 +139,35 @@ def compile_pack(source: Located, doc: PackDocument, digest: str
             action = doc.actions.get(need.action)
             if action is None:
                 continue  # reported by the reference check
-            requires.append(CompiledRequirement(
-                action=need.action,
-                title=action.title,
-                owner=need.owner or action.owner,
-                timescale=_timescale(need.deadline if need.deadline is not None
-                                     else action.deadline),
-                contacts=action.contacts,
-            ))
-        rules.append(CompiledRule(
-            id=rule.id, citation=rule.citation, triggers=frozenset(rule.on),
-            when=conditions.compile(rule.when, ("rules", index, "when"), Context.RULE),
-            requires=tuple(requires), note=rule.note,
-        ))
+            requires.append(
+                CompiledRequirement(
+                    action=need.action,
+                    title=action.title,
+                    owner=need.owner or action.owner,
+                    timescale=_timescale(
+                        need.deadline if need.deadline is not None else action.deadline
+                    ),
+                    contacts=action.contacts,
+                )
+            )
+        rules.append(
+            CompiledRule(
+                id=rule.id,
+                citation=rule.citation,
+                triggers=frozenset(rule.on),
+                when=conditions.compile(rule.when, ("rules", index, "when"), Context.RULE),
+                requires=tuple(requires),
+                note=rule.note,
+            )
+        )
     risk = tuple(
-        CompiledRisk(f"risk.rules[{i}]", r.tier,
-                     conditions.compile(r.when, ("risk", "rules", i, "when"), Context.RISK),
-                     r.reason, r.citation)
+        CompiledRisk(
+            f"risk.rules[{i}]",
+            r.tier,
+            conditions.compile(r.when, ("risk", "rules", i, "when"), Context.RISK),
+            r.reason,
+            r.citation,
+        )
         for i, r in enumerate(doc.risk.rules)
     )
     otherwise = doc.risk.otherwise
@@ -163,24 +176,45 @@ def compile_pack(source: Located, doc: PackDocument, digest: str
         path = ("patterns", index)
         if pattern.count is not None:
             count = pattern.count
-            patterns.append(CompiledPattern(
-                pattern.id, pattern.title, pattern.citation, "count",
-                conditions.compile(count.of, (*path, "count", "of"), Context.PATTERN),
-                count.at_least, count.within_days, count.in_run, None, None))
+            patterns.append(
+                CompiledPattern(
+                    pattern.id,
+                    pattern.title,
+                    pattern.citation,
+                    "count",
+                    conditions.compile(count.of, (*path, "count", "of"), Context.PATTERN),
+                    count.at_least,
+                    count.within_days,
+                    count.in_run,
+                    None,
+                    None,
+                )
+            )
         elif pattern.sequence is not None:
             seq = pattern.sequence
-            patterns.append(CompiledPattern(
-                pattern.id, pattern.title, pattern.citation, "sequence",
-                conditions.compile(seq.first, (*path, "sequence", "first"), Context.PATTERN),
-                1, seq.within_days, False,
-                conditions.compile(seq.next, (*path, "sequence", "next"), Context.PATTERN),
-                conditions.compile(seq.then, (*path, "sequence", "then"), Context.PATTERN)))
+            patterns.append(
+                CompiledPattern(
+                    pattern.id,
+                    pattern.title,
+                    pattern.citation,
+                    "sequence",
+                    conditions.compile(seq.first, (*path, "sequence", "first"), Context.PATTERN),
+                    1,
+                    seq.within_days,
+                    False,
+                    conditions.compile(seq.next, (*path, "sequence", "next"), Context.PATTERN),
+                    conditions.compile(seq.then, (*path, "sequence", "then"), Context.PATTERN),
+                )
+            )
     closure = None
     if doc.closure is not None:
         closure = tuple(
-            CompiledClosure(c.id, c.title, c.citation,
-                            conditions.compile(c.when, ("closure", "requires", i, "when"),
-                                               Context.CLOSURE))
+            CompiledClosure(
+                c.id,
+                c.title,
+                c.citation,
+                conditions.compile(c.when, ("closure", "requires", i, "when"), Context.CLOSURE),
+            )
             for i, c in enumerate(doc.closure.requires)
         )
     if conditions.diagnostics:
@@ -190,26 +224,38 @@ def compile_pack(source: Located, doc: PackDocument, digest: str
         for trigger in sorted(compiled.triggers):
             by_trigger.setdefault(trigger, []).append(compiled)
     hours = doc.calendar.working_hours
+    try:
+        calendar = WorkingCalendar(
+            doc.calendar.country, doc.calendar.subdivision, (_naive(hours.start), _naive(hours.end))
+        )
+    except ValueError as error:
+        return [source.diagnostic("pack.calendar", str(error), ("calendar",))]
     return CompiledPack(
         document=doc,
         digest=digest,
         file=source.file,
-        calendar=WorkingCalendar(doc.calendar.country, doc.calendar.subdivision,
-                                 (_naive(hours.start), _naive(hours.end))),
+        calendar=calendar,
         failed_kind={
             tuple(outcome.split(".", 1)): kind_id  # type: ignore[misc]
-            for kind_id, kind in doc.failed_contacts.items() for outcome in kind.outcomes
+            for kind_id, kind in doc.failed_contacts.items()
+            for outcome in kind.outcomes
         },
         rules_by_trigger={k: tuple(v) for k, v in by_trigger.items()},
         rules=tuple(rules),
         risk=risk,
-        risk_default=CompiledRisk("risk.otherwise", otherwise.tier, Compiled(
-            lambda c, m: True, "no risk rule matched"), otherwise.reason, otherwise.citation),
+        risk_default=CompiledRisk(
+            "risk.otherwise",
+            otherwise.tier,
+            Compiled(lambda c, m: True, "no risk rule matched"),
+            otherwise.reason,
+            otherwise.citation,
+        ),
         patterns=tuple(patterns),
         closure=closure,
         contacts={
-            group: {area: tuple((c.name, c.phone) for c in people)
-                    for area, people in by_area.items()}
+            group: {
+                area: tuple((c.name, c.phone) for c in people) for area, people in by_area.items()
+            }
             for group, by_area in doc.contacts.items()
         },
         flags=frozenset(doc.flags),

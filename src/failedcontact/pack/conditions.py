@@ -30,8 +30,9 @@ _FOR_KIND: dict[Kind, frozenset[str]] = {
     Kind.ENUM: frozenset({"equals", "in", "not_in", "is_known"}),
     Kind.TEXT: frozenset({"equals", "in", "not_in", "is_known"}),
     Kind.BOOL: frozenset({"equals", "is_known"}),
-    Kind.INT: frozenset({"equals", "in", "not_in", "at_least", "at_most", "more_than",
-                         "less_than", "is_known"}),
+    Kind.INT: frozenset(
+        {"equals", "in", "not_in", "at_least", "at_most", "more_than", "less_than", "is_known"}
+    ),
     Kind.SET: frozenset({"contains", "contains_any"}),
 }
 
@@ -66,24 +67,28 @@ class ConditionCompiler:
             return ALWAYS
         return self._condition(node, tuple(path), context)
 
-    def _error(self, code: str, message: str, path: Path, help: str | None = None,
-               key: bool = False) -> Compiled:
+    def _error(
+        self, code: str, message: str, path: Path, help: str | None = None, key: bool = False
+    ) -> Compiled:
         self.diagnostics.append(self.source.diagnostic(code, message, path, help, key))
         return ALWAYS
 
     def _condition(self, node: Any, path: Path, context: Context) -> Compiled:
         if not isinstance(node, dict) or not node:
-            return self._error("pack.condition", "a condition must be a non-empty mapping of "
-                               "fact to test, or `all`, `any` or `not`", path)
-        parts = [self._entry(str(key), value, (*path, key), context) for key, value in
-                 node.items()]
+            return self._error(
+                "pack.condition",
+                "a condition must be a non-empty mapping of fact to test, or `all`, `any` or `not`",
+                path,
+            )
+        parts = [self._entry(str(key), value, (*path, key), context) for key, value in node.items()]
         return _all(parts)
 
     def _entry(self, key: str, value: Any, path: Path, context: Context) -> Compiled:
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
-                return self._error("pack.condition", f"`{key}` takes a non-empty list of "
-                                   "conditions", path)
+                return self._error(
+                    "pack.condition", f"`{key}` takes a non-empty list of conditions", path
+                )
             parts = [self._condition(item, (*path, i), context) for i, item in enumerate(value)]
             return _all(parts) if key == "all" else _any(parts)
         if key == "not":
@@ -96,19 +101,32 @@ class ConditionCompiler:
             return Compiled(negated, f"not ({inner.text})", inner.facts)
         fact = FACTS.get(key)
         if fact is None:
-            return self._error("pack.unknown-fact", f"unknown fact `{key}`", path,
-                               did_you_mean(key, [*FACTS, *COMBINATORS])
-                               or "see the fact reference in docs/reference.md", key=True)
+            return self._error(
+                "pack.unknown-fact",
+                f"unknown fact `{key}`",
+                path,
+                did_you_mean(key, [*FACTS, *COMBINATORS])
+                or "see the fact reference in docs/reference.md",
+                key=True,
+            )
         if context not in fact.contexts:
             where = ", ".join(sorted(c.value for c in fact.contexts))
-            return self._error("pack.fact-context", f"fact `{key}` cannot be used in a "
-                               f"{context.value} condition", path,
-                               f"it is available in: {where}", key=True)
+            return self._error(
+                "pack.fact-context",
+                f"fact `{key}` cannot be used in a {context.value} condition",
+                path,
+                f"it is available in: {where}",
+                key=True,
+            )
         tests = value if isinstance(value, dict) else {"equals": value}
         if not tests:
             return self._error("pack.condition", f"fact `{key}` needs a test", path)
-        return _all([self._test(fact, op, arg, (*path, op) if isinstance(value, dict) else path)
-                     for op, arg in tests.items()])
+        return _all(
+            [
+                self._test(fact, op, arg, (*path, op) if isinstance(value, dict) else path)
+                for op, arg in tests.items()
+            ]
+        )
 
     def _domain(self, fact: Fact) -> tuple[str, ...] | None:
         return self.domains.get(fact.name, fact.domain)
@@ -125,41 +143,55 @@ class ConditionCompiler:
             ok = isinstance(value, str)
             expected = "text"
         if not ok:
-            self._error("pack.condition-type", f"fact `{fact.name}` takes {expected}, "
-                        f"not `{value}`", path)
+            self._error(
+                "pack.condition-type", f"fact `{fact.name}` takes {expected}, not `{value}`", path
+            )
             return False
         domain = self._domain(fact)
         if kind in (Kind.ENUM, Kind.SET) and domain is not None and value not in domain:
-            self._error("pack.unknown-value", f"`{value}` is not a value of `{fact.name}`", path,
-                        did_you_mean(value, domain) or f"expected one of {one_of(domain)}")
+            self._error(
+                "pack.unknown-value",
+                f"`{value}` is not a value of `{fact.name}`",
+                path,
+                did_you_mean(value, domain) or f"expected one of {one_of(domain)}",
+            )
             return False
         return True
 
     def _test(self, fact: Fact, op: str, arg: Any, path: Path) -> Compiled:
         if op not in OPERATORS:
-            return self._error("pack.unknown-operator", f"unknown operator `{op}`", path,
-                               did_you_mean(op, OPERATORS) or f"expected one of "
-                               f"{one_of(OPERATORS)}", key=True)
+            return self._error(
+                "pack.unknown-operator",
+                f"unknown operator `{op}`",
+                path,
+                did_you_mean(op, OPERATORS) or f"expected one of {one_of(OPERATORS)}",
+                key=True,
+            )
         if op not in _FOR_KIND[fact.kind]:
-            return self._error("pack.operator-type", f"operator `{op}` does not apply to "
-                               f"`{fact.name}` ({fact.kind.value})", path,
-                               f"`{fact.name}` takes {one_of(sorted(_FOR_KIND[fact.kind]))}",
-                               key=True)
+            return self._error(
+                "pack.operator-type",
+                f"operator `{op}` does not apply to `{fact.name}` ({fact.kind.value})",
+                path,
+                f"`{fact.name}` takes {one_of(sorted(_FOR_KIND[fact.kind]))}",
+                key=True,
+            )
         get = fact.getter
         name = fact.name
         facts = frozenset({name})
         if op == "is_known":
             if not isinstance(arg, bool):
-                return self._error("pack.condition-type", "`is_known` takes `true` or `false`",
-                                   path)
+                return self._error(
+                    "pack.condition-type", "`is_known` takes `true` or `false`", path
+                )
             want = arg
 
             def known(case: Case, moment: Moment) -> bool:
                 return (get(case, moment) is not None) is want
 
             return Compiled(known, f"{name} is {'known' if want else 'unknown'}", facts)
-        many = op in ("in", "not_in", "contains_any") or (op == "contains" and
-                                                          isinstance(arg, list))
+        many = op in ("in", "not_in", "contains_any") or (
+            op == "contains" and isinstance(arg, list)
+        )
         values = arg if many else [arg]
         if many and (not isinstance(arg, list) or not arg):
             return self._error("pack.condition-type", f"`{op}` takes a non-empty list", path)
@@ -173,8 +205,9 @@ class ConditionCompiler:
                 return got is not None and got.casefold() in folded
 
             if op == "not_in":
-                return Compiled(_known_and_not(text_in, get), f"{name} not in {_show(values)}",
-                                facts)
+                return Compiled(
+                    _known_and_not(text_in, get), f"{name} not in {_show(values)}", facts
+                )
             return Compiled(text_in, f"{name} is {_show(values)}", facts)
         return _build(op, name, get, values, arg, facts)
 
@@ -191,8 +224,14 @@ def _show(values: list[Any]) -> str:
     return shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)
 
 
-def _build(op: str, name: str, get: Callable[[Case, Moment], Any], values: list[Any], arg: Any,
-           facts: frozenset[str]) -> Compiled:
+def _build(
+    op: str,
+    name: str,
+    get: Callable[[Case, Moment], Any],
+    values: list[Any],
+    arg: Any,
+    facts: frozenset[str],
+) -> Compiled:
     if op == "equals" and len(values) == 1:
         want = values[0]
 
@@ -250,8 +289,11 @@ def _all(parts: list[Compiled]) -> Compiled:
     def every(case: Case, moment: Moment) -> bool:
         return all(test(case, moment) for test in tests)
 
-    return Compiled(every, " and ".join(_group(p.text) for p in parts),
-                    frozenset().union(*(p.facts for p in parts)))
+    return Compiled(
+        every,
+        " and ".join(_group(p.text) for p in parts),
+        frozenset().union(*(p.facts for p in parts)),
+    )
 
 
 def _any(parts: list[Compiled]) -> Compiled:
@@ -262,8 +304,11 @@ def _any(parts: list[Compiled]) -> Compiled:
     def some(case: Case, moment: Moment) -> bool:
         return any(test(case, moment) for test in tests)
 
-    return Compiled(some, " or ".join(_group(p.text) for p in parts),
-                    frozenset().union(*(p.facts for p in parts)))
+    return Compiled(
+        some,
+        " or ".join(_group(p.text) for p in parts),
+        frozenset().union(*(p.facts for p in parts)),
+    )
 
 
 def _group(text: str) -> str:

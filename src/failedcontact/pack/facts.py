@@ -27,8 +27,15 @@ class Moment:
 
     __slots__ = ("at", "event", "index", "kind", "run_count", "seen_elsewhere")
 
-    def __init__(self, event: Any, index: int, at: datetime, kind: str | None,
-                 run_count: int, seen_elsewhere: bool) -> None:
+    def __init__(
+        self,
+        event: Any,
+        index: int,
+        at: datetime,
+        kind: str | None,
+        run_count: int,
+        seen_elsewhere: bool,
+    ) -> None:
         self.event = event
         self.index = index
         self.at = at
@@ -40,11 +47,18 @@ class Moment:
 class Summary(Moment):
     """The moment `as_of`, with what the assessment has found so far."""
 
-    __slots__ = ("actions_done", "concern_levels", "last_seen", "open_actions",
-                 "overdue_actions", "patterns")
+    __slots__ = (
+        "actions_done",
+        "concern_levels",
+        "last_seen",
+        "open_actions",
+        "overdue_actions",
+        "patterns",
+    )
 
-    def __init__(self, at: datetime, run_count: int, seen_elsewhere: bool,
-                 last_seen: datetime | None) -> None:
+    def __init__(
+        self, at: datetime, run_count: int, seen_elsewhere: bool, last_seen: datetime | None
+    ) -> None:
         super().__init__(None, -1, at, None, run_count, seen_elsewhere)
         self.last_seen = last_seen
         self.patterns: frozenset[str] = frozenset()
@@ -113,9 +127,7 @@ def _values(enum: type[StrEnum]) -> tuple[str, ...]:
 
 
 _OUTCOMES = tuple(
-    dict.fromkeys(
-        _values(HomeVisitOutcome) + _values(AppointmentOutcome) + _values(CallOutcome)
-    )
+    dict.fromkeys(_values(HomeVisitOutcome) + _values(AppointmentOutcome) + _values(CallOutcome))
 )
 
 
@@ -131,64 +143,194 @@ def _summary_attr(name: str) -> Getter:
 FACTS: dict[str, Fact] = {
     fact.name: fact
     for fact in (
-        Fact("service", Kind.ENUM, "the service holding the case",
-             lambda c, m: c.service, domain=_values(Service)),
-        Fact("plan", Kind.ENUM, "the plan the child is subject to",
-             lambda c, m: c.child.plan, domain=_values(Plan)),
-        Fact("tenure", Kind.ENUM, "how the household holds its home",
-             lambda c, m: c.household.tenure, domain=_values(Tenure)),
-        Fact("landlord", Kind.TEXT, "the landlord, compared ignoring case",
-             lambda c, m: c.household.landlord),
-        Fact("local_authority", Kind.TEXT, "the child's local authority",
-             lambda c, m: c.household.local_authority),
-        Fact("age_years", Kind.INT, "the child's age in whole years at the moment evaluated; "
-             "unknown when no date of birth is given or the child is unborn", _age),
+        Fact(
+            "service",
+            Kind.ENUM,
+            "the service holding the case",
+            lambda c, m: c.service,
+            domain=_values(Service),
+        ),
+        Fact(
+            "plan",
+            Kind.ENUM,
+            "the plan the child is subject to",
+            lambda c, m: c.child.plan,
+            domain=_values(Plan),
+        ),
+        Fact(
+            "tenure",
+            Kind.ENUM,
+            "how the household holds its home",
+            lambda c, m: c.household.tenure,
+            domain=_values(Tenure),
+        ),
+        Fact(
+            "landlord",
+            Kind.TEXT,
+            "the landlord, compared ignoring case",
+            lambda c, m: c.household.landlord,
+        ),
+        Fact(
+            "local_authority",
+            Kind.TEXT,
+            "the child's local authority",
+            lambda c, m: c.household.local_authority,
+        ),
+        Fact(
+            "age_years",
+            Kind.INT,
+            "the child's age in whole years at the moment evaluated; "
+            "unknown when no date of birth is given or the child is unborn",
+            _age,
+        ),
         Fact("unborn", Kind.BOOL, "the case concerns a pregnancy", lambda c, m: c.child.unborn),
-        Fact("disability", Kind.BOOL, "the child has a disability",
-             lambda c, m: c.child.disability),
-        Fact("known_to_childrens_services", Kind.BOOL, "the child is known to children's services",
-             lambda c, m: c.child.known_to_childrens_services),
-        Fact("previous_concerns", Kind.BOOL, "previous concerns are recorded",
-             lambda c, m: c.child.previous_concerns),
-        Fact("cp_plan_in_last_year", Kind.BOOL, "a child protection plan in the last year",
-             lambda c, m: c.child.cp_plan_in_last_year),
-        Fact("home_educated", Kind.BOOL, "the child is home educated",
-             lambda c, m: c.child.home_educated),
-        Fact("urgent_health_need", Kind.BOOL, "the child has an urgent health need",
-             lambda c, m: c.child.urgent_health_need),
-        Fact("known_violence", Kind.BOOL, "violence is known within the family",
-             lambda c, m: c.household.known_violence),
-        Fact("communication_needs", Kind.BOOL, "the family has communication needs",
-             lambda c, m: c.household.communication_needs),
+        Fact(
+            "disability", Kind.BOOL, "the child has a disability", lambda c, m: c.child.disability
+        ),
+        Fact(
+            "known_to_childrens_services",
+            Kind.BOOL,
+            "the child is known to children's services",
+            lambda c, m: c.child.known_to_childrens_services,
+        ),
+        Fact(
+            "previous_concerns",
+            Kind.BOOL,
+            "previous concerns are recorded",
+            lambda c, m: c.child.previous_concerns,
+        ),
+        Fact(
+            "cp_plan_in_last_year",
+            Kind.BOOL,
+            "a child protection plan in the last year",
+            lambda c, m: c.child.cp_plan_in_last_year,
+        ),
+        Fact(
+            "home_educated",
+            Kind.BOOL,
+            "the child is home educated",
+            lambda c, m: c.child.home_educated,
+        ),
+        Fact(
+            "urgent_health_need",
+            Kind.BOOL,
+            "the child has an urgent health need",
+            lambda c, m: c.child.urgent_health_need,
+        ),
+        Fact(
+            "known_violence",
+            Kind.BOOL,
+            "violence is known within the family",
+            lambda c, m: c.household.known_violence,
+        ),
+        Fact(
+            "communication_needs",
+            Kind.BOOL,
+            "the family has communication needs",
+            lambda c, m: c.household.communication_needs,
+        ),
         Fact("flags", Kind.SET, "the case flags (declared by the pack)", lambda c, m: c.flags),
-        Fact("failed_contacts", Kind.INT, "failed contacts in the current run, up to and "
-             "including the moment evaluated", lambda c, m: m.run_count),
-        Fact("seen_by_other_agency", Kind.BOOL, "another agency has seen the child since the "
-             "child was last seen by the service", lambda c, m: m.seen_elsewhere),
-        Fact("event", Kind.ENUM, "the triggering event's type",
-             lambda c, m: _attr(m.event, "type"), EVENT, _values(EventType)),
-        Fact("outcome", Kind.ENUM, "the triggering visit's, appointment's or call's outcome",
-             _outcome, EVENT, _OUTCOMES),
-        Fact("failed_contact", Kind.BOOL, "the event counts as a failed contact",
-             lambda c, m: m.kind is not None, EVENT),
-        Fact("failed_contact_kind", Kind.ENUM, "the pack's kind of failed contact",
-             lambda c, m: m.kind, EVENT),
-        Fact("concern_level", Kind.ENUM, "a concern event's level",
-             lambda c, m: _attr(m.event, "level"), EVENT, _values(ConcernLevel)),
-        Fact("announced", Kind.BOOL, "a home visit was announced",
-             lambda c, m: _attr(m.event, "announced"), EVENT),
-        Fact("channel", Kind.ENUM, "a message's channel",
-             lambda c, m: _attr(m.event, "channel"), EVENT, _values(Channel)),
-        Fact("action", Kind.ENUM, "the action id an action event records",
-             lambda c, m: _attr(m.event, "action"), EVENT),
-        Fact("concern_levels", Kind.SET, "the levels of every concern raised up to the moment",
-             _summary_attr("concern_levels"), SUMMARY, _values(ConcernLevel)),
+        Fact(
+            "failed_contacts",
+            Kind.INT,
+            "failed contacts in the current run, up to and including the moment evaluated",
+            lambda c, m: m.run_count,
+        ),
+        Fact(
+            "seen_by_other_agency",
+            Kind.BOOL,
+            "another agency has seen the child since the child was last seen by the service",
+            lambda c, m: m.seen_elsewhere,
+        ),
+        Fact(
+            "event",
+            Kind.ENUM,
+            "the triggering event's type",
+            lambda c, m: _attr(m.event, "type"),
+            EVENT,
+            _values(EventType),
+        ),
+        Fact(
+            "outcome",
+            Kind.ENUM,
+            "the triggering visit's, appointment's or call's outcome",
+            _outcome,
+            EVENT,
+            _OUTCOMES,
+        ),
+        Fact(
+            "failed_contact",
+            Kind.BOOL,
+            "the event counts as a failed contact",
+            lambda c, m: m.kind is not None,
+            EVENT,
+        ),
+        Fact(
+            "failed_contact_kind",
+            Kind.ENUM,
+            "the pack's kind of failed contact",
+            lambda c, m: m.kind,
+            EVENT,
+        ),
+        Fact(
+            "concern_level",
+            Kind.ENUM,
+            "a concern event's level",
+            lambda c, m: _attr(m.event, "level"),
+            EVENT,
+            _values(ConcernLevel),
+        ),
+        Fact(
+            "announced",
+            Kind.BOOL,
+            "a home visit was announced",
+            lambda c, m: _attr(m.event, "announced"),
+            EVENT,
+        ),
+        Fact(
+            "channel",
+            Kind.ENUM,
+            "a message's channel",
+            lambda c, m: _attr(m.event, "channel"),
+            EVENT,
+            _values(Channel),
+        ),
+        Fact(
+            "action",
+            Kind.ENUM,
+            "the action id an action event records",
+            lambda c, m: _attr(m.event, "action"),
+            EVENT,
+        ),
+        Fact(
+            "concern_levels",
+            Kind.SET,
+            "the levels of every concern raised up to the moment",
+            _summary_attr("concern_levels"),
+            SUMMARY,
+            _values(ConcernLevel),
+        ),
         Fact("patterns", Kind.SET, "the patterns found", _summary_attr("patterns"), SUMMARY),
-        Fact("open_actions", Kind.INT, "required actions not yet done",
-             _summary_attr("open_actions"), CLOSING),
-        Fact("overdue_actions", Kind.INT, "required actions past their deadline",
-             _summary_attr("overdue_actions"), CLOSING),
-        Fact("actions_done", Kind.SET, "action ids recorded as done at any time",
-             _summary_attr("actions_done"), CLOSING),
+        Fact(
+            "open_actions",
+            Kind.INT,
+            "required actions not yet done",
+            _summary_attr("open_actions"),
+            CLOSING,
+        ),
+        Fact(
+            "overdue_actions",
+            Kind.INT,
+            "required actions past their deadline",
+            _summary_attr("overdue_actions"),
+            CLOSING,
+        ),
+        Fact(
+            "actions_done",
+            Kind.SET,
+            "action ids recorded as done at any time",
+            _summary_attr("actions_done"),
+            CLOSING,
+        ),
     )
 }

@@ -37,8 +37,9 @@ class Located:
         """The location of the key that names `path`, falling back to its value."""
         return self.keys.get(tuple(path)) or self.where(path)
 
-    def diagnostic(self, code: str, message: str, path: Path, help: str | None = None,
-                   key: bool = False) -> Diagnostic:
+    def diagnostic(
+        self, code: str, message: str, path: Path, help: str | None = None, key: bool = False
+    ) -> Diagnostic:
         """Build a diagnostic located at `path` in this file."""
         line, column = self.where_key(path) if key else self.where(path)
         return Diagnostic(code, message, self.file, line, column, help)
@@ -94,9 +95,14 @@ def read_yaml(text: str, file: str) -> Located | Diagnostic:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (error.problem or error.context or "invalid yaml").strip()
         code = "pack.duplicate-key" if "duplicate key" in str(error) else "pack.yaml"
-        return Diagnostic(code, problem.lower(), file, line, column,
-                          "each key may appear once in a mapping"
-                          if code == "pack.duplicate-key" else None)
+        return Diagnostic(
+            code,
+            problem.lower(),
+            file,
+            line,
+            column,
+            "each key may appear once in a mapping" if code == "pack.duplicate-key" else None,
+        )
     except Exception as error:  # ruamel raises several unrelated types for bad input
         return Diagnostic("pack.yaml", f"not readable as yaml: {error}".lower(), file, 1, 1)
     walk = _Walk()
@@ -104,6 +110,10 @@ def read_yaml(text: str, file: str) -> Located | Diagnostic:
     located = Located(file, data, walk.keys, walk.values)
     if walk.tags:
         tag, path = walk.tags[0]
-        return located.diagnostic("pack.yaml", f"yaml tag `{tag}` is not allowed in a pack",
-                                  path, "packs are plain data: remove the tag")
+        return located.diagnostic(
+            "pack.yaml",
+            f"yaml tag `{tag}` is not allowed in a pack",
+            path,
+            "packs are plain data: remove the tag",
+        )
     return located

@@ -30,8 +30,9 @@ TRIGGERS: tuple[str, ...] = (
 
 
 class _Report(Protocol):
-    def __call__(self, code: str, message: str, path: Path, help: str | None = None,
-                 key: bool = False) -> None: ...
+    def __call__(
+        self, code: str, message: str, path: Path, help: str | None = None, key: bool = False
+    ) -> None: ...
 
 
 _CITATION = re.compile(r"^(?P<pack>[a-z][a-z0-9_]*) (?P<section>[^,\s]+)")
@@ -41,47 +42,73 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
     """Every cross-reference problem in the pack, in document order."""
     problems: list[Diagnostic] = []
 
-    def report(code: str, message: str, path: Path, help: str | None = None,
-               key: bool = False) -> None:
+    def report(
+        code: str, message: str, path: Path, help: str | None = None, key: bool = False
+    ) -> None:
         problems.append(source.diagnostic(code, message, path, help, key))
 
     _check_calendar(doc, report)
     own_prefix = f"{doc.id}."
     for action_id in doc.actions:
         if action_id not in SHARED_ACTION_IDS and not action_id.startswith(own_prefix):
-            report("pack.action-id", f"action `{action_id}` is neither a shared action id nor "
-                   f"prefixed `{own_prefix}`", ("actions", action_id),
-                   did_you_mean(action_id, SHARED_ACTION_IDS)
-                   or f"name the pack's own actions `{own_prefix}{action_id}`", key=True)
+            report(
+                "pack.action-id",
+                f"action `{action_id}` is neither a shared action id nor prefixed `{own_prefix}`",
+                ("actions", action_id),
+                did_you_mean(action_id, SHARED_ACTION_IDS)
+                or f"name the pack's own actions `{own_prefix}{action_id}`",
+                key=True,
+            )
     for action_id, action in doc.actions.items():
         if action.contacts is not None and action.contacts not in doc.contacts:
-            report("pack.unknown-contacts", f"unknown contact group `{action.contacts}`",
-                   ("actions", action_id, "contacts"), did_you_mean(action.contacts, doc.contacts))
+            report(
+                "pack.unknown-contacts",
+                f"unknown contact group `{action.contacts}`",
+                ("actions", action_id, "contacts"),
+                did_you_mean(action.contacts, doc.contacts),
+            )
     _check_unique("rule", [r.id for r in doc.rules], ("rules",), report)
     _check_unique("pattern", [p.id for p in doc.patterns], ("patterns",), report)
     if doc.closure:
-        _check_unique("closure condition", [c.id for c in doc.closure.requires],
-                      ("closure", "requires"), report)
+        _check_unique(
+            "closure condition",
+            [c.id for c in doc.closure.requires],
+            ("closure", "requires"),
+            report,
+        )
     for index, rule in enumerate(doc.rules):
         for t_index, trigger in enumerate(rule.on):
             if trigger not in TRIGGERS:
-                report("pack.unknown-trigger", f"unknown trigger `{trigger}`",
-                       ("rules", index, "on", t_index),
-                       did_you_mean(trigger, TRIGGERS) or f"expected one of {one_of(TRIGGERS)}")
+                report(
+                    "pack.unknown-trigger",
+                    f"unknown trigger `{trigger}`",
+                    ("rules", index, "on", t_index),
+                    did_you_mean(trigger, TRIGGERS) or f"expected one of {one_of(TRIGGERS)}",
+                )
         for r_index, item in enumerate(rule.require):
             action_id = item if isinstance(item, str) else item.action
             if action_id not in doc.actions:
-                report("pack.unknown-action", f"rule `{rule.id}` requires unknown action "
-                       f"`{action_id}`", ("rules", index, "require", r_index),
-                       did_you_mean(action_id, doc.actions) or "define it under `actions`")
+                report(
+                    "pack.unknown-action",
+                    f"rule `{rule.id}` requires unknown action `{action_id}`",
+                    ("rules", index, "require", r_index),
+                    did_you_mean(action_id, doc.actions) or "define it under `actions`",
+                )
     for index, pattern in enumerate(doc.patterns):
         if pattern.id not in SHARED_PATTERN_IDS and not pattern.id.startswith(own_prefix):
-            report("pack.pattern-id", f"pattern `{pattern.id}` is neither a shared pattern id "
-                   f"nor prefixed `{own_prefix}`", ("patterns", index, "id"),
-                   did_you_mean(pattern.id, SHARED_PATTERN_IDS))
+            report(
+                "pack.pattern-id",
+                f"pattern `{pattern.id}` is neither a shared pattern id "
+                f"nor prefixed `{own_prefix}`",
+                ("patterns", index, "id"),
+                did_you_mean(pattern.id, SHARED_PATTERN_IDS),
+            )
         if (pattern.count is None) == (pattern.sequence is None):
-            report("pack.pattern-kind", f"pattern `{pattern.id}` needs exactly one of `count` "
-                   "or `sequence`", ("patterns", index))
+            report(
+                "pack.pattern-kind",
+                f"pattern `{pattern.id}` needs exactly one of `count` or `sequence`",
+                ("patterns", index),
+            )
     _check_outcomes(doc, report)
     _check_citations(source, doc, report)
     return problems
@@ -91,22 +118,34 @@ def _check_calendar(doc: PackDocument, report: _Report) -> None:
     countries = holidays.list_supported_countries()
     country = doc.calendar.country
     if country not in countries:
-        report("pack.calendar", f"`{country}` is not a country the holidays package knows",
-               ("calendar", "country"), did_you_mean(country, countries))
-    elif doc.calendar.subdivision is not None and doc.calendar.subdivision not in countries[
-            country]:
-        report("pack.calendar", f"`{doc.calendar.subdivision}` is not a subdivision of "
-               f"`{country}`", ("calendar", "subdivision"),
-               did_you_mean(doc.calendar.subdivision, countries[country])
-               or f"expected one of {one_of(countries[country])}")
+        report(
+            "pack.calendar",
+            f"`{country}` is not a country the holidays package knows",
+            ("calendar", "country"),
+            did_you_mean(country, countries),
+        )
+    elif (
+        doc.calendar.subdivision is not None and doc.calendar.subdivision not in countries[country]
+    ):
+        report(
+            "pack.calendar",
+            f"`{doc.calendar.subdivision}` is not a subdivision of `{country}`",
+            ("calendar", "subdivision"),
+            did_you_mean(doc.calendar.subdivision, countries[country])
+            or f"expected one of {one_of(countries[country])}",
+        )
 
 
 def _check_unique(what: str, ids: list[str], path: Path, report: _Report) -> None:
     seen: set[str] = set()
     for index, item in enumerate(ids):
         if item in seen:
-            report("pack.duplicate-id", f"{what} id `{item}` is used more than once",
-                   (*path, index), "give each one its own id")
+            report(
+                "pack.duplicate-id",
+                f"{what} id `{item}` is used more than once",
+                (*path, index),
+                "give each one its own id",
+            )
         seen.add(item)
 
 
@@ -116,16 +155,26 @@ def _check_outcomes(doc: PackDocument, report: _Report) -> None:
         for index, outcome in enumerate(kind.outcomes):
             path = ("failed_contacts", kind_id, "outcomes", index)
             if outcome not in CONTACT_OUTCOMES:
-                report("pack.unknown-outcome", f"unknown outcome `{outcome}`", path,
-                       did_you_mean(outcome, CONTACT_OUTCOMES)
-                       or "outcomes are written `type.outcome`, for example "
-                       "`home_visit.no_response`")
+                report(
+                    "pack.unknown-outcome",
+                    f"unknown outcome `{outcome}`",
+                    path,
+                    did_you_mean(outcome, CONTACT_OUTCOMES)
+                    or "outcomes are written `type.outcome`, for example `home_visit.no_response`",
+                )
             elif outcome in SEEN_OUTCOMES:
-                report("pack.seen-outcome", f"`{outcome}` means the child was seen and cannot "
-                       "count as a failed contact", path)
+                report(
+                    "pack.seen-outcome",
+                    f"`{outcome}` means the child was seen and cannot count as a failed contact",
+                    path,
+                )
             elif outcome in owner:
-                report("pack.duplicate-outcome", f"`{outcome}` is already counted as "
-                       f"`{owner[outcome]}`", path, "an outcome belongs to one kind")
+                report(
+                    "pack.duplicate-outcome",
+                    f"`{outcome}` is already counted as `{owner[outcome]}`",
+                    path,
+                    "an outcome belongs to one kind",
+                )
             else:
                 owner[outcome] = kind_id
 
@@ -154,10 +203,16 @@ def _check_citations(source: Located, doc: PackDocument, report: _Report) -> Non
             continue
         match = _CITATION.match(citation)
         if match is None or match["pack"] != doc.id:
-            report("pack.citation", f"citation `{citation}` does not start with the pack id and "
-                   "a section", path, f"write it as `{doc.id} <section>, <detail>`")
+            report(
+                "pack.citation",
+                f"citation `{citation}` does not start with the pack id and a section",
+                path,
+                f"write it as `{doc.id} <section>, <detail>`",
+            )
         elif match["section"] not in sections:
-            report("pack.unknown-section", f"citation names section `{match['section']}`, which "
-                   "is not in `source.sections`", path,
-                   did_you_mean(match["section"], sections) or f"expected one of "
-                   f"{one_of(sections)}")
+            report(
+                "pack.unknown-section",
+                f"citation names section `{match['section']}`, which is not in `source.sections`",
+                path,
+                did_you_mean(match["section"], sections) or f"expected one of {one_of(sections)}",
+            )

@@ -29,10 +29,8 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     node = data
     last = len(loc) - 1
     for position, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        indexes_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (isinstance(node, dict) and part in node) or indexes_list:
             node = node[part]
             path.append(part)
         elif isinstance(node, dict) and position == last:
@@ -53,18 +51,28 @@ def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
             key = str(path[-1])
             allowed = _fields_at(path[:-1])
             help_line = did_you_mean(key, allowed) or (
-                f"expected one of {one_of(allowed)}" if allowed else None)
-            diag = source.diagnostic("pack.unknown-field", f"unknown field `{key}` in "
-                                     f"`{_dotted(path[:-1]) or 'the pack'}`", path, help_line,
-                                     key=True)
+                f"expected one of {one_of(allowed)}" if allowed else None
+            )
+            diag = source.diagnostic(
+                "pack.unknown-field",
+                f"unknown field `{key}` in `{_dotted(path[:-1]) or 'the pack'}`",
+                path,
+                help_line,
+                key=True,
+            )
         elif kind == "missing":
             parent = path[:-1] if path and path[-1] == loc[-1] else path
-            diag = source.diagnostic("pack.missing-field", f"missing field `{loc[-1]}` in "
-                                     f"`{_dotted(parent) or 'the pack'}`", parent)
+            diag = source.diagnostic(
+                "pack.missing-field",
+                f"missing field `{loc[-1]}` in `{_dotted(parent) or 'the pack'}`",
+                parent,
+                key=True,
+            )
         else:
             message = item["msg"][0].lower() + item["msg"][1:]
-            diag = source.diagnostic("pack.schema", f"`{dotted}`: {message}", path,
-                                     _union_help(loc))
+            diag = source.diagnostic(
+                "pack.schema", f"`{dotted}`: {message}", path, _union_help(loc)
+            )
         seen[path] = diag
     return list(seen.values())
 

@@ -1,0 +1,151 @@
+"""The case model: defaults, time handling and errors that name the field path."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+import failedcontact as fc
+from failedcontact.case import UK
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    return {"at": "2026-11-23T10:00:00", **fields}
+
+
+def test_defaults_follow_the_contract() -> None:
+    case = fc.parse_case({"case_id": "C-1"})
+    assert case.service == "universal"
+    assert case.child.plan == "none"
+    assert case.child.date_of_birth is None
+    assert case.household.tenure == "unknown"
+    assert case.household.local_authority is None
+    assert case.household.landlord is None
+    assert case.flags == ()
+    assert case.events == ()
+
+
+def test_naive_times_are_uk_local() -> None:
+    case = fc.parse_case(
+        {
+            "case_id": "C-1",
+            "events": [
+                _event(type="home_visit", outcome="no_response"),
+                {"at": "2026-07-01T10:00:00", "type": "address_change"},
+            ],
+        }
+    )
+    assert case.events[0].at.utcoffset() == timedelta(0)
+    assert case.events[1].at.utcoffset() == timedelta(hours=1)
+
+
+def test_ambiguous_local_time_is_read_as_the_first_occurrence() -> None:
+    case = fc.parse_case(
+        {"case_id": "C", "events": [{"at": "2026-10-25T01:30:00", "type": "address_change"}]}
+    )
+    assert case.events[0].at.utcoffset() == timedelta(hours=1)
+
+
+def test_offset_times_keep_their_instant() -> None:
+    case = fc.parse_case(
+        {"case_id": "C", "events": [{"at": "2026-11-23T10:00:00+05:00", "type": "address_change"}]}
+    )
+    assert case.events[0].at == datetime(2026, 11, 23, 5, 0, tzinfo=UK)
+
+
+def test_case_is_frozen() -> None:
+    case = fc.parse_case({"case_id": "C-1"})
+    with pytest.raises(Exception, match="frozen"):
+        case.case_id = "other"  # type: ignore[misc]
+
+
+def test_json_text_and_dict_give_the_same_case() -> None:
+    data = {"case_id": "C-1", "events": [_event(type="call", outcome="no_answer")]}
+    import json
+
+    assert fc.parse_case(json.dumps(data)) == fc.parse_case(data)
+
+
+BAD_CASES = [
+    ({}, "case_id", "required field is missing"),
+    ({"case_id": ""}, "case_id", "at least 1 character"),
+    ({"case_id": 12}, "case_id", "valid string"),
+    ({"case_id": "C", "service": "nhs"}, "service", "universal"),
+    ({"case_id": "C", "child": {"plan": "cp"}}, "child.plan", "child_protection"),
+    ({"case_id": "C", "child": {"disability": "yes"}}, "child.disability", "boolean"),
+    ({"case_id": "C", "child": {"date_of_birth": "2026-02-30"}}, "child.date_of_birth", "day"),
+    ({"case_id": "C", "household": {"tenure": "rented"}}, "household.tenure", "private_rented"),
+    (
+        {"case_id": "C", "household": {"local_authority": "North Lincs"}},
+        "household.local_authority",
+        "pattern",
+    ),
+    ({"case_id": "C", "surname": "x"}, "surname", "unknown field"),
+    ({"case_id": "C", "events": [{"type": "call"}]}, "events[0].at", "missing"),
+    ({"case_id": "C", "events": [_event(type="visit")]}, "events[0]", "unknown event type"),
+    ({"case_id": "C", "events": [_event()]}, "events[0]", "no `type`"),
+    (
+        {"case_id": "C", "events": [_event(type="home_visit", outcome="gone")]},
+        "events[0].outcome",
+        "no_response",
+    ),
+    (
+        {"case_id": "C", "events": [_event(type="appointment", outcome="dna")]},
+        "events[0].outcome",
+        "not_brought",
+    ),
+    (
+        {"case_id": "C", "events": [_event(type="call", outcome="answered", who="x")]},
+        "events[0].who",
+        "unknown field",
+    ),
+    (
+        {"case_id": "C", "events": [_event(type="message", channel="fax")]},
+        "events[0].channel",
+        "letter",
+    ),
+    (
+        {"case_id": "C", "events": [_event(type="concern", level="high")]},
+        "events[0].level",
+        "significant_harm",
+    ),
+    (
+        {"case_id": "C", "events": [{"at": "yesterday", "type": "address_change"}]},
+        "events[0].at",
+        "datetime",
+    ),
+    (
+        {"case_id": "C", "events": [{"at": "2027-03-28T01:30:00", "type": "address_change"}]},
+        "events[0].at",
+        "does not exist",
+    ),
+    (
+        {"case_id": "C", "events": [_event(type="worker_absence", until="2026-11-01")]},
+        "events[0]",
+        "before the absence starts",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"), BAD_CASES, ids=[f"{i}-{c[1]}" for i, c in enumerate(BAD_CASES)]
+)
+def test_bad_input_names_the_field(data: dict[str, Any], path: str, message: str) -> None:
+    with pytest.raises(fc.CaseError) as caught:
+        fc.parse_case(data)
+    issues = {issue.path: issue.message for issue in caught.value.issues}
+    assert path in issues, issues
+    assert message in issues[path]
+
+
+def test_invalid_json_text_is_a_case_error() -> None:
+    with pytest.raises(fc.CaseError, match="(?i)invalid json"):
+        fc.parse_case('{"case_id": ')
+
+
+def test_all_problems_are_reported_together() -> None:
+    with pytest.raises(fc.CaseError) as caught:
+        fc.parse_case({"case_id": "C", "service": "x", "child": {"plan": "y"}})
+    assert {i.path for i in caught.value.issues} == {"service", "child.plan"}

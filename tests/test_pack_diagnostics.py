@@ -1,0 +1,267 @@
+"""Every stage of the pack pipeline reports located, coded diagnostics, all at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+import failedcontact as fc
+from failedcontact.loader import compile_text
+
+from .conftest import MINIMAL_PACK
+
+
+def _line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in text")
+
+
+def test_minimal_pack_compiles() -> None:
+    compiled = compile_text(MINIMAL_PACK, "demo.yaml")
+    assert not isinstance(compiled, list), compiled
+
+
+BROKEN = [
+    # (id, old text, new text, code, text on the reported line, help contains)
+    (
+        "unknown-field",
+        "  title: Offer another",
+        "  titel: Offer another",
+        "pack.unknown-field",
+        "titel:",
+        "did you mean `title`?",
+    ),
+    (
+        "missing-field",
+        "    owner: practitioner\n    deadline: immediately\n",
+        "    deadline: immediately\n",
+        "pack.missing-field",
+        "report_significant_harm:",
+        None,
+    ),
+    (
+        "bad-deadline",
+        "deadline: {working_days: 5}",
+        "deadline: {weeks: 1}",
+        "pack.schema",
+        "deadline: {weeks: 1}",
+        "working_days",
+    ),
+    (
+        "unknown-action",
+        "require: [report_significant_harm]",
+        "require: [report_significant_harms]",
+        "pack.unknown-action",
+        "require: [report_significant_harms]",
+        "did you mean `report_significant_harm`?",
+    ),
+    (
+        "unknown-fact",
+        "when: {failed_contacts: 1}",
+        "when: {failed_contact: 1}",
+        "pack.condition-type",
+        "when: {failed_contact: 1}",
+        None,
+    ),
+    (
+        "unknown-fact-name",
+        "when: {failed_contacts: 1}",
+        "when: {failed_contcts: 1}",
+        "pack.unknown-fact",
+        "when: {failed_contcts: 1}",
+        "did you mean `failed_contacts`?",
+    ),
+    (
+        "unknown-value",
+        "when: {plan: child_protection}",
+        "when: {plan: child_protecton}",
+        "pack.unknown-value",
+        "when: {plan: child_protecton}",
+        "did you mean `child_protection`?",
+    ),
+    (
+        "unknown-operator",
+        "when: {failed_contacts: 1}",
+        "when: {failed_contacts: {atleast: 1}}",
+        "pack.unknown-operator",
+        "atleast",
+        "did you mean `at_least`?",
+    ),
+    (
+        "operator-type",
+        "when: {failed_contacts: 1}",
+        "when: {failed_contacts: {contains: 1}}",
+        "pack.operator-type",
+        "contains",
+        None,
+    ),
+    (
+        "fact-context",
+        "when: {plan: child_protection}",
+        "when: {outcome: no_response}",
+        "pack.fact-context",
+        "outcome: no_response",
+        None,
+    ),
+    (
+        "unknown-trigger",
+        "on: [concern]",
+        "on: [concerns]",
+        "pack.unknown-trigger",
+        "on: [concerns]",
+        "did you mean `concern`?",
+    ),
+    (
+        "unknown-outcome",
+        "[home_visit.no_response,",
+        "[home_visit.no_respons,",
+        "pack.unknown-outcome",
+        "home_visit.no_respons",
+        "did you mean `home_visit.no_response`?",
+    ),
+    (
+        "seen-outcome",
+        "[home_visit.no_response,",
+        "[home_visit.child_seen,",
+        "pack.seen-outcome",
+        "home_visit.child_seen",
+        None,
+    ),
+    (
+        "duplicate-rule",
+        "  - id: harm\n",
+        "  - id: first  # again\n",
+        "pack.duplicate-id",
+        "id: first  # again",
+        None,
+    ),
+    ("action-prefix", "  demo.call_back:", "  call_back:", "pack.action-id", "call_back:", None),
+    (
+        "unknown-contacts",
+        "contacts: harm",
+        "contacts: harms",
+        "pack.unknown-contacts",
+        "contacts: harms",
+        "did you mean `harm`?",
+    ),
+    (
+        "unknown-section",
+        "citation: demo 1, harm",
+        "citation: demo 7, harm",
+        "pack.unknown-section",
+        "citation: demo 7",
+        None,
+    ),
+    (
+        "bad-citation",
+        "citation: demo 1, harm",
+        "citation: section 1",
+        "pack.citation",
+        "citation: section 1",
+        None,
+    ),
+    (
+        "calendar",
+        "subdivision: ENG",
+        "subdivision: ENGLAND",
+        "pack.calendar",
+        "subdivision: ENGLAND",
+        None,
+    ),
+    (
+        "duplicate-key",
+        "area: Demo\n",
+        "area: Demo\narea: Other\n",
+        "pack.duplicate-key",
+        "area: Other",
+        None,
+    ),
+    ("yaml-syntax", "area: Demo\n", "area: [Demo\n", "pack.yaml", None, None),
+    (
+        "yaml-tag",
+        "area: Demo\n",
+        "area: !!python/object:os.system Demo\n",
+        "pack.yaml",
+        "area: !!python",
+        "plain data",
+    ),
+    ("bad-version", "version: 1.0.0", "version: one", "pack.schema", "version: one", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "line_text", "help_text"),
+    [case[1:] for case in BROKEN],
+    ids=[case[0] for case in BROKEN],
+)
+def test_broken_pack_is_located(
+    old: str, new: str, code: str, line_text: str | None, help_text: str | None
+) -> None:
+    assert old in MINIMAL_PACK
+    text = MINIMAL_PACK.replace(old, new, 1)
+    result = compile_text(text, "demo.yaml")
+    assert isinstance(result, list), "the broken pack compiled"
+    matching = [d for d in result if d.code == code]
+    assert matching, [d.render() for d in result]
+    diagnostic = matching[0]
+    assert diagnostic.file == "demo.yaml"
+    assert diagnostic.message == diagnostic.message.lower() or "`" in diagnostic.message
+    if line_text is not None:
+        first_line = line_text.splitlines()[0]
+        assert diagnostic.line == _line_of(text, first_line), diagnostic.render()
+        assert diagnostic.column >= 1
+    if help_text is not None:
+        assert diagnostic.help is not None and help_text in diagnostic.help
+
+
+def test_all_problems_are_collected_not_just_the_first() -> None:
+    text = (
+        MINIMAL_PACK.replace("require: [report_significant_harm]", "require: [nope]")
+        .replace("on: [concern]", "on: [concerns]")
+        .replace("when: {failed_contacts: 1}", "when: {failed_contactz: 1}")
+        .replace("when: {plan: child_protection}", "when: {plan: cp}")
+    )
+    result = compile_text(text, "demo.yaml")
+    assert isinstance(result, list)
+    codes = sorted(d.code for d in result)
+    assert codes == [
+        "pack.unknown-action",
+        "pack.unknown-fact",
+        "pack.unknown-trigger",
+        "pack.unknown-value",
+    ]
+
+
+def test_schema_errors_are_all_reported() -> None:
+    text = MINIMAL_PACK.replace("area: Demo\n", "area: Demo\ncolour: blue\n").replace(
+        "version: 1.0.0", "version: x"
+    )
+    result = compile_text(text, "demo.yaml")
+    assert isinstance(result, list)
+    assert {d.code for d in result} == {"pack.unknown-field", "pack.schema"}
+
+
+def test_load_pack_raises_pack_error_with_location(
+    write_pack: Callable[[str], str],
+) -> None:
+    path = write_pack(MINIMAL_PACK.replace("on: [concern]", "on: [concerns]"))
+    with pytest.raises(fc.PackError) as caught:
+        fc.load_pack(path)
+    rendered = str(caught.value)
+    line = _line_of(MINIMAL_PACK, "on: [concern]")
+    assert f":{line}:" in rendered and "pack.unknown-trigger" in rendered
+
+
+def test_unknown_bundled_pack_suggests_a_name() -> None:
+    with pytest.raises(fc.PackError, match="north_lincs"):
+        fc.load_pack("north_linc")
+
+
+def test_check_file_is_clean_for_bundled_packs() -> None:
+    from failedcontact.loader import bundled_dir
+
+    for pack_id in fc.bundled_ids():
+        assert fc.check_file(bundled_dir() / f"{pack_id}.yaml") == []
