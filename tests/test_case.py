@@ -141,7 +141,7 @@ def test_bad_input_names_the_field(data: dict[str, Any], path: str, message: str
 
 
 def test_invalid_json_text_is_a_case_error() -> None:
-    with pytest.raises(fc.CaseError, match="(?i)invalid json"):
+    with pytest.raises(fc.CaseError, match=r"(?i)invalid json"):
         fc.parse_case('{"case_id": ')
 
 

@@ -37,18 +37,19 @@ def render_table(assessment: Assessment, console: Console) -> None:
     summary.append(f"   Child last seen: {last}")
     parts: list[Table | Text] = [summary]
 
-    actions = Table(title="Required actions", expand=True, show_lines=False)
-    for column in ("status", "action", "owner", "due", "from", "citation"):
-        actions.add_column(column)
+    actions = Table(title="Required actions", expand=True)
+    actions.add_column("status", no_wrap=True)
+    actions.add_column("due", no_wrap=True)
+    actions.add_column("action", ratio=1)
     for action in assessment.actions:
-        contacts = "".join(f"\n  call {c.name}: {c.phone}" for c in action.contacts)
+        cell = Text(action.title)
+        cell.append(f"\n{action.owner}; event {action.trigger.event}; {action.citation}", "dim")
+        for contact in action.contacts:
+            cell.append(f"\ncall {contact.name}: {contact.phone}", "bold")
         actions.add_row(
             Text(action.status.value, style=_STATUS_STYLE[action.status.value]),
-            action.title + contacts,
-            action.owner,
             _when(action.due),
-            f"event {action.trigger.event}",
-            action.citation,
+            cell,
         )
     if assessment.actions:
         parts.append(actions)

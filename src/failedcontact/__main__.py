@@ -1,0 +1,5 @@
+"""Run the command line with `python -m failedcontact`."""
+
+from .cli import main
+
+main()

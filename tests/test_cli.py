@@ -1,0 +1,139 @@
+"""The command line: exit codes, error text, batch behaviour, schemas and pack checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+AS_OF = "2026-11-25T09:00:00+00:00"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "failedcontact", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_each_example_gives_contract_json(example: Path) -> None:
+    result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, str(example))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["contract"] == "1"
+    assert document["case_id"] == json.loads(example.read_text())["case_id"]
+
+
+def test_stdin_and_table_format() -> None:
+    text = (EXAMPLES / "second_no_access.json").read_text()
+    result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--format", "table", "-",
+                 stdin=text)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Offer the family a further appointment" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_bad_case_exits_2_naming_the_field() -> None:
+    case = {"case_id": "B", "events": [{"at": "2026-11-23T10:00", "type": "home_visit",
+                                        "outcome": "gone"}]}  # fmt: skip
+    result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, "-", stdin=json.dumps(case))
+    assert result.returncode == 2
+    assert "events[0].outcome" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected"),
+    [("not json", "invalid json"), ("", "invalid json"), ("[]", "object")],
+    ids=["garbage", "empty", "list"],
+)
+def test_unparseable_input_exits_2(stdin: str, expected: str) -> None:
+    result = run("assess", "--pack", "north_lincs", "-", stdin=stdin)
+    assert result.returncode == 2
+    assert expected in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_case_file_exits_2() -> None:
+    result = run("assess", "--pack", "north_lincs", "no/such/case.json")
+    assert result.returncode == 2
+    assert "no/such/case.json" in result.stderr
+
+
+def test_bad_as_of_exits_2() -> None:
+    result = run("assess", "--pack", "north_lincs", "--as-of", "tuesday", "-", stdin="{}")
+    assert result.returncode == 2
+    assert "--as-of" in result.stderr
+
+
+def test_unknown_pack_exits_3() -> None:
+    result = run("assess", "--pack", "north_linc", "-", stdin="{}")
+    assert result.returncode == 3
+    assert "north_lincs" in result.stderr
+
+
+def test_broken_pack_exits_3_with_location() -> None:
+    broken = "policies/tests/north_lincs/broken/unknown_action.yaml"
+    result = run("assess", "--pack", broken, "-", stdin='{"case_id": "x"}')
+    assert result.returncode == 3
+    assert f"{broken}:38:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_jsonl_batch_reports_bad_lines_and_keeps_going() -> None:
+    result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl",
+                 str(EXAMPLES / "cases.jsonl"))  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["case_id"] for line in lines] == ["C-1042", "C-2077", "C-3002"]
+    assert "line 3: events[0].outcome" in result.stderr
+
+
+def test_jsonl_blank_line_is_reported_not_dropped() -> None:
+    good = json.dumps({"case_id": "A"})
+    result = run("assess", "--pack", "north_lincs", "--jsonl", "-", stdin=f"{good}\n\n{good}\n")
+    assert result.returncode == 2
+    assert len(result.stdout.splitlines()) == 2
+    assert "line 2" in result.stderr
+
+
+def test_jsonl_all_good_exits_0() -> None:
+    good = json.dumps({"case_id": "A"})
+    result = run("assess", "--pack", "north_lincs", "--jsonl", "-", stdin=f"{good}\n{good}\n")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
+
+
+@pytest.mark.parametrize("name", ["case", "assessment", "pack"])
+def test_schema(name: str) -> None:
+    result = run("schema", name)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["type"] == "object"
+
+
+def test_packs_lists_bundled_packs() -> None:
+    result = run("packs")
+    assert result.returncode == 0
+    assert "north_lincs" in result.stdout and "1.0.0" in result.stdout
+
+
+def test_check_clean_and_broken() -> None:
+    assert run("check", "policies/north_lincs.yaml").returncode == 0
+    result = run("check", "policies/tests/north_lincs/broken/unknown_action.yaml")
+    assert result.returncode == 3
+    assert result.stderr.count("pack.unknown-action") == 2
+    as_json = run(
+        "check", "--format", "json", "policies/tests/north_lincs/broken/unknown_action.yaml"
+    )
+    assert as_json.returncode == 3
+    assert {d["code"] for d in json.loads(as_json.stdout)} == {"pack.unknown-action"}

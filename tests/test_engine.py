@@ -1,0 +1,245 @@
+"""The engine: determinism, ordering, statuses, thread safety and compile-once evaluation."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import failedcontact as fc
+from failedcontact.pack.document import PackDocument
+
+from .conftest import MINIMAL_PACK
+
+AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
+
+
+def _case(*events: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "case_id": "T-1",
+        "child": {"date_of_birth": "2012-01-01"},
+        "events": list(events),
+        **fields,
+    }
+
+
+def _visit(at: str, outcome: str = "no_response") -> dict[str, Any]:
+    return {"at": at, "type": "home_visit", "outcome": outcome}
+
+
+def _random_case(rng: random.Random) -> dict[str, Any]:
+    outcomes = ["no_response", "child_seen", "doorstep", "access_refused", "child_not_seen"]
+    events: list[dict[str, Any]] = []
+    start = datetime(2026, 9, 1, 9, tzinfo=UTC)
+    for _ in range(rng.randint(0, 25)):
+        at = (start + timedelta(hours=rng.randint(0, 24 * 80))).isoformat()
+        kind = rng.random()
+        if kind < 0.6:
+            events.append(_visit(at, rng.choice(outcomes)))
+        elif kind < 0.7:
+            events.append({"at": at, "type": "concern", "level": "significant_harm"})
+        elif kind < 0.8:
+            events.append({"at": at, "type": "action", "action": "offer_further_appointment"})
+        elif kind < 0.9:
+            events.append({"at": at, "type": "appointment", "outcome": "rearranged_by_family"})
+        else:
+            events.append({"at": at, "type": "address_change"})
+    return {
+        "case_id": f"R-{rng.random()}",
+        "child": {"plan": rng.choice(["none", "early_help", "child_protection"])},
+        "household": {"landlord": rng.choice(["Ongo Homes", None])},
+        "events": events,
+    }
+
+
+def test_same_input_same_output_byte_for_byte(north_lincs: fc.Pack) -> None:
+    rng = random.Random(7)
+    reloaded = fc.load_pack("north_lincs")
+    for _ in range(50):
+        case = _random_case(rng)
+        first = north_lincs.assess(case, AS_OF).model_dump_json()
+        second = reloaded.assess(case, AS_OF).model_dump_json()
+        assert first == second
+
+
+def test_order_of_arrival_does_not_matter(north_lincs: fc.Pack) -> None:
+    rng = random.Random(11)
+    for _ in range(50):
+        case = _random_case(rng)
+        # identical instants keep their input order, so only shuffle distinct times
+        times = [e["at"] for e in case["events"]]
+        if len(set(times)) != len(times):
+            continue
+        original = north_lincs.assess(case, AS_OF).model_dump(mode="json")
+        order = list(range(len(case["events"])))
+        rng.shuffle(order)
+        shuffled = {**case, "events": [case["events"][i] for i in order]}
+        result = north_lincs.assess(shuffled, AS_OF).model_dump(mode="json")
+        for key in ("risk_tier", "failed_contacts", "last_seen", "closure"):
+            assert result[key] == original[key]
+        remap = {new: old for new, old in enumerate(order)}
+        moved = [
+            (a["id"], a["due"], a["status"], remap[a["trigger"]["event"]])
+            for a in result["actions"]
+        ]
+        kept = [
+            (a["id"], a["due"], a["status"], a["trigger"]["event"]) for a in original["actions"]
+        ]
+        assert sorted(moved) == sorted(kept)
+
+
+def test_same_instant_events_keep_input_order(north_lincs: fc.Pack) -> None:
+    # both at 10:00: the action is recorded after the visit that triggered it
+    case = _case(
+        _visit("2026-11-23T10:00:00"),
+        {"at": "2026-11-23T10:00:00", "type": "action", "action": "telephone_family"},
+    )
+    actions = {a.id: a for a in north_lincs.assess(case, AS_OF).actions}
+    assert actions["telephone_family"].status == "done"
+    reversed_case = {**case, "events": case["events"][::-1]}
+    actions = {a.id: a for a in north_lincs.assess(reversed_case, AS_OF).actions}
+    assert actions["telephone_family"].status == "outstanding"
+
+
+def test_status_moves_from_outstanding_to_overdue_exactly_after_due(north_lincs: fc.Pack) -> None:
+    case = _case(_visit("2026-11-23T10:00:00"))
+    due = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
+
+    def status(at: datetime) -> str:
+        return {a.id: a for a in north_lincs.assess(case, at).actions}[
+            "offer_further_appointment"
+        ].status.value
+
+    assert status(due) == "outstanding"
+    assert status(due + timedelta(microseconds=1)) == "overdue"
+
+
+def test_naive_as_of_is_uk_local(north_lincs: fc.Pack) -> None:
+    case = _case(_visit("2026-11-23T10:00:00"))
+    aware = north_lincs.assess(case, datetime(2026, 7, 1, 10, tzinfo=UTC))
+    naive = north_lincs.assess(case, datetime(2026, 7, 1, 11))
+    assert aware.as_of == naive.as_of
+
+
+def test_assessment_validates_against_its_own_schema_and_round_trips(north_lincs: fc.Pack) -> None:
+    rng = random.Random(3)
+    for _ in range(30):
+        assessment = north_lincs.assess(_random_case(rng), AS_OF)
+        text = assessment.model_dump_json()
+        again = fc.Assessment.model_validate_json(text)
+        assert again.model_dump_json() == text
+
+
+def test_contract_fields_are_all_present(north_lincs: fc.Pack) -> None:
+    case = _case(
+        _visit("2026-11-23T10:00:00"),
+        {"at": "2026-11-23T11:00:00", "type": "concern", "level": "significant_harm"},
+    )
+    document = json.loads(north_lincs.assess(case, AS_OF).model_dump_json())
+    assert set(document) == {
+        "contract", "case_id", "as_of", "pack", "risk_tier", "risk_reasons", "failed_contacts",
+        "last_seen", "actions", "patterns", "closure", "trace",
+    }  # fmt: skip
+    assert document["contract"] == "1"
+    assert set(document["pack"]) == {"id", "version", "digest"}
+    assert document["pack"]["digest"].startswith("sha256:")
+    assert document["as_of"] == "2026-11-25T09:00:00+00:00"
+    action = document["actions"][0]
+    assert set(action) == {
+        "id", "title", "citation", "owner", "due", "status", "trigger", "contacts",
+    }  # fmt: skip
+    assert set(action["trigger"]) == {"event", "at"}
+    assert all(entry["why"] for entry in document["trace"])
+
+
+def test_trace_explains_each_action(north_lincs: fc.Pack) -> None:
+    case = _case(_visit("2026-11-16T10:00:00"), _visit("2026-11-23T10:00:00"))
+    assessment = north_lincs.assess(case, AS_OF)
+    rules = [t for t in assessment.trace if t.step == "rule"]
+    assert [t.id for t in rules] == ["universal_first_no_access", "universal_second_no_access"]
+    assert "failed contact 2" in rules[1].why
+    for action in assessment.actions:
+        assert any(action.id in t.actions and t.event == action.trigger.event for t in rules)
+
+
+def test_concurrent_assessments_agree_with_sequential(north_lincs: fc.Pack) -> None:
+    rng = random.Random(5)
+    cases = [_random_case(rng) for _ in range(200)]
+    expected = [north_lincs.assess(c, AS_OF).model_dump_json() for c in cases]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        got = list(pool.map(lambda c: north_lincs.assess(c, AS_OF).model_dump_json(), cases))
+    assert got == expected
+
+
+def test_assessing_never_revalidates_the_pack(
+    north_lincs: fc.Pack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pack was validated again")
+
+    monkeypatch.setattr(PackDocument, "model_validate", refuse)
+    monkeypatch.setattr("failedcontact.pack.reader.read_yaml", refuse)
+    north_lincs.assess(_case(_visit("2026-11-23T10:00:00")), AS_OF)
+
+
+def test_calendar_is_passed_in(write_pack: Callable[[str], str]) -> None:
+    pack = fc.load_pack(write_pack(MINIMAL_PACK))
+    case = _case(_visit("2026-11-23T10:00:00"))
+    default = {a.id: a for a in pack.assess(case, AS_OF).actions}
+    scotland = fc.WorkingCalendar("GB", "SCT")
+    # 30 November (St Andrew's Day) is a bank holiday in Scotland only
+    other = {a.id: a for a in pack.assess(case, AS_OF, calendar=scotland).actions}
+    assert default["offer_further_appointment"].due.isoformat() == "2026-11-30T23:59:59+00:00"
+    assert other["offer_further_appointment"].due.isoformat() == "2026-12-01T23:59:59+00:00"
+
+
+def test_hour_deadline_and_contacts_by_local_authority(write_pack: Callable[[str], str]) -> None:
+    pack = fc.load_pack(write_pack(MINIMAL_PACK))
+    case = _case(
+        _visit("2026-10-24T12:00:00"),
+        {"at": "2026-10-24T12:30:00", "type": "concern", "level": "significant_harm"},
+        household={"local_authority": "luton"},
+    )
+    actions = {a.id: a for a in pack.assess(case, AS_OF).actions}
+    assert actions["demo.call_back"].due.isoformat() == "2026-10-25T11:00:00+00:00"
+    assert actions["report_significant_harm"].due.isoformat() == "2026-10-24T12:30:00+01:00"
+    assert [c.phone for c in actions["report_significant_harm"].contacts] == ["0100 111111"]
+    elsewhere = {**case, "household": {"local_authority": "bedford"}}
+    actions = {a.id: a for a in pack.assess(elsewhere, AS_OF).actions}
+    assert [c.phone for c in actions["report_significant_harm"].contacts] == ["0100 000000"]
+
+
+def test_pack_flags_are_checked(write_pack: Callable[[str], str]) -> None:
+    pack = fc.load_pack(write_pack(MINIMAL_PACK))
+    pack.assess(_case(flags=["demo_flag"]), AS_OF)
+    with pytest.raises(fc.CaseError, match="demo_flag") as caught:
+        pack.assess(_case(flags=["demo_flg"]), AS_OF)
+    assert caught.value.issues[0].path == "flags[0]"
+
+
+def test_pack_own_action_ids_are_accepted_in_action_events(
+    write_pack: Callable[[str], str],
+) -> None:
+    pack = fc.load_pack(write_pack(MINIMAL_PACK))
+    case = _case(
+        _visit("2026-11-23T10:00:00"),
+        {"at": "2026-11-23T12:00:00", "type": "action", "action": "demo.call_back"},
+        # a shared id the pack does not use is still a known id
+        {"at": "2026-11-23T12:00:00", "type": "action", "action": "call_police"},
+    )
+    actions = {a.id: a for a in pack.assess(case, AS_OF).actions}
+    assert actions["demo.call_back"].status == "done"
+
+
+def test_no_events_gives_an_empty_low_assessment(north_lincs: fc.Pack) -> None:
+    assessment = north_lincs.assess({"case_id": "E"}, AS_OF)
+    assert assessment.failed_contacts == 0
+    assert assessment.actions == []
+    assert assessment.last_seen is None
+    assert assessment.risk_tier == "low"
+    assert assessment.closure is None
