@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +16,14 @@ AS_OF = "2026-11-25T09:00:00+00:00"
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "160"}
     return subprocess.run(
         [sys.executable, "-m", "failedcontact", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=env,
         check=False,
     )
 

@@ -19,7 +19,7 @@ _STATUS_STYLE = {"done": "green", "overdue": "bold red", "outstanding": "yellow"
 def _when(value: datetime | None) -> str:
     if value is None:
         return "no timescale"
-    return value.astimezone(UK).strftime("%a %d %b %Y %H:%M")
+    return value.astimezone(UK).strftime("%d %b %Y %H:%M")
 
 
 def render_table(assessment: Assessment, console: Console) -> None:
