@@ -39,16 +39,19 @@ def test_each_example_gives_contract_json(example: Path) -> None:
 
 def test_stdin_and_table_format() -> None:
     text = (EXAMPLES / "second_no_access.json").read_text()
-    result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--format", "table", "-",
-                 stdin=text)  # fmt: skip
+    result = run(
+        "assess", "--pack", "north_lincs", "--as-of", AS_OF, "--format", "table", "-", stdin=text
+    )
     assert result.returncode == 0, result.stderr
     assert "Offer the family a further appointment" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_bad_case_exits_2_naming_the_field() -> None:
-    case = {"case_id": "B", "events": [{"at": "2026-11-23T10:00", "type": "home_visit",
-                                        "outcome": "gone"}]}  # fmt: skip
+    case = {
+        "case_id": "B",
+        "events": [{"at": "2026-11-23T10:00", "type": "home_visit", "outcome": "gone"}],
+    }
     result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, "-", stdin=json.dumps(case))
     assert result.returncode == 2
     assert "events[0].outcome" in result.stderr
@@ -94,8 +97,15 @@ def test_broken_pack_exits_3_with_location() -> None:
 
 
 def test_jsonl_batch_reports_bad_lines_and_keeps_going() -> None:
-    result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl",
-                 str(EXAMPLES / "cases.jsonl"))  # fmt: skip
+    result = run(
+        "assess",
+        "--pack",
+        "north_lincs",
+        "--as-of",
+        AS_OF,
+        "--jsonl",
+        str(EXAMPLES / "cases.jsonl"),
+    )
     assert result.returncode == 2
     lines = result.stdout.splitlines()
     assert [json.loads(line)["case_id"] for line in lines] == ["C-1042", "C-2077", "C-3002"]

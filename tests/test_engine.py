@@ -142,17 +142,34 @@ def test_contract_fields_are_all_present(north_lincs: fc.Pack) -> None:
     )
     document = json.loads(north_lincs.assess(case, AS_OF).model_dump_json())
     assert set(document) == {
-        "contract", "case_id", "as_of", "pack", "risk_tier", "risk_reasons", "failed_contacts",
-        "last_seen", "actions", "patterns", "closure", "trace",
-    }  # fmt: skip
+        "contract",
+        "case_id",
+        "as_of",
+        "pack",
+        "risk_tier",
+        "risk_reasons",
+        "failed_contacts",
+        "last_seen",
+        "actions",
+        "patterns",
+        "closure",
+        "trace",
+    }
     assert document["contract"] == "1"
     assert set(document["pack"]) == {"id", "version", "digest"}
     assert document["pack"]["digest"].startswith("sha256:")
     assert document["as_of"] == "2026-11-25T09:00:00+00:00"
     action = document["actions"][0]
     assert set(action) == {
-        "id", "title", "citation", "owner", "due", "status", "trigger", "contacts",
-    }  # fmt: skip
+        "id",
+        "title",
+        "citation",
+        "owner",
+        "due",
+        "status",
+        "trigger",
+        "contacts",
+    }
     assert set(action["trigger"]) == {"event", "at"}
     assert all(entry["why"] for entry in document["trace"])
 

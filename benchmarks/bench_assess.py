@@ -1,0 +1,380 @@
+"""Benchmark the engine on reproducible random cases (a script, not a test).
+
+Reports assessments per second and median / p99 latency for:
+  (a) `pack.assess` on an already-validated `Case`;
+  (b) JSON text in to JSON text out (`Case` validation, assessment, serialisation);
+  (c) a hand-written plain-Python function implementing the same North Lincolnshire rules,
+      the floor. It is checked to agree with (a) on every generated case before timing.
+
+Run:  python benchmarks/bench_assess.py [--cases N] [--seed S] [--events-b 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import failedcontact as fc
+from failedcontact.case import UK, Case, age_in_years
+
+AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
+VISIT = [
+    "no_response",
+    "access_refused",
+    "doorstep",
+    "child_not_seen",
+    "prevented_from_seeing_child",
+    "child_seen",
+]
+APPOINTMENT = [
+    "attended",
+    "not_brought",
+    "cancelled_by_family",
+    "rearranged_by_family",
+    "cancelled_by_service",
+]
+SHARED = [
+    "offer_further_appointment",
+    "telephone_family",
+    "send_no_access_letter",
+    "report_significant_harm",
+    "record_failed_contact",
+]
+
+
+def random_case(rng: random.Random, events: int) -> dict[str, Any]:
+    """A realistic random case with `events` events over the three months before AS_OF."""
+    start = AS_OF - timedelta(days=90)
+    history = []
+    for _ in range(events):
+        at = (start + timedelta(minutes=rng.randint(0, 90 * 24 * 60))).astimezone(UK)
+        text = at.replace(tzinfo=None).isoformat() if rng.random() < 0.5 else at.isoformat()
+        roll = rng.random()
+        if roll < 0.45:
+            history.append({"at": text, "type": "home_visit", "outcome": rng.choice(VISIT)})
+        elif roll < 0.65:
+            history.append({"at": text, "type": "appointment", "outcome": rng.choice(APPOINTMENT)})
+        elif roll < 0.75:
+            history.append({"at": text, "type": "action", "action": rng.choice(SHARED)})
+        elif roll < 0.82:
+            history.append({"at": text, "type": "call", "outcome": "no_answer"})
+        elif roll < 0.87:
+            history.append(
+                {
+                    "at": text,
+                    "type": "concern",
+                    "level": rng.choice(["welfare", "significant_harm"]),
+                }
+            )
+        elif roll < 0.92:
+            history.append({"at": text, "type": "address_change"})
+        elif roll < 0.96:
+            history.append({"at": text, "type": "service_refused"})
+        else:
+            history.append({"at": text, "type": "message", "channel": "letter"})
+    born = AS_OF.date() - timedelta(days=rng.randint(0, 17 * 365))
+    return {
+        "case_id": f"B-{rng.randrange(10**9)}",
+        "service": rng.choice(["universal", "universal", "early_help", "social_care"]),
+        "child": {
+            "date_of_birth": born.isoformat(),
+            "plan": rng.choice(
+                ["none", "none", "early_help", "child_in_need", "child_protection", "looked_after"]
+            ),
+            "disability": rng.random() < 0.1,
+            "previous_concerns": rng.random() < 0.2,
+        },
+        "household": {
+            "landlord": rng.choice(["Ongo Homes", "Other Homes", None]),
+            "tenure": "housing_association",
+        },
+        "events": history,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# (c) the floor: the North Lincolnshire pack's rules written out by hand in plain Python.
+
+_FAILED = {
+    ("home_visit", "no_response"),
+    ("home_visit", "access_refused"),
+    ("home_visit", "doorstep"),
+    ("home_visit", "child_not_seen"),
+    ("home_visit", "prevented_from_seeing_child"),
+    ("appointment", "not_brought"),
+}
+_SEEN = {("home_visit", "child_seen"), ("appointment", "attended")}
+_UNIVERSAL = [
+    "check_address",
+    "leave_written_communication",
+    "review_child_record",
+    "send_no_access_letter",
+    "offer_further_appointment",
+    "telephone_family",
+    "involve_familiar_professionals",
+    "record_failed_contact",
+]
+_EH_CIN = [
+    "check_address",
+    "leave_written_communication",
+    "review_child_record",
+    "check_other_agencies",
+    "offer_further_appointment",
+    "telephone_family",
+    "manager_writes_to_family",
+    "record_failed_contact",
+]
+_FIVE_DAYS = {"offer_further_appointment"}
+
+
+def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> dict[str, Any]:
+    """North Lincolnshire by hand: same answers as the pack, no rules engine."""
+    events = case.events
+    order = sorted(range(len(events)), key=lambda i: events[i].at)
+    order = [i for i in order if events[i].at <= as_of]
+    last_seen = -1
+    for pos, i in enumerate(order):
+        if (events[i].type, getattr(events[i], "outcome", None)) in _SEEN:
+            last_seen = pos
+    plan, service = case.child.plan, case.service
+    universal = service in ("universal", "adult_service")
+    eh_cin = plan in ("early_help", "child_in_need", "looked_after") or service in (
+        "early_help",
+        "social_care",
+    )
+    ongo = (case.household.landlord or "").casefold() == "ongo homes"
+    fired: dict[str, tuple[int, int, datetime]] = {}
+    done: dict[str, int] = {}
+    run = 0
+    levels = set()
+
+    def need(ids: list[str], pos: int, i: int, at: datetime) -> None:
+        for action in ids:
+            fired[action] = (pos, i, at)
+
+    for pos, i in enumerate(order):
+        e = events[i]
+        key = (e.type, getattr(e, "outcome", None))
+        if key in _SEEN:
+            run = 0
+        elif key in _FAILED:
+            run += 1
+        if e.type == "action":
+            done[e.action] = pos  # type: ignore[union-attr]
+        if e.type == "concern":
+            levels.add(e.level)  # type: ignore[union-attr]
+            if eh_cin:
+                need(["discuss_with_cp_lead"], pos, i, e.at)
+            if e.level in ("significant_harm", "immediate_danger"):  # type: ignore[union-attr]
+                need(["report_significant_harm"], pos, i, e.at)
+        if e.type == "service_refused":
+            need(["record_refusal_reason"], pos, i, e.at)
+        if key == ("home_visit", "prevented_from_seeing_child"):
+            need(["inform_line_manager"], pos, i, e.at)
+        if key in _FAILED and pos > last_seen:
+            if universal and run in (1, 2):
+                need(_UNIVERSAL, pos, i, e.at)
+            if universal and run == 2 and ongo:
+                need(["request_joint_visit_with_housing_officer"], pos, i, e.at)
+            if universal and run >= 3:
+                need(
+                    [
+                        "discuss_with_practice_manager",
+                        "check_childrens_services_records",
+                        "manager_writes_to_family",
+                        "record_failed_contact",
+                    ],
+                    pos,
+                    i,
+                    e.at,
+                )
+            if eh_cin:
+                need(_EH_CIN, pos, i, e.at)
+                if run >= 2:
+                    need(["send_no_access_letter", "offer_further_appointment"], pos, i, e.at)
+            if plan in ("early_help", "child_in_need"):
+                need(["inform_lead_professional"], pos, i, e.at)
+            if plan == "child_protection":
+                need(
+                    [
+                        "discuss_with_cp_lead",
+                        "discuss_with_key_worker",
+                        "confirm_discussion_in_writing",
+                    ],
+                    pos,
+                    i,
+                    e.at,
+                )
+    actions = []
+    for action, (pos, i, at) in fired.items():
+        if action in _FIVE_DAYS:
+            due: datetime | None = calendar.end_of_working_days(at, 5)
+        elif action == "report_significant_harm":
+            due = at.astimezone(UK)
+        else:
+            due = None
+        if done.get(action, -1) > pos:
+            status = "done"
+        elif due is not None and as_of > due:
+            status = "overdue"
+        else:
+            status = "outstanding"
+        actions.append((action, due, status, i))
+    # patterns
+    patterns = []
+    seq = []
+    visits = [p for p, i in enumerate(order) if events[i].type in ("home_visit", "appointment")]
+    for p, i in enumerate(order):
+        if getattr(events[i], "outcome", None) in ("rearranged_by_family", "cancelled_by_family"):
+            later = [q for q in visits if q > p]
+            if later:
+                j = order[later[0]]
+                if (events[j].type, events[j].outcome) in _FAILED:  # type: ignore[union-attr]
+                    seq += [i, j]
+    if seq:
+        patterns.append("disguised_compliance")
+    closure = [
+        i
+        for i in order[last_seen + 1 :]
+        if (events[i].type, getattr(events[i], "outcome", None)) in _FAILED
+        or events[i].type == "service_refused"
+        or getattr(events[i], "outcome", None) == "cancelled_by_family"
+    ]
+    if len(closure) >= 3:
+        patterns.append("closure")
+    year_ago = as_of - timedelta(days=365)
+    moves = [i for i in order if events[i].type == "address_change" and events[i].at > year_ago]
+    if len(moves) >= 2:
+        patterns.append("flight")
+    child = case.child
+    age = (
+        age_in_years(child.date_of_birth, as_of.astimezone(UK).date())
+        if child.date_of_birth and not child.unborn
+        else None
+    )
+    if (
+        plan in ("child_protection", "looked_after", "child_in_need")
+        or child.known_to_childrens_services
+        or service == "social_care"
+        or child.cp_plan_in_last_year
+        or child.disability
+        or levels & {"significant_harm", "immediate_danger"}
+    ):
+        tier = "high"
+    elif (
+        child.unborn
+        or (age is not None and age < 5)
+        or child.previous_concerns
+        or plan == "early_help"
+        or case.household.known_violence
+        or child.home_educated
+        or "welfare" in levels
+        or patterns
+    ):
+        tier = "medium"
+    else:
+        tier = "low"
+    return {
+        "risk_tier": tier,
+        "failed_contacts": run,
+        "actions": sorted(actions),
+        "patterns": sorted(patterns),
+    }
+
+
+def _summary(assessment: fc.Assessment) -> dict[str, Any]:
+    return {
+        "risk_tier": assessment.risk_tier.value,
+        "failed_contacts": assessment.failed_contacts,
+        "actions": sorted(
+            (a.id, a.due, a.status.value, a.trigger.event) for a in assessment.actions
+        ),
+        "patterns": sorted(p.id for p in assessment.patterns),
+    }
+
+
+def measure(label: str, items: list[Any], call: Callable[[Any], object]) -> float:
+    """Time `call` on each item; print throughput, median and p99; return cases per second."""
+    for item in items[:200]:
+        call(item)  # warm caches (calendar years, code paths)
+    timings = []
+    clock = time.perf_counter_ns
+    started = clock()
+    for item in items:
+        t0 = clock()
+        call(item)
+        timings.append(clock() - t0)
+    elapsed = (clock() - started) / 1e9
+    timings.sort()
+    rate = len(items) / elapsed
+    median = statistics.median(timings) / 1000
+    p99 = timings[int(len(timings) * 0.99)] / 1000
+    print(f"{label:<58} {rate:>10,.0f}/s  median {median:7.1f} us  p99 {p99:7.1f} us")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--events-b", type=int, default=20)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    pack = fc.load_pack("north_lincs")
+    mixed = [random_case(rng, rng.randint(1, 30)) for _ in range(args.cases)]
+    twenty = [random_case(rng, args.events_b) for _ in range(args.cases)]
+    mixed_cases = [fc.parse_case(c) for c in mixed]
+    twenty_cases = [fc.parse_case(c) for c in twenty]
+    twenty_json = [json.dumps(c) for c in twenty]
+    calendar = pack.compiled.calendar
+
+    disagreements = 0
+    for case in mixed_cases + twenty_cases:
+        if _summary(pack.assess(case, AS_OF)) != hand_written(case, AS_OF, calendar):
+            disagreements += 1
+    print(
+        f"hand-written floor agrees with the pack on "
+        f"{2 * args.cases - disagreements}/{2 * args.cases} cases"
+    )
+    if disagreements:
+        raise SystemExit("the floor disagrees with the pack: the comparison would be unfair")
+
+    print(f"seed {args.seed}, {args.cases} cases per run, as_of {AS_OF.isoformat()}")
+    a_mix = measure(
+        "(a) pack.assess(Case), 1-30 events", mixed_cases, lambda c: pack.assess(c, AS_OF)
+    )
+    c_mix = measure(
+        "(c) hand-written floor, 1-30 events",
+        mixed_cases,
+        lambda c: hand_written(c, AS_OF, calendar),
+    )
+    a_20 = measure(
+        f"(a) pack.assess(Case), {args.events_b} events",
+        twenty_cases,
+        lambda c: pack.assess(c, AS_OF),
+    )
+    c_20 = measure(
+        f"(c) hand-written floor, {args.events_b} events",
+        twenty_cases,
+        lambda c: hand_written(c, AS_OF, calendar),
+    )
+    b_20 = measure(
+        f"(b) JSON text in -> JSON text out, {args.events_b} events",
+        twenty_json,
+        lambda t: pack.assess_json(t, AS_OF),
+    )
+    print(
+        f"(a)/(c) cost ratio: {c_mix / a_mix:.2f}x (1-30 events), "
+        f"{c_20 / a_20:.2f}x ({args.events_b} events); target <= 3x"
+    )
+    print(f"(b) {b_20:,.0f} cases/s for {args.events_b}-event histories; target >= 10,000/s")
+
+
+if __name__ == "__main__":
+    main()
