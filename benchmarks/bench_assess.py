@@ -131,16 +131,20 @@ _EH_CIN = [
     "record_failed_contact",
 ]
 _FIVE_DAYS = {"offer_further_appointment"}
+_WITH_OUTCOME = {"home_visit", "appointment", "call"}
 
 
 def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> dict[str, Any]:
     """North Lincolnshire by hand: same answers as the pack, no rules engine."""
     events = case.events
-    order = sorted(range(len(events)), key=lambda i: events[i].at)
-    order = [i for i in order if events[i].at <= as_of]
+    stamps = [e.at.timestamp() for e in events]
+    now = as_of.timestamp()
+    order = sorted(range(len(events)), key=stamps.__getitem__)
+    order = [i for i in order if stamps[i] <= now]
     last_seen = -1
     for pos, i in enumerate(order):
-        if (events[i].type, getattr(events[i], "outcome", None)) in _SEEN:
+        e = events[i]
+        if e.type in _WITH_OUTCOME and (e.type, e.outcome) in _SEEN:
             last_seen = pos
     plan, service = case.child.plan, case.service
     universal = service in ("universal", "adult_service")
@@ -160,7 +164,7 @@ def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> d
 
     for pos, i in enumerate(order):
         e = events[i]
-        key = (e.type, getattr(e, "outcome", None))
+        key = (e.type, e.outcome if e.type in _WITH_OUTCOME else None)
         if key in _SEEN:
             run = 0
         elif key in _FAILED:
@@ -221,35 +225,29 @@ def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> d
             due = None
         if done.get(action, -1) > pos:
             status = "done"
-        elif due is not None and as_of > due:
+        elif due is not None and now > due.timestamp():
             status = "overdue"
         else:
             status = "outstanding"
         actions.append((action, due, status, i))
     # patterns
+    keys = [(events[i].type, getattr(events[i], "outcome", None)) for i in order]
     patterns = []
-    seq = []
-    visits = [p for p, i in enumerate(order) if events[i].type in ("home_visit", "appointment")]
-    for p, i in enumerate(order):
-        if getattr(events[i], "outcome", None) in ("rearranged_by_family", "cancelled_by_family"):
-            later = [q for q in visits if q > p]
-            if later:
-                j = order[later[0]]
-                if (events[j].type, events[j].outcome) in _FAILED:  # type: ignore[union-attr]
-                    seq += [i, j]
-    if seq:
-        patterns.append("disguised_compliance")
-    closure = [
-        i
-        for i in order[last_seen + 1 :]
-        if (events[i].type, getattr(events[i], "outcome", None)) in _FAILED
-        or events[i].type == "service_refused"
-        or getattr(events[i], "outcome", None) == "cancelled_by_family"
-    ]
-    if len(closure) >= 3:
+    visits = [p for p, key in enumerate(keys) if key[0] in ("home_visit", "appointment")]
+    for p, key in enumerate(keys):
+        if key[1] in ("rearranged_by_family", "cancelled_by_family"):
+            later = next((q for q in visits if q > p), None)
+            if later is not None and keys[later] in _FAILED:
+                patterns.append("disguised_compliance")
+                break
+    closure = 0
+    for key in keys[last_seen + 1 :]:
+        if key in _FAILED or key[0] == "service_refused" or key[1] == "cancelled_by_family":
+            closure += 1
+    if closure >= 3:
         patterns.append("closure")
-    year_ago = as_of - timedelta(days=365)
-    moves = [i for i in order if events[i].type == "address_change" and events[i].at > year_ago]
+    year_ago = now - 365 * 86400
+    moves = [i for i in order if events[i].type == "address_change" and stamps[i] > year_ago]
     if len(moves) >= 2:
         patterns.append("flight")
     child = case.child

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from failedcontact import WorkingCalendar
 from failedcontact.calendar import add_hours
@@ -111,3 +113,21 @@ def test_working_hours_are_configurable() -> None:
 def test_unknown_calendar(country: str, subdivision: str | None, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         WorkingCalendar(country, subdivision)
+
+
+@given(
+    start=st.dates(min_value=date(2000, 1, 1), max_value=date(2060, 12, 31)),
+    count=st.integers(min_value=0, max_value=400),
+)
+@settings(max_examples=300, deadline=None)
+def test_add_working_days_matches_counting_day_by_day(start: date, count: int) -> None:
+    calendar = _ENGLAND
+    day, remaining = start, count
+    while remaining:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in calendar.bank_holidays(day.year):
+            remaining -= 1
+    assert calendar.add_working_days(start, count) == day
+
+
+_ENGLAND = WorkingCalendar("GB", "ENG")

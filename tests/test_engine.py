@@ -260,3 +260,21 @@ def test_no_events_gives_an_empty_low_assessment(north_lincs: fc.Pack) -> None:
     assert assessment.last_seen is None
     assert assessment.risk_tier == "low"
     assert assessment.closure is None
+
+
+def test_json_path_matches_the_typed_path_byte_for_byte(north_lincs: fc.Pack) -> None:
+    rng = random.Random(13)
+    for _ in range(100):
+        case = _random_case(rng)
+        typed = north_lincs.assess(case, AS_OF).model_dump_json()
+        fast = north_lincs.assess_json(json.dumps(case), AS_OF).decode("utf-8")
+        assert fast == typed
+
+
+def test_trusted_models_equal_validated_ones(north_lincs: fc.Pack) -> None:
+    rng = random.Random(17)
+    for _ in range(30):
+        assessment = north_lincs.assess(_random_case(rng), AS_OF)
+        validated = fc.Assessment.model_validate(assessment.model_dump())
+        assert validated == assessment
+        assert validated.model_fields_set == assessment.model_fields_set

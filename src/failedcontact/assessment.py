@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -18,6 +18,7 @@ def _iso(value: datetime) -> str:
 Instant = Annotated[AwareDatetime, PlainSerializer(_iso, return_type=str, when_used="json")]
 
 _OUTPUT = ConfigDict(frozen=True, extra="forbid")
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class PackRef(BaseModel):
@@ -121,3 +122,60 @@ class Assessment(BaseModel):
     patterns: list[PatternFound]
     closure: Closure | None
     trace: list[TraceEntry]
+
+
+_set = object.__setattr__
+_TIERS = {tier.value: tier for tier in RiskTier}
+_STATUSES = {status.value: status for status in ActionStatus}
+
+
+def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """Build a model from engine output that is correct by construction, without validation.
+
+    This is what `model_construct` does for these models (no aliases, no defaults needed,
+    no private attributes), minus its per-field bookkeeping, which costs more than the
+    engine itself; `tests/test_engine.py` checks both give identical models.
+    """
+    model = cls.__new__(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(fields))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+def from_plain(document: dict[str, Any]) -> Assessment:
+    """Build the typed assessment from the engine's plain JSON-ready document."""
+    actions = [
+        _trusted(
+            RequiredAction,
+            {
+                **action,
+                "status": _STATUSES[action["status"]],
+                "trigger": _trusted(Trigger, dict(action["trigger"])),
+                "contacts": [_trusted(ContactOut, dict(c)) for c in action["contacts"]],
+            },
+        )
+        for action in document["actions"]
+    ]
+    closure = document["closure"]
+    return _trusted(
+        Assessment,
+        {
+            **document,
+            "pack": _trusted(PackRef, dict(document["pack"])),
+            "risk_tier": _TIERS[document["risk_tier"]],
+            "actions": actions,
+            "patterns": [_trusted(PatternFound, dict(p)) for p in document["patterns"]],
+            "closure": None
+            if closure is None
+            else _trusted(
+                Closure,
+                {
+                    "allowed": closure["allowed"],
+                    "unmet": [_trusted(UnmetCondition, dict(u)) for u in closure["unmet"]],
+                },
+            ),
+            "trace": [_trusted(TraceEntry, dict(t)) for t in document["trace"]],
+        },
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
@@ -10,7 +11,7 @@ import holidays
 from .case import UK
 
 _END_OF_DAY = time(23, 59, 59)
-_MAX_SCAN_DAYS = 366  # no real calendar has a year without a working day
+_MAX_SCAN_YEARS = 3
 
 
 class WorkingCalendar:
@@ -21,6 +22,8 @@ class WorkingCalendar:
     """
 
     __slots__ = ("_by_year", "_lock", "country", "subdivision", "working_hours")
+
+    # Ordinals: date(1, 1, 1) is 1, a Monday, so `ordinal % 7` is 0 on Sundays, 6 on Saturdays.
 
     def __init__(
         self,
@@ -39,44 +42,56 @@ class WorkingCalendar:
         self.country = country
         self.subdivision = subdivision
         self.working_hours = working_hours
-        self._by_year: dict[int, frozenset[date]] = {}
+        self._by_year: dict[int, tuple[frozenset[date], list[int]]] = {}
         self._lock = threading.Lock()
 
-    def bank_holidays(self, year: int) -> frozenset[date]:
-        """Return the bank holidays of one year."""
+    def _year(self, year: int) -> tuple[frozenset[date], list[int]]:
         found = self._by_year.get(year)
         if found is None:
             with self._lock:
                 found = self._by_year.get(year)
                 if found is None:
-                    found = frozenset(
+                    days = frozenset(
                         holidays.country_holidays(
                             self.country, subdiv=self.subdivision, years=year
                         ).keys()
                     )
+                    first = date(year, 1, 1).toordinal()
+                    last = date(year, 12, 31).toordinal()
+                    working = [
+                        o
+                        for o in range(first, last + 1)
+                        if o % 7 not in (0, 6) and date.fromordinal(o) not in days
+                    ]
+                    found = (days, working)
                     self._by_year[year] = found
         return found
 
+    def bank_holidays(self, year: int) -> frozenset[date]:
+        """Return the bank holidays of one year."""
+        return self._year(year)[0]
+
     def is_working_day(self, day: date) -> bool:
         """Monday to Friday and not a bank holiday."""
-        return day.weekday() < 5 and day not in self.bank_holidays(day.year)
+        return day.weekday() < 5 and day not in self._year(day.year)[0]
 
     def add_working_days(self, day: date, count: int) -> date:
         """Return the `count`th working day after `day` (`day` itself never counts)."""
         if count < 0:
             raise ValueError("count must not be negative")
-        current = day
+        if count == 0:
+            return day
+        ordinal = day.toordinal()
+        year = day.year
         remaining = count
-        scanned = 0
-        while remaining:
-            current += timedelta(days=1)
-            scanned += 1
-            if self.is_working_day(current):
-                remaining -= 1
-                scanned = 0
-            elif scanned > _MAX_SCAN_DAYS:
-                raise ValueError("the calendar has no working day in a year")
-        return current
+        for _ in range(_MAX_SCAN_YEARS):
+            working = self._year(year)[1]
+            start = bisect_right(working, ordinal)
+            if start + remaining - 1 < len(working):
+                return date.fromordinal(working[start + remaining - 1])
+            remaining -= len(working) - start
+            year += 1
+        raise ValueError(f"no {count}th working day within {_MAX_SCAN_YEARS} years")
 
     def end_of_working_days(self, start: datetime, count: int) -> datetime:
         """The last instant (23:59:59 UK local) of the `count`th working day after `start`."""

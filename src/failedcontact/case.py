@@ -28,7 +28,6 @@ from .vocabulary import (
 )
 
 UK = ZoneInfo("Europe/London")
-_UTC = ZoneInfo("UTC")
 
 
 def as_uk_instant(value: datetime) -> datetime:
@@ -37,11 +36,15 @@ def as_uk_instant(value: datetime) -> datetime:
     A naive time in the hour the clocks skip does not exist and is rejected; a naive
     time in the hour that repeats is read as its first occurrence (British Summer Time).
     """
-    if value.tzinfo is not None and value.utcoffset() is not None:
+    if value.tzinfo is not None:
         return value
     local = value.replace(tzinfo=UK)
-    round_trip = local.astimezone(_UTC).astimezone(UK).replace(tzinfo=None)
-    if round_trip != value:
+    # fold=0 and fold=1 give different offsets only around a clock change: the earlier
+    # reading has the smaller offset inside the skipped hour (spring) and the larger one
+    # inside the repeated hour (autumn).
+    first = local.utcoffset()
+    second = local.replace(fold=1).utcoffset()
+    if first is None or second is None or first < second:
         raise ValueError(
             f"`{value.isoformat()}` does not exist in UK local time (the clocks go forward "
             "that hour); give the time with its UTC offset"

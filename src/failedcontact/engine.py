@@ -1,36 +1,28 @@
-"""Evaluate a compiled pack against one case at one instant: pure, deterministic, thread-safe."""
+"""Evaluate a compiled pack against one case at one instant: pure, deterministic, thread-safe.
+
+The engine works on timestamps and plain data; `evaluate` returns the assessment as a plain,
+JSON-ready dict, from which `assess` builds the typed `Assessment` and `assess_json` writes
+JSON text directly.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from .assessment import (
-    Assessment,
-    Closure,
-    ContactOut,
-    PackRef,
-    PatternFound,
-    RequiredAction,
-    TraceEntry,
-    Trigger,
-    UnmetCondition,
-)
+import orjson
+
+from .assessment import Assessment, from_plain
 from .calendar import WorkingCalendar, add_hours
 from .case import UK, ActionDone, Case
 from .errors import CaseError, CaseIssue, did_you_mean, one_of
-from .pack.compiler import (
-    CompiledPack,
-    CompiledPattern,
-    CompiledRequirement,
-    CompiledRule,
-    Timescale,
-)
+from .pack.compiler import CompiledPack, CompiledPattern, CompiledRequirement, CompiledRule
 from .pack.facts import Moment, Summary
-from .pack.references import FAILED_CONTACT
-from .vocabulary import ActionStatus, RiskTier
+from .vocabulary import CONTRACT_VERSION
 
 _SEEN = frozenset({("home_visit", "child_seen"), ("appointment", "attended")})
+_WITH_OUTCOME = frozenset({"home_visit", "appointment", "call"})
+_DAY = 86400.0
 
 
 def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
@@ -43,8 +35,8 @@ def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
             issues.append(
                 CaseIssue(
                     f"flags[{index}]",
-                    f"unknown flag `{flag}`; pack "
-                    f"`{pack.document.id}` declares: {declared}" + (f" ({hint})" if hint else ""),
+                    f"unknown flag `{flag}`; pack `{pack.document.id}` declares: {declared}"
+                    + (f" ({hint})" if hint else ""),
                 )
             )
     for index, event in enumerate(case.events):
@@ -53,8 +45,7 @@ def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
             issues.append(
                 CaseIssue(
                     f"events[{index}].action",
-                    f"unknown action id "
-                    f"`{event.action}`"
+                    f"unknown action id `{event.action}`"
                     + (f" ({hint})" if hint else "")
                     + f"; expected one of {one_of(sorted(pack.action_ids))}",
                 )
@@ -63,211 +54,219 @@ def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
         raise CaseError(issues)
 
 
-def due_at(timescale: Timescale, at: datetime, calendar: WorkingCalendar) -> datetime | None:
+def due_at(kind: str, amount: float, at: datetime, calendar: WorkingCalendar) -> datetime | None:
     """The deadline instant for an action triggered at `at`."""
-    kind = timescale.kind
     if kind == "working_days":
-        return calendar.end_of_working_days(at, int(timescale.amount))
+        return calendar.end_of_working_days(at, int(amount))
     if kind == "hours":
-        return add_hours(at, timescale.amount)
+        return add_hours(at, amount)
     if kind == "immediately":
         return at.astimezone(UK)
     return None
 
 
 class _Fired:
-    __slots__ = ("at", "index", "position", "requirement", "rule", "sequence")
+    __slots__ = ("moment", "position", "requirement", "rule", "sequence")
 
     def __init__(
         self,
         position: int,
-        index: int,
-        at: datetime,
+        moment: Moment,
         requirement: CompiledRequirement,
         rule: CompiledRule,
         sequence: int,
     ) -> None:
         self.position = position
-        self.index = index
-        self.at = at
+        self.moment = moment
         self.requirement = requirement
         self.rule = rule
         self.sequence = sequence
 
 
-def _rules_for(pack: CompiledPack, event_type: str, counts: bool) -> tuple[CompiledRule, ...]:
-    by_type = pack.rules_by_trigger.get(event_type, ())
-    if not counts:
-        return by_type
-    on_failed = pack.rules_by_trigger.get(FAILED_CONTACT, ())
-    if not by_type:
-        return on_failed
-    merged = dict.fromkeys((*on_failed, *by_type))
-    return tuple(sorted(merged, key=pack.rules.index))
-
-
-def _describe(event: Any, index: int, moment: Moment, pack: CompiledPack) -> str:
-    outcome = getattr(event, "outcome", None)
-    what = f"event {index} ({event.type}{', ' + str(outcome) if outcome else ''})"
+def _describe(moment: Moment, pack: CompiledPack) -> str:
+    event: Any = moment.event
+    outcome = event.outcome if moment.type in _WITH_OUTCOME else None
+    what = f"event {moment.index} ({moment.type}{', ' + outcome if outcome else ''})"
     if moment.kind is not None:
         name = pack.document.failed_contacts[moment.kind].name
         return f"{what} is failed contact {moment.run_count} of the current run ({name})"
-    level = getattr(event, "level", None)
-    return what if level is None else f"{what}, level {level}"
+    if moment.type == "concern":
+        return f"{what}, level {event.level}"
+    return what
 
 
-def assess(
+def _trace(step: str, id: str, event: int | None, why: str, actions: list[str],
+           citation: str | None) -> dict[str, Any]:  # fmt: skip
+    return {"step": step, "id": id, "event": event, "why": why, "actions": actions,
+            "citation": citation}  # fmt: skip
+
+
+def evaluate(
     pack: CompiledPack, case: Case, as_of: datetime, calendar: WorkingCalendar | None = None
-) -> Assessment:
-    """Assess `case` under `pack` as it stood at `as_of`; events after `as_of` are not counted."""
+) -> dict[str, Any]:
+    """Assess `case` under `pack` at `as_of` and return the contract's JSON document as data.
+
+    Events after `as_of` have not happened yet and are not counted (the trace says so).
+    """
     check_case_against_pack(pack, case)
     cal = calendar if calendar is not None else pack.calendar
-    events = case.events
-    order = sorted(range(len(events)), key=lambda i: events[i].at)
-    considered = [i for i in order if events[i].at <= as_of]
-    trace: list[TraceEntry] = []
+    # Dispatch below is on the `type` tag, which mypy cannot narrow on: read events as Any.
+    events: tuple[Any, ...] = case.events
+    stamps = [event.at.timestamp() for event in events]
+    now = as_of.timestamp()
+    order = sorted(range(len(events)), key=stamps.__getitem__)
+    considered = [i for i in order if stamps[i] <= now]
+    trace: list[dict[str, Any]] = []
     if len(considered) < len(order):
         later = sorted(set(order) - set(considered))
         trace.append(
-            TraceEntry.model_construct(
-                step="note",
-                id="after_as_of",
-                event=None,
-                actions=[],
-                citation=None,
-                why=f"events {later} are after as_of and were not counted",
-            )
-        )
+            _trace("note", "after_as_of", None,
+                   f"events {later} are after as_of and were not counted", [], None)
+        )  # fmt: skip
 
     last_seen_position = -1
     for position, index in enumerate(considered):
         event = events[index]
-        if (event.type, getattr(event, "outcome", None)) in _SEEN:
+        if event.type in _WITH_OUTCOME and (event.type, event.outcome) in _SEEN:
             last_seen_position = position
 
+    summary = Summary(as_of, 0, False, None)
+    # A rule's test on case facts holds or not for the whole assessment: run it once.
+    case_ok: dict[CompiledRule, bool] = {}
+    for rule in pack.rules:
+        case_ok[rule] = rule.case_test is None or rule.case_test(case, summary)
+
     failed_kind = pack.failed_kind
+    rules_for_event = pack.rules_for_event
     moments: list[Moment] = []
     fired: dict[str, _Fired] = {}
     last_done: dict[str, int] = {}
+    concern_levels: set[str] = set()
     run_count = 0
     seen_elsewhere = False
     sequence = 0
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
-        outcome = getattr(event, "outcome", None)
-        kind = failed_kind.get((event_type, outcome)) if outcome is not None else None
-        if (event_type, outcome) in _SEEN:
-            run_count = 0
-            seen_elsewhere = False
-        elif kind is not None:
-            run_count += 1
+        kind = None
+        if event_type in _WITH_OUTCOME:
+            outcome = event.outcome
+            if (event_type, outcome) in _SEEN:
+                run_count = 0
+                seen_elsewhere = False
+            else:
+                kind = failed_kind.get((event_type, outcome))
+                if kind is not None:
+                    run_count += 1
+        elif event_type == "action":
+            last_done[event.action] = position
         elif event_type == "seen_by_other_agency":
             seen_elsewhere = True
-        elif isinstance(event, ActionDone):
-            last_done[event.action] = position
-        moment = Moment(event, index, event.at, kind, run_count, seen_elsewhere)
+        elif event_type == "concern":
+            concern_levels.add(event.level)
+        moment = Moment(event, index, event.at, stamps[index], kind, run_count, seen_elsewhere)
         moments.append(moment)
-        in_run = position > last_seen_position
-        candidates = _rules_for(pack, event_type, kind is not None and in_run)
+        candidates = rules_for_event[
+            (event_type, kind is not None and position > last_seen_position)
+        ]
+        described = None
         for rule in candidates:
-            if not rule.when.test(case, moment):
+            if not case_ok[rule] or (
+                rule.moment_test is not None and not rule.moment_test(case, moment)
+            ):
                 continue
             for requirement in rule.requires:
                 sequence += 1
                 previous = fired.get(requirement.action)
                 if previous is None or previous.position != position:
                     fired[requirement.action] = _Fired(
-                        position, index, event.at, requirement, rule, sequence
+                        position, moment, requirement, rule, sequence
                     )
+            if described is None:
+                described = _describe(moment, pack)
+            why = f"{described}; {rule.when.text}"
             trace.append(
-                TraceEntry.model_construct(
-                    step="rule",
-                    id=rule.id,
-                    event=index,
-                    citation=rule.citation,
-                    actions=[r.action for r in rule.requires],
-                    why=f"{_describe(event, index, moment, pack)}; {rule.when.text}"
-                    + (f"; {rule.note}" if rule.note else ""),
-                )
-            )
+                _trace("rule", rule.id, index, f"{why}; {rule.note}" if rule.note else why,
+                       [r.action for r in rule.requires], rule.citation)
+            )  # fmt: skip
 
     last_seen = events[considered[last_seen_position]].at if last_seen_position >= 0 else None
-    summary = Summary(as_of, run_count, seen_elsewhere, last_seen)
-    patterns = [_pattern(p, case, moments, last_seen_position, as_of) for p in pack.patterns]
-    found = [p for p in patterns if p is not None]
-    for pattern_found in found:
-        trace.append(
-            TraceEntry.model_construct(
-                step="pattern",
-                id=pattern_found.id,
-                event=None,
-                actions=[],
-                citation=None,
-                why=f"events {pattern_found.events} show {pattern_found.title.lower()}",
-            )
-        )
-    summary.patterns = frozenset(p.id for p in found)
-    summary.concern_levels = frozenset(m.event.level for m in moments if m.event.type == "concern")
+    summary.run_count = run_count
+    summary.seen_elsewhere = seen_elsewhere
+    summary.last_seen = last_seen
+    summary.concern_levels = frozenset(concern_levels)
+    found = []
+    for pattern in pack.patterns:
+        result = _pattern(pattern, case, moments, last_seen_position, now)
+        if result is not None:
+            found.append(result)
+            trace.append(
+                _trace("pattern", pattern.id, None,
+                       f"events {result['events']} show {pattern.title.lower()}", [],
+                       pattern.citation)
+            )  # fmt: skip
+    summary.patterns = frozenset(p["id"] for p in found)
 
     tier, reasons = _risk(pack, case, summary, trace)
-    actions = _actions(pack, case, fired, last_done, as_of, cal)
-    summary.open_actions = sum(1 for a in actions if a.status is not ActionStatus.DONE)
-    summary.overdue_actions = sum(1 for a in actions if a.status is ActionStatus.OVERDUE)
+    actions = _actions(pack, case, fired, last_done, now, cal)
+    summary.open_actions = sum(1 for a in actions if a["status"] != "done")
+    summary.overdue_actions = sum(1 for a in actions if a["status"] == "overdue")
     summary.actions_done = frozenset(last_done)
     closure = _closure(pack, case, summary, trace)
     document = pack.document
-    return Assessment.model_construct(
-        contract="1",
-        case_id=case.case_id,
-        as_of=as_of.astimezone(UK),
-        pack=PackRef.model_construct(id=document.id, version=document.version, digest=pack.digest),
-        risk_tier=tier,
-        risk_reasons=reasons,
-        failed_contacts=run_count,
-        last_seen=last_seen.astimezone(UK) if last_seen is not None else None,
-        actions=actions,
-        patterns=found,
-        closure=closure,
-        trace=trace,
-    )
+    return {
+        "contract": CONTRACT_VERSION,
+        "case_id": case.case_id,
+        "as_of": as_of.astimezone(UK),
+        "pack": {"id": document.id, "version": document.version, "digest": pack.digest},
+        "risk_tier": tier,
+        "risk_reasons": reasons,
+        "failed_contacts": run_count,
+        "last_seen": last_seen.astimezone(UK) if last_seen is not None else None,
+        "actions": actions,
+        "patterns": found,
+        "closure": closure,
+        "trace": trace,
+    }
+
+
+def assess(
+    pack: CompiledPack, case: Case, as_of: datetime, calendar: WorkingCalendar | None = None
+) -> Assessment:
+    """Assess one case and return the typed `Assessment`."""
+    return from_plain(evaluate(pack, case, as_of, calendar))
+
+
+def assess_to_json(
+    pack: CompiledPack, case: Case, as_of: datetime, calendar: WorkingCalendar | None = None
+) -> bytes:
+    """Assess one case and return the contract's JSON document as UTF-8 bytes."""
+    return orjson.dumps(evaluate(pack, case, as_of, calendar))
 
 
 def _risk(
-    pack: CompiledPack, case: Case, summary: Summary, trace: list[TraceEntry]
-) -> tuple[RiskTier, list[str]]:
-    tier: RiskTier | None = None
+    pack: CompiledPack, case: Case, summary: Summary, trace: list[dict[str, Any]]
+) -> tuple[str, list[str]]:
+    tier: str | None = None
     reasons: list[str] = []
     for risk in pack.risk:
         if tier is not None and risk.tier != tier:
             continue
         if risk.when.test(case, summary):
-            tier = risk.tier
+            tier = risk.tier.value
             if risk.reason not in reasons:
                 reasons.append(risk.reason)
             trace.append(
-                TraceEntry.model_construct(
-                    step="risk",
-                    id=risk.id,
-                    event=None,
-                    actions=[],
-                    citation=risk.citation,
-                    why=f"{risk.when.text}: {risk.reason}",
-                )
-            )
+                _trace("risk", risk.id, None, f"{risk.when.text}: {risk.reason}", [],
+                       risk.citation)
+            )  # fmt: skip
     if tier is None:
         default = pack.risk_default
         trace.append(
-            TraceEntry.model_construct(
-                step="risk",
-                id=default.id,
-                event=None,
-                actions=[],
-                citation=default.citation,
-                why=f"no risk rule matched: {default.reason}",
-            )
-        )
-        return default.tier, [default.reason]
+            _trace("risk", default.id, None, f"no risk rule matched: {default.reason}", [],
+                   default.citation)
+        )  # fmt: skip
+        return default.tier.value, [default.reason]
     return tier, reasons
 
 
@@ -276,38 +275,49 @@ def _actions(
     case: Case,
     fired: dict[str, _Fired],
     last_done: dict[str, int],
-    as_of: datetime,
+    now: float,
     calendar: WorkingCalendar,
-) -> list[RequiredAction]:
-    authority = case.household.local_authority
+) -> list[dict[str, Any]]:
+    authority = case.household.local_authority or ""
+    local_at: dict[int, datetime] = {}
+    deadlines: dict[tuple[int, str, float], datetime | None] = {}
     result = []
-    for action_id, item in sorted(fired.items(), key=lambda kv: (kv[1].position, kv[1].sequence)):
+    for action_id, item in sorted(
+        fired.items(), key=lambda pair: (pair[1].position, pair[1].sequence)
+    ):
         requirement = item.requirement
-        due = due_at(requirement.timescale, item.at, calendar)
-        if last_done.get(action_id, -1) > item.position:
-            status = ActionStatus.DONE
-        elif due is not None and as_of > due:
-            status = ActionStatus.OVERDUE
+        moment = item.moment
+        timescale = requirement.timescale
+        key = (moment.index, timescale.kind, timescale.amount)
+        if key in deadlines:
+            due = deadlines[key]
         else:
-            status = ActionStatus.OUTSTANDING
-        contacts: list[ContactOut] = []
+            due = deadlines[key] = due_at(timescale.kind, timescale.amount, moment.at, calendar)
+        if last_done.get(action_id, -1) > item.position:
+            status = "done"
+        elif due is not None and now > due.timestamp():
+            status = "overdue"
+        else:
+            status = "outstanding"
+        contacts: list[dict[str, str]] = []
         if requirement.contacts is not None:
             by_area = pack.contacts.get(requirement.contacts, {})
-            listed = by_area.get(authority or "") or by_area.get("default") or ()
-            contacts = [
-                ContactOut.model_construct(name=name, phone=phone) for name, phone in listed
-            ]
+            listed = by_area.get(authority) or by_area.get("default") or ()
+            contacts = [{"name": name, "phone": phone} for name, phone in listed]
+        at = local_at.get(moment.index)
+        if at is None:
+            at = local_at[moment.index] = moment.at.astimezone(UK)
         result.append(
-            RequiredAction.model_construct(
-                id=action_id,
-                title=requirement.title,
-                citation=item.rule.citation,
-                owner=requirement.owner,
-                due=due,
-                status=status,
-                trigger=Trigger.model_construct(event=item.index, at=item.at.astimezone(UK)),
-                contacts=contacts,
-            )
+            {
+                "id": action_id,
+                "title": requirement.title,
+                "citation": item.rule.citation,
+                "owner": requirement.owner,
+                "due": due,
+                "status": status,
+                "trigger": {"event": moment.index, "at": at},
+                "contacts": contacts,
+            }
         )
     return result
 
@@ -317,57 +327,56 @@ def _pattern(
     case: Case,
     moments: list[Moment],
     last_seen_position: int,
-    as_of: datetime,
-) -> PatternFound | None:
-    window = timedelta(days=pattern.within_days) if pattern.within_days else None
+    now: float,
+) -> dict[str, Any] | None:
     select = pattern.select.test
+    types = pattern.select.event_types
     matched: list[int] = []
     if pattern.kind == "count":
-        start = as_of - window if window is not None else None
+        start = now - pattern.within_days * _DAY if pattern.within_days else None
         first = last_seen_position + 1 if pattern.in_run else 0
         for moment in moments[first:]:
-            if (start is None or moment.at > start) and select(case, moment):
+            if types is not None and moment.type not in types:
+                continue
+            if (start is None or moment.stamp > start) and select(case, moment):
                 matched.append(moment.index)
         if len(matched) < pattern.at_least:
             return None
     else:
         assert pattern.next is not None and pattern.then is not None
         is_next, then = pattern.next.test, pattern.then.test
-        chosen: dict[int, None] = {}
+        window = pattern.within_days * _DAY if pattern.within_days else None
+        chosen: dict[int, int] = {}
         for position, moment in enumerate(moments):
-            if not select(case, moment):
+            if (types is not None and moment.type not in types) or not select(case, moment):
                 continue
-            for later in moments[position + 1 :]:
+            for offset, later in enumerate(moments[position + 1 :], start=position + 1):
                 if is_next(case, later):
-                    if then(case, later) and (window is None or later.at - moment.at <= window):
-                        chosen[moment.index] = None
-                        chosen[later.index] = None
+                    if then(case, later) and (
+                        window is None or later.stamp - moment.stamp <= window
+                    ):
+                        chosen[moment.index] = position
+                        chosen[later.index] = offset
                     break
         if not chosen:
             return None
-        position_of = {m.index: p for p, m in enumerate(moments)}
-        matched = sorted(chosen, key=position_of.__getitem__)
-    return PatternFound.model_construct(id=pattern.id, title=pattern.title, events=matched)
+        matched = sorted(chosen, key=chosen.__getitem__)
+    return {"id": pattern.id, "title": pattern.title, "events": matched}
 
 
 def _closure(
-    pack: CompiledPack, case: Case, summary: Summary, trace: list[TraceEntry]
-) -> Closure | None:
+    pack: CompiledPack, case: Case, summary: Summary, trace: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     if pack.closure is None:
         return None
     unmet = []
     for condition in pack.closure:
         held = condition.when.test(case, summary)
         if not held:
-            unmet.append(UnmetCondition.model_construct(id=condition.id, title=condition.title))
+            unmet.append({"id": condition.id, "title": condition.title})
         trace.append(
-            TraceEntry.model_construct(
-                step="closure",
-                id=condition.id,
-                event=None,
-                actions=[],
-                citation=condition.citation,
-                why=f"{'met' if held else 'not met'}: {condition.when.text}",
-            )
-        )
-    return Closure.model_construct(allowed=not unmet, unmet=unmet)
+            _trace("closure", condition.id, None,
+                   f"{'met' if held else 'not met'}: {condition.when.text}", [],
+                   condition.citation)
+        )  # fmt: skip
+    return {"allowed": not unmet, "unmet": unmet}

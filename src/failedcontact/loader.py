@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from .assessment import Assessment
 from .calendar import WorkingCalendar
 from .case import Case, as_uk_instant
-from .engine import assess
+from .engine import assess, assess_to_json
 from .errors import CaseError, CaseIssue, Diagnostic, PackError, UnknownPackError, did_you_mean
 from .pack.compiler import CompiledPack, compile_pack
 from .pack.document import PackDocument
@@ -132,9 +132,9 @@ class Pack:
             case = parse_case(case)
         return assess(self.compiled, case, _as_of(as_of), calendar)
 
-    def assess_json(self, text: str | bytes, as_of: datetime) -> str:
-        """JSON case text in, JSON assessment text out."""
-        return self.assess(parse_case(text), as_of).model_dump_json()
+    def assess_json(self, text: str | bytes, as_of: datetime) -> bytes:
+        """JSON case text in, the assessment's JSON text (UTF-8 bytes) out."""
+        return assess_to_json(self.compiled, parse_case(text), _as_of(as_of))
 
 
 def _as_of(value: datetime) -> datetime:

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import time
 
 from ..calendar import WorkingCalendar
+from ..case import Case
 from ..errors import Diagnostic
 from ..vocabulary import SHARED_ACTION_IDS, RiskTier
-from .conditions import Compiled, ConditionCompiler
+from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate
 from .document import Deadline, Hours, PackDocument, Requirement, WorkingDays
-from .facts import Context
+from .facts import CASE_FACTS, Context, Moment
 from .reader import Located
-from .references import FAILED_CONTACT
+from .references import FAILED_CONTACT, TRIGGERS
+
+EVENT_TYPES = (*(t for t in TRIGGERS if t != FAILED_CONTACT), "action")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +45,9 @@ class CompiledRequirement:
     contacts: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CompiledRule:
-    """A rule ready to evaluate."""
+    """A rule ready to evaluate; its test is split into a once-per-case and a per-event part."""
 
     id: str
     citation: str
@@ -52,6 +55,35 @@ class CompiledRule:
     when: Compiled
     requires: tuple[CompiledRequirement, ...]
     note: str | None
+    order: int
+    case_test: Predicate | None
+    moment_test: Predicate | None
+
+
+def split_by_case_facts(condition: Compiled) -> tuple[Predicate | None, Predicate | None]:
+    """Split a condition into the part that reads only case facts and the rest (None: true)."""
+    if condition is ALWAYS:
+        return None, None
+    parts = condition.parts or (condition,)
+    on_case = [p for p in parts if p.facts <= CASE_FACTS]
+    on_moment = [p for p in parts if not p.facts <= CASE_FACTS]
+    return _conjoin(on_case), _conjoin(on_moment)
+
+
+def _conjoin(parts: list[Compiled]) -> Predicate | None:
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0].test
+    tests = tuple(p.test for p in parts)
+
+    def every(case: Case, moment: Moment) -> bool:
+        for test in tests:  # noqa: SIM110 - a plain loop is faster than all() on a generator
+            if not test(case, moment):
+                return False
+        return True
+
+    return every
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +132,7 @@ class CompiledPack:
     file: str
     calendar: WorkingCalendar
     failed_kind: dict[tuple[str, str], str]
-    rules_by_trigger: dict[str, tuple[CompiledRule, ...]]
+    rules_for_event: dict[tuple[str, bool], tuple[CompiledRule, ...]]
     rules: tuple[CompiledRule, ...]
     risk: tuple[CompiledRisk, ...]
     risk_default: CompiledRisk
@@ -130,7 +162,11 @@ def compile_pack(
         "patterns": tuple(p.id for p in doc.patterns),
         "actions_done": tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions))),
     }
-    conditions = ConditionCompiler(source, domains)
+    kind_types = {
+        kind_id: frozenset(outcome.split(".", 1)[0] for outcome in kind.outcomes)
+        for kind_id, kind in doc.failed_contacts.items()
+    }
+    conditions = ConditionCompiler(source, domains, kind_types)
     rules = []
     for index, rule in enumerate(doc.rules):
         requires = []
@@ -150,14 +186,19 @@ def compile_pack(
                     contacts=action.contacts,
                 )
             )
+        when = conditions.compile(rule.when, ("rules", index, "when"), Context.RULE)
+        case_test, moment_test = split_by_case_facts(when)
         rules.append(
             CompiledRule(
                 id=rule.id,
                 citation=rule.citation,
                 triggers=frozenset(rule.on),
-                when=conditions.compile(rule.when, ("rules", index, "when"), Context.RULE),
+                when=when,
                 requires=tuple(requires),
                 note=rule.note,
+                order=index,
+                case_test=case_test,
+                moment_test=moment_test,
             )
         )
     risk = tuple(
@@ -219,10 +260,17 @@ def compile_pack(
         )
     if conditions.diagnostics:
         return conditions.diagnostics
-    by_trigger: dict[str, list[CompiledRule]] = {}
-    for compiled in rules:
-        for trigger in sorted(compiled.triggers):
-            by_trigger.setdefault(trigger, []).append(compiled)
+    # Which rules an event can trigger, by its type and whether it is a failed contact
+    # in the current run; pack order is kept so the first rule wins a shared action.
+    rules_for_event = {
+        (event_type, counts): tuple(
+            r
+            for r in rules
+            if event_type in r.triggers or (counts and FAILED_CONTACT in r.triggers)
+        )
+        for event_type in EVENT_TYPES
+        for counts in (False, True)
+    }
     hours = doc.calendar.working_hours
     try:
         calendar = WorkingCalendar(
@@ -240,7 +288,7 @@ def compile_pack(
             for kind_id, kind in doc.failed_contacts.items()
             for outcome in kind.outcomes
         },
-        rules_by_trigger={k: tuple(v) for k, v in by_trigger.items()},
+        rules_for_event=rules_for_event,
         rules=tuple(rules),
         risk=risk,
         risk_default=CompiledRisk(

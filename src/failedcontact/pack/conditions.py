@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..case import Case
 from ..errors import Diagnostic, did_you_mean, one_of
+from ..vocabulary import AppointmentOutcome, CallOutcome, HomeVisitOutcome
 from .facts import FACTS, Context, Fact, Kind, Moment
 from .reader import Located, Path
 
@@ -37,6 +38,19 @@ _FOR_KIND: dict[Kind, frozenset[str]] = {
 }
 
 
+_TYPE_OF_FACT: dict[str, frozenset[str]] = {
+    "concern_level": frozenset({"concern"}),
+    "channel": frozenset({"message"}),
+    "action": frozenset({"action"}),
+    "announced": frozenset({"home_visit"}),
+}
+_OUTCOMES_OF: dict[str, frozenset[str]] = {
+    "home_visit": frozenset(o.value for o in HomeVisitOutcome),
+    "appointment": frozenset(o.value for o in AppointmentOutcome),
+    "call": frozenset(o.value for o in CallOutcome),
+}
+
+
 def _always(case: Case, moment: Moment) -> bool:
     return True
 
@@ -48,6 +62,8 @@ class Compiled:
     test: Predicate
     text: str
     facts: frozenset[str] = frozenset()
+    parts: tuple[Compiled, ...] = ()  # the conjuncts of an `all`, for splitting
+    event_types: frozenset[str] | None = None  # only events of these types can match
 
 
 ALWAYS = Compiled(_always, "always")
@@ -59,6 +75,7 @@ class ConditionCompiler:
 
     source: Located
     domains: Mapping[str, tuple[str, ...]]
+    kind_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def compile(self, node: Any, path: Path, context: Context) -> Compiled:
@@ -121,12 +138,41 @@ class ConditionCompiler:
         tests = value if isinstance(value, dict) else {"equals": value}
         if not tests:
             return self._error("pack.condition", f"fact `{key}` needs a test", path)
-        return _all(
+        leaf = _all(
             [
                 self._test(fact, op, arg, (*path, op) if isinstance(value, dict) else path)
                 for op, arg in tests.items()
             ]
         )
+        if leaf is ALWAYS:
+            return leaf
+        types = self._event_types(fact, tests)
+        return leaf if types is None else replace(leaf, event_types=types)
+
+    def _event_types(self, fact: Fact, tests: dict[str, Any]) -> frozenset[str] | None:
+        """Which event types a positive test on an event fact can match (None: any)."""
+        fixed = _TYPE_OF_FACT.get(fact.name)
+        if fixed is not None:
+            return fixed
+        values: list[Any] = []
+        for op, arg in tests.items():
+            if op == "equals":
+                values.append(arg)
+            elif op == "in" and isinstance(arg, list):
+                values.extend(arg)
+            else:
+                return None
+        if fact.name == "event":
+            return frozenset(str(v) for v in values)
+        if fact.name == "outcome":
+            return frozenset(
+                t for t, outcomes in _OUTCOMES_OF.items() for v in values if v in outcomes
+            )
+        if fact.name == "failed_contact" and values == [True]:
+            return frozenset().union(*self.kind_types.values())
+        if fact.name == "failed_contact_kind":
+            return frozenset().union(*(self.kind_types.get(str(v), frozenset()) for v in values))
+        return None
 
     def _domain(self, fact: Fact) -> tuple[str, ...] | None:
         return self.domains.get(fact.name, fact.domain)
@@ -281,18 +327,30 @@ def _build(
 
 
 def _all(parts: list[Compiled]) -> Compiled:
-    parts = [p for p in parts if p is not ALWAYS] or [ALWAYS]
-    if len(parts) == 1:
-        return parts[0]
-    tests = tuple(p.test for p in parts)
+    flat: list[Compiled] = []
+    for part in parts:
+        if part is not ALWAYS:
+            flat.extend(part.parts or (part,))
+    if not flat:
+        return ALWAYS
+    if len(flat) == 1:
+        return flat[0]
+    tests = tuple(p.test for p in flat)
 
     def every(case: Case, moment: Moment) -> bool:
-        return all(test(case, moment) for test in tests)
+        for test in tests:  # noqa: SIM110 - a plain loop is faster than all() on a generator
+            if not test(case, moment):
+                return False
+        return True
 
+    constrained = [p.event_types for p in (*parts, *flat) if p.event_types is not None]
+    types = frozenset.intersection(*constrained) if constrained else None
     return Compiled(
         every,
-        " and ".join(_group(p.text) for p in parts),
-        frozenset().union(*(p.facts for p in parts)),
+        " and ".join(_group(p.text) for p in flat),
+        frozenset().union(*(p.facts for p in flat)),
+        tuple(flat),
+        types,
     )
 
 
@@ -302,12 +360,20 @@ def _any(parts: list[Compiled]) -> Compiled:
     tests = tuple(p.test for p in parts)
 
     def some(case: Case, moment: Moment) -> bool:
-        return any(test(case, moment) for test in tests)
+        for test in tests:  # noqa: SIM110 - a plain loop is faster than any() on a generator
+            if test(case, moment):
+                return True
+        return False
 
+    types = None
+    if all(p.event_types is not None for p in parts):
+        types = frozenset().union(*(p.event_types or () for p in parts))
     return Compiled(
         some,
         " or ".join(_group(p.text) for p in parts),
         frozenset().union(*(p.facts for p in parts)),
+        (),
+        types,
     )
 
 

@@ -25,20 +25,23 @@ from ..vocabulary import (
 class Moment:
     """One point at which conditions are evaluated: an event, or `as_of` itself."""
 
-    __slots__ = ("at", "event", "index", "kind", "run_count", "seen_elsewhere")
+    __slots__ = ("at", "event", "index", "kind", "run_count", "seen_elsewhere", "stamp", "type")
 
     def __init__(
         self,
         event: Any,
         index: int,
         at: datetime,
+        stamp: float,
         kind: str | None,
         run_count: int,
         seen_elsewhere: bool,
     ) -> None:
         self.event = event
+        self.type: str | None = event.type if event is not None else None
         self.index = index
         self.at = at
+        self.stamp = stamp
         self.kind = kind
         self.run_count = run_count
         self.seen_elsewhere = seen_elsewhere
@@ -59,7 +62,7 @@ class Summary(Moment):
     def __init__(
         self, at: datetime, run_count: int, seen_elsewhere: bool, last_seen: datetime | None
     ) -> None:
-        super().__init__(None, -1, at, None, run_count, seen_elsewhere)
+        super().__init__(None, -1, at, at.timestamp(), None, run_count, seen_elsewhere)
         self.last_seen = last_seen
         self.patterns: frozenset[str] = frozenset()
         self.concern_levels: frozenset[str] = frozenset()
@@ -93,6 +96,27 @@ SUMMARY = frozenset({Context.RISK, Context.CLOSURE})
 CLOSING = frozenset({Context.CLOSURE})
 
 Getter = Callable[[Case, Moment], Any]
+
+# Facts that do not change within one assessment: a rule's test on them runs once per case.
+CASE_FACTS = frozenset(
+    {
+        "service",
+        "plan",
+        "tenure",
+        "landlord",
+        "local_authority",
+        "unborn",
+        "disability",
+        "known_to_childrens_services",
+        "previous_concerns",
+        "cp_plan_in_last_year",
+        "home_educated",
+        "urgent_health_need",
+        "known_violence",
+        "communication_needs",
+        "flags",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +270,7 @@ FACTS: dict[str, Fact] = {
             "event",
             Kind.ENUM,
             "the triggering event's type",
-            lambda c, m: _attr(m.event, "type"),
+            lambda c, m: m.type,
             EVENT,
             _values(EventType),
         ),
