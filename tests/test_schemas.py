@@ -1,0 +1,37 @@
+"""The committed JSON Schemas under schemas/ match the models (regenerate with the CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from failedcontact.assessment import Assessment
+from failedcontact.case import Case
+from failedcontact.pack.document import PackDocument
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+
+@pytest.mark.parametrize(
+    ("name", "generated"),
+    [
+        ("case", Case.model_json_schema()),
+        ("assessment", Assessment.model_json_schema(mode="serialization")),
+        ("pack", PackDocument.model_json_schema()),
+    ],
+    ids=["case", "assessment", "pack"],
+)
+def test_committed_schema_is_current(name: str, generated: dict[str, object]) -> None:
+    committed = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    assert committed == generated, (
+        f"schemas/{name}.schema.json is out of date: run "
+        f"`failedcontact schema {name} > schemas/{name}.schema.json`"
+    )
+
+
+def test_bundled_packs_point_editors_at_the_schema() -> None:
+    for pack in (SCHEMAS.parent / "policies").glob("*.yaml"):
+        first = pack.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schemas/pack.schema.json", pack
