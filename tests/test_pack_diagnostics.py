@@ -19,6 +19,18 @@ def _line_of(text: str, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in text")
 
 
+@pytest.mark.parametrize("issued", ["null", '"2020"', '"2020-01-31"', "2020-01-31"])
+def test_issue_date_forms(issued: str) -> None:
+    text = MINIMAL_PACK.replace('issued: "2020-01"', f"issued: {issued}")
+    assert not isinstance(compile_text(text, "demo.yaml"), list)
+
+
+def test_bad_issue_date_is_a_diagnostic_not_a_crash() -> None:
+    text = MINIMAL_PACK.replace('issued: "2020-01"', "issued: December 2018")
+    result = compile_text(text, "demo.yaml")
+    assert isinstance(result, list) and result[0].code == "pack.schema"
+
+
 def test_minimal_pack_compiles() -> None:
     compiled = compile_text(MINIMAL_PACK, "demo.yaml")
     assert not isinstance(compiled, list), compiled

@@ -54,12 +54,9 @@ class Source(BaseModel):
 
     title: str = Field(description="The document's title.")
     issued: Annotated[
-        str | None,
+        Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None,
         BeforeValidator(_issued_text),
-        Field(
-            pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
-            description="Issue date as YYYY, YYYY-MM or YYYY-MM-DD; null when undated.",
-        ),
+        Field(description="Issue date as YYYY, YYYY-MM or YYYY-MM-DD; null when undated."),
     ]
     version: str | None = Field(None, description="The document's own version label.")
     sections: tuple[Section, ...] = Field(min_length=1, description="Every section, in order.")

@@ -21,6 +21,8 @@ def validate_document(source: Located) -> PackDocument | list[Diagnostic]:
         return PackDocument.model_validate(source.data)
     except ValidationError as error:
         return _diagnostics(source, error)
+    except (TypeError, ValueError) as error:  # a validator given a value it cannot handle
+        return [source.diagnostic("pack.schema", f"invalid pack: {error}".lower(), ())]
 
 
 def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
