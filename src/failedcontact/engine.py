@@ -7,7 +7,7 @@ JSON text directly.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -143,8 +143,10 @@ def evaluate(
     last_done: dict[str, int] = {}
     concern_levels: set[str] = set()
     run_count = 0
+    run_start = 0
     seen_elsewhere = False
     sequence = 0
+    once_fired: set[CompiledRule] = set()
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
@@ -153,6 +155,7 @@ def evaluate(
             outcome = event.outcome
             if (event_type, outcome) in _SEEN:
                 run_count = 0
+                run_start = position + 1
                 seen_elsewhere = False
             else:
                 kind = failed_kind.get((event_type, outcome))
@@ -165,6 +168,17 @@ def evaluate(
         elif event_type == "concern":
             concern_levels.add(event.level)
         moment = Moment(event, index, event.at, stamps[index], kind, run_count, seen_elsewhere)
+        moment.timeline = moments
+        moment.position = position
+        moment.run_start = run_start
+        if event_type == "call":
+            moment.out_of_hours = (
+                event.out_of_hours
+                if event.out_of_hours is not None
+                else cal.is_out_of_hours(event.at)
+            )
+        elif event_type == "worker_absence":
+            moment.absence_days = _absence_days(event, as_of)
         moments.append(moment)
         candidates = rules_for_event[
             (event_type, kind is not None and position > last_seen_position)
@@ -175,6 +189,10 @@ def evaluate(
                 rule.moment_test is not None and not rule.moment_test(case, moment)
             ):
                 continue
+            if rule.once:
+                if rule in once_fired:
+                    continue
+                once_fired.add(rule)
             for requirement in rule.requires:
                 sequence += 1
                 previous = fired.get(requirement.action)
@@ -192,6 +210,9 @@ def evaluate(
 
     last_seen = events[considered[last_seen_position]].at if last_seen_position >= 0 else None
     summary.run_count = run_count
+    summary.timeline = moments
+    summary.position = len(moments) - 1
+    summary.run_start = last_seen_position + 1
     summary.seen_elsewhere = seen_elsewhere
     summary.last_seen = last_seen
     summary.concern_levels = frozenset(concern_levels)
@@ -242,6 +263,13 @@ def assess_to_json(
 ) -> bytes:
     """Assess one case and return the contract's JSON document as UTF-8 bytes."""
     return orjson.dumps(evaluate(pack, case, as_of, calendar))
+
+
+def _absence_days(event: Any, as_of: datetime) -> int:
+    start = event.at.astimezone(UK).date()
+    end: date = event.until if event.until is not None else as_of.astimezone(UK).date()
+    days: int = (end - start).days
+    return days
 
 
 def _risk(

@@ -58,6 +58,7 @@ class CompiledRule:
     order: int
     case_test: Predicate | None
     moment_test: Predicate | None
+    once: bool
 
 
 def split_by_case_facts(condition: Compiled) -> tuple[Predicate | None, Predicate | None]:
@@ -199,6 +200,7 @@ def compile_pack(
                 order=index,
                 case_test=case_test,
                 moment_test=moment_test,
+                once=rule.once,
             )
         )
     risk = tuple(

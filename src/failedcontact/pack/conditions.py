@@ -14,7 +14,10 @@ from .reader import Located, Path
 
 Predicate = Callable[[Case, Moment], bool]
 
-COMBINATORS = ("all", "any", "not")
+COMBINATORS = ("all", "any", "not", "count")
+COUNT_SCOPES = ("history", "run")
+_COUNT_BOUNDS = ("equals", "at_least", "at_most", "more_than", "less_than")
+_DAY = 86400.0
 OPERATORS: dict[str, str] = {
     "equals": "the fact equals the value (a bare value means the same)",
     "in": "the fact is one of the listed values",
@@ -48,6 +51,22 @@ _OUTCOMES_OF: dict[str, frozenset[str]] = {
     "home_visit": frozenset(o.value for o in HomeVisitOutcome),
     "appointment": frozenset(o.value for o in AppointmentOutcome),
     "call": frozenset(o.value for o in CallOutcome),
+}
+
+
+_RELATIONS: dict[str, Callable[[int, int], bool]] = {
+    "equals": lambda got, bound: got == bound,
+    "at_least": lambda got, bound: got >= bound,
+    "at_most": lambda got, bound: got <= bound,
+    "more_than": lambda got, bound: got > bound,
+    "less_than": lambda got, bound: got < bound,
+}
+_WORDS = {
+    "equals": "exactly",
+    "at_least": "at least",
+    "at_most": "at most",
+    "more_than": "more than",
+    "less_than": "fewer than",
 }
 
 
@@ -116,6 +135,8 @@ class ConditionCompiler:
                 return not test(case, moment)
 
             return Compiled(negated, f"not ({inner.text})", inner.facts)
+        if key == "count":
+            return self._count(value, path, context)
         fact = FACTS.get(key)
         if fact is None:
             return self._error(
@@ -173,6 +194,78 @@ class ConditionCompiler:
         if fact.name == "failed_contact_kind":
             return frozenset().union(*(self.kind_types.get(str(v), frozenset()) for v in values))
         return None
+
+    def _count(self, value: Any, path: Path, context: Context) -> Compiled:
+        """`count`: how many earlier events (up to the moment) match a selector."""
+        if not isinstance(value, dict) or "of" not in value:
+            return self._error(
+                "pack.condition",
+                "`count` takes a mapping with `of` (which events), a bound such as "
+                "`at_least`, and optionally `scope` and `within_days`",
+                path,
+            )
+        allowed = ("of", "scope", "within_days", *_COUNT_BOUNDS)
+        for key in value:
+            if key not in allowed:
+                return self._error(
+                    "pack.unknown-operator",
+                    f"unknown `count` key `{key}`",
+                    (*path, key),
+                    did_you_mean(str(key), allowed) or f"expected one of {one_of(allowed)}",
+                    key=True,
+                )
+        select = self._condition(value["of"], (*path, "of"), Context.PATTERN)
+        scope = value.get("scope", "history")
+        if scope not in COUNT_SCOPES:
+            return self._error(
+                "pack.unknown-value",
+                f"`{scope}` is not a count scope",
+                (*path, "scope"),
+                f"expected one of {one_of(COUNT_SCOPES)}",
+            )
+        days = value.get("within_days")
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+            return self._error(
+                "pack.condition-type", "`within_days` takes a whole number of days, at least 1",
+                (*path, "within_days"),
+            )  # fmt: skip
+        bounds = [(op, value[op]) for op in _COUNT_BOUNDS if op in value]
+        if not bounds:
+            return self._error(
+                "pack.condition", "`count` needs a bound such as `at_least: 2`", path
+            )
+        for op, bound in bounds:
+            if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
+                return self._error(
+                    "pack.condition-type", f"`{op}` takes a whole number", (*path, op)
+                )
+        window = days * _DAY if days else None
+        in_run = scope == "run"
+        test, types = select.test, select.event_types
+        relations = tuple(_RELATIONS[op] for op, _ in bounds)
+        limits = tuple(bound for _, bound in bounds)
+
+        def counted(case: Case, moment: Moment) -> bool:
+            start = moment.run_start if in_run else 0
+            earliest = moment.stamp - window if window is not None else None
+            total = 0
+            for earlier in moment.timeline[start : moment.position + 1]:
+                if types is not None and earlier.type not in types:
+                    continue
+                if earliest is not None and earlier.stamp <= earliest:
+                    continue
+                if test(case, earlier):
+                    total += 1
+            return all(rel(total, limit) for rel, limit in zip(relations, limits, strict=True))
+
+        where = " in the current run" if in_run else ""
+        within = f" within {days} days" if days else ""
+        text = ", ".join(f"{_WORDS[op]} {bound}" for op, bound in bounds)
+        return Compiled(
+            counted,
+            f"events where {select.text}{where}{within} number {text}",
+            select.facts | {"count"},
+        )
 
     def _domain(self, fact: Fact) -> tuple[str, ...] | None:
         return self.domains.get(fact.name, fact.domain)

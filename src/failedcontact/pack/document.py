@@ -190,6 +190,10 @@ class Rule(BaseModel):
     when: Condition | None = None
     require: tuple[Identifier | Requirement, ...] = Field(min_length=1)
     note: str | None = Field(None, description="Shown in the trace.")
+    once: bool = Field(
+        False,
+        description="Fire at the first matching trigger only (a one-off step), never again.",
+    )
 
 
 class CountPattern(BaseModel):

@@ -25,7 +25,21 @@ from ..vocabulary import (
 class Moment:
     """One point at which conditions are evaluated: an event, or `as_of` itself."""
 
-    __slots__ = ("at", "event", "index", "kind", "run_count", "seen_elsewhere", "stamp", "type")
+    __slots__ = (
+        "absence_days",
+        "at",
+        "event",
+        "index",
+        "kind",
+        "out_of_hours",
+        "position",
+        "run_count",
+        "run_start",
+        "seen_elsewhere",
+        "stamp",
+        "timeline",
+        "type",
+    )
 
     def __init__(
         self,
@@ -45,6 +59,12 @@ class Moment:
         self.kind = kind
         self.run_count = run_count
         self.seen_elsewhere = seen_elsewhere
+        # Set by the engine: the moments so far, this one's place and its run's start.
+        self.timeline: list[Moment] = []
+        self.position = 0
+        self.run_start = 0
+        self.out_of_hours: bool | None = None
+        self.absence_days: int | None = None
 
 
 class Summary(Moment):
@@ -309,6 +329,22 @@ FACTS: dict[str, Fact] = {
             Kind.BOOL,
             "a home visit was announced",
             lambda c, m: _attr(m.event, "announced"),
+            EVENT,
+        ),
+        Fact(
+            "out_of_hours",
+            Kind.BOOL,
+            "a call was made outside working hours (as sent, else derived from the pack's "
+            "working hours and calendar)",
+            lambda c, m: m.out_of_hours,
+            EVENT,
+        ),
+        Fact(
+            "absence_days",
+            Kind.INT,
+            "a worker absence's length in whole days: to `until`, or so far (to `as_of`) "
+            "when open-ended",
+            lambda c, m: m.absence_days,
             EVENT,
         ),
         Fact(
