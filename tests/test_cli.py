@@ -149,4 +149,21 @@ def test_check_clean_and_broken() -> None:
         "check", "--format", "json", "policies/tests/north_lincs/broken/unknown_action.yaml"
     )
     assert as_json.returncode == 3
-    assert {d["code"] for d in json.loads(as_json.stdout)} == {"pack.unknown-action"}
+    [report] = json.loads(as_json.stdout)
+    assert {d["code"] for d in report["diagnostics"]} == {"pack.unknown-action"}
+
+
+def test_check_reports_coverage_and_strict_fails_on_warnings(tmp_path: Path) -> None:
+    text = (ROOT / "policies" / "north_lincs.yaml").read_text(encoding="utf-8")
+    reason = "      not_actionable: general record-keeping standards"
+    assert reason in text
+    pack = tmp_path / "north_lincs.yaml"
+    pack.write_text(text.replace(reason, "      # reason removed"), encoding="utf-8")
+    lenient = run("check", str(pack))
+    assert lenient.returncode == 0
+    assert "pack.uncovered-section" in lenient.stderr and "`records`" in lenient.stderr
+    assert run("check", "--strict", str(pack)).returncode == 3
+    clean = run("check", "--format", "json", "north_lincs")
+    [report] = json.loads(clean.stdout)
+    assert report["diagnostics"] == []
+    assert report["coverage"]["6a"] and report["coverage"]["records"] is None

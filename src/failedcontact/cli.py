@@ -15,8 +15,9 @@ from rich.table import Table
 
 from .assessment import Assessment
 from .case import Case, as_uk_instant
-from .errors import CaseError, PackError
+from .errors import CaseError, Diagnostic, PackError, Severity
 from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
+from .pack.coverage import coverage
 from .pack.document import PackDocument
 from .render import render_table
 
@@ -179,24 +180,53 @@ def schema(
 def check(
     pack_files: Annotated[list[str], typer.Argument(help="Pack files or bundled pack ids.")],
     output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
-    """Load each pack through every stage and report all problems; exit 3 if any."""
-    found = []
+    """Load each pack through every stage and report every problem; exit 3 on an error."""
+    found: list[Diagnostic] = []
+    report: list[dict[str, object]] = []
+    out = Console(highlight=False, soft_wrap=True)
     for item in pack_files:
         path = Path(item)
         if not path.exists() and not item.endswith((".yaml", ".yml")) and "/" not in item:
             path = bundled_dir() / f"{item}.yaml"
         diagnostics = check_file(path)
         found.extend(diagnostics)
+        sections = _section_coverage(path)
+        report.append({"pack": item, "diagnostics": [d.as_dict() for d in diagnostics],
+                       "coverage": sections})  # fmt: skip
         if output is CheckFormat.TEXT:
             for diagnostic in diagnostics:
                 _err.print(diagnostic.render(), markup=False)
-            if not diagnostics:
-                Console(highlight=False).print(f"{item}: ok")
+            errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+            warnings = len(diagnostics) - errors
+            summary = "ok" if not diagnostics else f"{errors} error(s), {warnings} warning(s)"
+            if sections is not None:
+                encoded = sum(1 for parts in sections.values() if parts)
+                reasoned = sum(1 for parts in sections.values() if parts is None)
+                summary += (
+                    f"; {encoded + reasoned}/{len(sections)} sections covered "
+                    f"({encoded} encoded, {reasoned} not actionable)"
+                )
+            out.print(f"{item}: {summary}")
     if output is CheckFormat.JSON:
-        sys.stdout.write(json.dumps([d.as_dict() for d in found], indent=2) + "\n")
-    if found:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    failing = [d for d in found if strict or d.severity is Severity.ERROR]
+    if failing:
         raise typer.Exit(EXIT_PACK)
+
+
+def _section_coverage(path: Path) -> dict[str, list[str] | None] | None:
+    """Each section's citing parts (None: not actionable, with its reason) if the pack loads."""
+    try:
+        document = load_pack(path).document
+    except PackError:
+        return None
+    cited = coverage(document)
+    return {
+        s.id: (cited[s.id] or None) if s.not_actionable else cited[s.id]
+        for s in document.source.sections
+    }
 
 
 def main() -> None:

@@ -15,8 +15,17 @@ from .assessment import Assessment
 from .calendar import WorkingCalendar
 from .case import Case, as_uk_instant
 from .engine import assess, assess_to_json
-from .errors import CaseError, CaseIssue, Diagnostic, PackError, UnknownPackError, did_you_mean
+from .errors import (
+    CaseError,
+    CaseIssue,
+    Diagnostic,
+    PackError,
+    Severity,
+    UnknownPackError,
+    did_you_mean,
+)
 from .pack.compiler import CompiledPack, compile_pack
+from .pack.coverage import check_coverage
 from .pack.document import PackDocument
 from .pack.reader import read_yaml
 from .pack.references import check_references
@@ -63,25 +72,35 @@ def _resolve(name: str | Path) -> Path:
     return path
 
 
-def compile_text(text: str, file: str) -> CompiledPack | list[Diagnostic]:
-    """Run every stage on pack text; return the compiled pack or all diagnostics found."""
+def analyse_text(text: str, file: str) -> tuple[CompiledPack | None, list[Diagnostic]]:
+    """Run every stage on pack text: the compiled pack (None on any error) and every finding."""
     located = read_yaml(text, file)
     if isinstance(located, Diagnostic):
-        return [located]
+        return None, [located]
     document = validate_document(located)
     if not isinstance(document, PackDocument):
-        return document
+        return None, document
     problems = check_references(located, document)
+    warnings = check_coverage(located, document)
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     compiled = compile_pack(located, document, digest)
     if isinstance(compiled, list):
         # the reference check already reports a bad calendar, more precisely located
         reported = {d.code for d in problems}
-        return problems + [
+        errors = problems + [
             d for d in compiled if d.code not in reported or d.code != "pack.calendar"
         ]
+        return None, errors + warnings
     if problems:
-        return problems
+        return None, problems + warnings
+    return compiled, warnings
+
+
+def compile_text(text: str, file: str) -> CompiledPack | list[Diagnostic]:
+    """Run every stage on pack text; return the compiled pack or the errors found."""
+    compiled, found = analyse_text(text, file)
+    if compiled is None:
+        return [d for d in found if d.severity is Severity.ERROR]
     return compiled
 
 
@@ -94,8 +113,7 @@ def check_file(path: str | Path) -> list[Diagnostic]:
         return [
             Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path), 1, 1)
         ]
-    result = compile_text(text, str(path))
-    return result if isinstance(result, list) else []
+    return analyse_text(text, str(path))[1]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -196,6 +196,16 @@ def _citations(doc: PackDocument) -> Iterable[tuple[Path, str | None]]:
             yield ("closure", "requires", index, "citation"), condition.citation
 
 
+def cited_sections(doc: PackDocument) -> Iterable[tuple[str, str]]:
+    """(pack part, section id) for every well-formed citation in the pack."""
+    for path, citation in _citations(doc):
+        if citation is None:
+            continue
+        match = _CITATION.match(citation)
+        if match is not None and match["pack"] == doc.id:
+            yield ".".join(str(p) for p in path[:-1]), match["section"]
+
+
 def _check_citations(source: Located, doc: PackDocument, report: _Report) -> None:
     sections = [s.id for s in doc.source.sections]
     for path, citation in _citations(doc):
