@@ -79,7 +79,7 @@ class Household(BaseModel):
     model_config = _DOCUMENT
 
     local_authority: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = Field(
-        None, description="Lower-case snake case, for example `central_bedfordshire`."
+        None, description="Lower-case snake case, as the packs key their contacts."
     )
     tenure: Tenure = Tenure.UNKNOWN
     landlord: StrictStr | None = Field(None, description="Free text; packs match it ignoring case.")

@@ -124,7 +124,7 @@ class Pack:
 
     @property
     def id(self) -> str:
-        """The pack id, for example `north_lincs`."""
+        """The pack id (the pack file's name)."""
         return self.compiled.document.id
 
     @property

@@ -249,6 +249,7 @@ class ClosureSpec(BaseModel):
 
     model_config = _DOCUMENT
 
+    citation: str | None = Field(None, description="The section on closing cases.")
     requires: tuple[ClosureCondition, ...] = Field(min_length=1)
 
 

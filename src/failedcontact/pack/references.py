@@ -192,6 +192,7 @@ def _citations(doc: PackDocument) -> Iterable[tuple[Path, str | None]]:
     for index, pattern in enumerate(doc.patterns):
         yield ("patterns", index, "citation"), pattern.citation
     if doc.closure:
+        yield ("closure", "citation"), doc.closure.citation
         for index, condition in enumerate(doc.closure.requires):
             yield ("closure", "requires", index, "citation"), condition.citation
 
