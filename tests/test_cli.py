@@ -137,7 +137,10 @@ def test_schema(name: str) -> None:
 def test_packs_lists_bundled_packs() -> None:
     result = run("packs")
     assert result.returncode == 0
-    assert "north_lincs" in result.stdout and "1.0.0" in result.stdout
+    for pack in ("north_lincs", "pan_beds", "ne_lincs", "derbyshire", "suffolk"):
+        assert pack in result.stdout
+    for issued in ("2018-12", "undated", "2024-04-05", "2020-11", "2017-09-01"):
+        assert issued in result.stdout
 
 
 def test_check_clean_and_broken() -> None:
@@ -167,3 +170,13 @@ def test_check_reports_coverage_and_strict_fails_on_warnings(tmp_path: Path) -> 
     [report] = json.loads(clean.stdout)
     assert report["diagnostics"] == []
     assert report["coverage"]["6a"] and report["coverage"]["records"] is None
+
+
+@pytest.mark.parametrize("pack", ["north_lincs", "pan_beds", "ne_lincs", "derbyshire", "suffolk"])
+def test_assess_runs_every_bundled_pack(pack: str) -> None:
+    result = run(
+        "assess", "--pack", pack, "--as-of", AS_OF, str(EXAMPLES / "second_no_access.json")
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["pack"]["id"] == pack
