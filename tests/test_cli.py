@@ -180,3 +180,19 @@ def test_assess_runs_every_bundled_pack(pack: str) -> None:
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["pack"]["id"] == pack
+
+
+def test_fmt_keeps_comments_and_check_reports_changes(tmp_path: Path) -> None:
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("# keep me\nid: demo   # and me\nlist:\n- a\n-   b\nempty: null\n", "utf-8")
+    assert run("fmt", "--check", str(pack)).returncode == 1
+    assert run("fmt", str(pack)).returncode == 0
+    text = pack.read_text("utf-8")
+    assert text == "# keep me\nid: demo   # and me\nlist:\n  - a\n  - b\nempty: null\n"
+    assert run("fmt", "--check", str(pack)).returncode == 0
+
+
+def test_bundled_packs_and_scenarios_are_formatted() -> None:
+    files = [str(p) for p in sorted((ROOT / "policies").rglob("*.yaml"))]
+    result = run("fmt", "--check", *files)
+    assert result.returncode == 0, result.stdout

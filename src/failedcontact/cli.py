@@ -16,6 +16,7 @@ from rich.table import Table
 from .assessment import Assessment
 from .case import Case, as_uk_instant
 from .errors import CaseError, Diagnostic, PackError, Severity
+from .fmt import format_text
 from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
 from .pack.coverage import coverage
 from .pack.document import PackDocument
@@ -227,6 +228,34 @@ def _section_coverage(path: Path) -> dict[str, list[str] | None] | None:
         s.id: (cited[s.id] or None) if s.not_actionable else cited[s.id]
         for s in document.source.sections
     }
+
+
+@app.command("fmt")
+def fmt_command(
+    paths: Annotated[list[Path], typer.Argument(help="Pack or scenario YAML files.")],
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+    ] = False,
+) -> None:
+    """Lay out YAML files in the project's style, keeping every comment."""
+    changed = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+            formatted = format_text(text, str(path))
+        except OSError as error:
+            raise _fail(EXIT_PACK, f"error: cannot read `{path}`: {error.strerror}") from None
+        except PackError as error:
+            raise _fail(EXIT_PACK, f"error: {error}") from None
+        if formatted != text:
+            changed.append(path)
+            if not check_only:
+                path.write_text(formatted, encoding="utf-8")
+    verb = "would reformat" if check_only else "reformatted"
+    for path in changed:
+        Console(highlight=False).print(f"{verb} {path}")
+    if check_only and changed:
+        raise typer.Exit(1)
 
 
 def main() -> None:
