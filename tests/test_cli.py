@@ -196,3 +196,54 @@ def test_bundled_packs_and_scenarios_are_formatted() -> None:
     files = [str(p) for p in sorted((ROOT / "policies").rglob("*.yaml"))]
     result = run("fmt", "--check", *files)
     assert result.returncode == 0, result.stdout
+
+
+def _scenario_file(tmp_path: Path, due: str) -> Path:
+    path = tmp_path / "north_lincs" / "s.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "pack: north_lincs\n"
+        "scenarios:\n"
+        "  - name: first visit deadline\n"
+        "    section: north_lincs 6a\n"
+        '    as_of: "2026-11-24T09:00:00+00:00"\n'
+        "    case:\n"
+        "      case_id: T\n"
+        '      events: [{at: "2026-11-23T10:00:00", type: home_visit, outcome: no_response}]\n'
+        "    expect:\n"
+        f'      actions: {{offer_further_appointment: {{due: "{due}"}}}}\n'
+        "  - name: another\n"
+        "    section: north_lincs 6a\n"
+        '    as_of: "2026-11-24T09:00:00+00:00"\n'
+        "    case: {case_id: U}\n"
+        "    expect: {failed_contacts: 0}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_test_command_reports_failures_with_location_and_diff(tmp_path: Path) -> None:
+    path = _scenario_file(tmp_path, "2026-11-29T23:59:59+00:00")
+    result = run("test", str(path))
+    assert result.returncode == 1
+    assert f"FAIL {path}:3: first visit deadline" in result.stdout
+    assert "- expected: '2026-11-29T23:59:59+00:00'" in result.stdout
+    assert "+ actual:   '2026-11-30T23:59:59+00:00'" in result.stdout
+    assert "1 passed, 1 failed" in result.stdout
+
+
+def test_test_command_run_filter_json_and_min_coverage(tmp_path: Path) -> None:
+    path = _scenario_file(tmp_path, "2026-11-30T23:59:59+00:00")
+    result = run("test", "--format", "json", "--run", "deadline", str(path))
+    assert result.returncode == 0, result.stdout
+    document = json.loads(result.stdout)
+    assert document["passed"] == 1 and document["failed"] == 0
+    assert document["coverage"]["north_lincs"]["percent"] < 100
+    low = run("test", "--min-coverage", "90", str(path))
+    assert low.returncode == 1
+    assert "below 90%" in low.stderr
+
+
+def test_test_command_bundled_suite_has_full_coverage() -> None:
+    result = run("test", "--min-coverage", "100")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
 from .pack.coverage import coverage
 from .pack.document import PackDocument
 from .render import render_table
+from .scenarios import ScenarioFileError, discover, run_suite
 
 EXIT_CASE = 2
 EXIT_PACK = 3
@@ -228,6 +230,76 @@ def _section_coverage(path: Path) -> dict[str, list[str] | None] | None:
         s.id: (cited[s.id] or None) if s.not_actionable else cited[s.id]
         for s in document.source.sections
     }
+
+
+@app.command("test")
+def test_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Scenario files or folders (default: the bundled scenarios)."),
+    ] = None,
+    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+    run_pattern: Annotated[
+        str | None, typer.Option("--run", help="Only scenarios whose id matches this regex.")
+    ] = None,
+    min_coverage: Annotated[
+        float | None,
+        typer.Option("--min-coverage", help="Fail if a pack's rule coverage is below this %."),
+    ] = None,
+) -> None:
+    """Run pack scenarios: a summary, each failure with its file, line and diff, and coverage."""
+    roots = paths or [bundled_dir() / "tests"]
+    try:
+        files = [f for root in roots for f in discover(root)]
+        suite = run_suite(files, run_pattern)
+    except (ScenarioFileError, OSError, re.error) as error:
+        raise _fail(EXIT_CASE, f"error: {error}") from None
+    low = {
+        pack: suite.percent(pack)
+        for pack in suite.coverage
+        if min_coverage is not None and suite.percent(pack) < min_coverage
+    }
+    if output is CheckFormat.JSON:
+        document = {
+            "passed": len(suite.outcomes) - len(suite.failed),
+            "failed": len(suite.failed),
+            "results": [
+                {
+                    "id": o.scenario.id,
+                    "file": str(o.scenario.file),
+                    "line": o.scenario.line,
+                    "section": o.scenario.section,
+                    "passed": o.passed,
+                    "problems": list(o.problems),
+                }
+                for o in suite.outcomes
+            ],
+            "coverage": {
+                pack: {"rules": total, "missed": list(missed), "percent": suite.percent(pack)}
+                for pack, (total, missed) in suite.coverage.items()
+            },
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        out = Console(highlight=False, soft_wrap=True)
+        for outcome in suite.failed:
+            scenario = outcome.scenario
+            out.print(f"FAIL {scenario.file}:{scenario.line}: {scenario.name} ({scenario.section})",
+                      style="red", markup=False)  # fmt: skip
+            for problem in outcome.problems:
+                out.print("  " + problem.replace("\n", "\n  "), markup=False)
+        for pack, (total, missed) in sorted(suite.coverage.items()):
+            line = f"coverage {pack}: {total - len(missed)}/{total} rules and patterns"
+            line += f" ({suite.percent(pack):.0f}%)"
+            if missed:
+                line += "; not exercised: " + ", ".join(missed)
+            out.print(line, markup=False)
+        passed = len(suite.outcomes) - len(suite.failed)
+        out.print(f"{passed} passed, {len(suite.failed)} failed", markup=False)
+    if suite.failed or low:
+        for pack, percent in low.items():
+            _err.print(f"coverage of {pack} is {percent:.0f}%, below {min_coverage:g}%")
+        raise typer.Exit(1)
 
 
 @app.command("fmt")

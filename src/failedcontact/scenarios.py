@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -110,25 +111,34 @@ def _plain(node: Any) -> Any:
 
 def run_scenario(scenario: Scenario, packs: dict[str, Pack] | None = None) -> list[str]:
     """Run one scenario; return the differences between expected and actual (none: it passed)."""
+    return _run(scenario, packs)[0]
+
+
+def _run(
+    scenario: Scenario, packs: dict[str, Pack] | None
+) -> tuple[list[str], str | None, set[str]]:
+    """The problems, the pack id assessed (if any) and the rules and patterns that fired."""
     expect = scenario.expect
     cache = packs if packs is not None else {}
     try:
         pack = cache.get(scenario.pack) or load_pack(scenario.pack)
         cache[scenario.pack] = pack
     except PackError as error:
-        return _check_pack_error(expect, error)
+        return _check_pack_error(expect, error), None, set()
     if "pack_error" in expect:
-        return ["expected a pack error, but the pack loaded"]
+        return ["expected a pack error, but the pack loaded"], pack.id, set()
     if scenario.case is None or scenario.as_of is None:
-        return ["a scenario that assesses a case needs `case` and `as_of`"]
+        return ["a scenario that assesses a case needs `case` and `as_of`"], pack.id, set()
     try:
         assessment = pack.assess(parse_case(scenario.case), scenario.as_of)
     except CaseError as error:
-        return _check_case_error(expect, error)
+        return _check_case_error(expect, error), pack.id, set()
+    fired = {t.id for t in assessment.trace if t.step in ("rule", "pattern")}
     if "error" in expect:
-        return [f"expected a case error at `{expect['error'].get('path')}`, but it assessed"]
+        path = expect["error"].get("path")
+        return [f"expected a case error at `{path}`, but it assessed"], pack.id, fired
     actual = assessment.model_dump(mode="json")
-    return _compare(expect, actual)
+    return _compare(expect, actual), pack.id, fired
 
 
 def _check_pack_error(expect: dict[str, Any], error: PackError) -> list[str]:
@@ -158,7 +168,7 @@ def _compare(expect: dict[str, Any], actual: dict[str, Any]) -> list[str]:
 
     def same(label: str, want: Any, got: Any) -> None:
         if want != got:
-            problems.append(f"{label}: expected {want!r}, got {got!r}")
+            problems.append(f"{label}\n  - expected: {want!r}\n  + actual:   {got!r}")
 
     for key in ("risk_tier", "failed_contacts", "last_seen"):
         if key in expect:
@@ -211,3 +221,63 @@ def discover(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     return sorted(p for p in root.rglob("*.yaml") if "broken" not in p.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One scenario's result."""
+
+    scenario: Scenario
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when the actual assessment matched every expectation."""
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    """Results of a scenario run and, per pack, the rules and patterns no scenario fired."""
+
+    outcomes: tuple[Outcome, ...]
+    coverage: dict[str, tuple[int, tuple[str, ...]]]  # pack id -> (total, missed ids)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        """The outcomes that did not pass."""
+        return [o for o in self.outcomes if not o.passed]
+
+    def percent(self, pack_id: str) -> float:
+        """Share of the pack's rules and patterns some scenario exercised."""
+        total, missed = self.coverage[pack_id]
+        return 100.0 if total == 0 else 100.0 * (total - len(missed)) / total
+
+
+def run_suite(files: list[Path], pattern: str | None = None) -> Suite:
+    """Run every scenario in `files` (optionally only those whose id matches `pattern`)."""
+    selector = re.compile(pattern) if pattern else None
+    packs: dict[str, Pack] = {}
+    outcomes = []
+    fired: dict[str, set[str]] = {}
+    for file in files:
+        for scenario in load_scenarios(file):
+            if selector is not None and not selector.search(scenario.id):
+                continue
+            problems, pack_id, hit = _run(scenario, packs)
+            if pack_id is not None:
+                fired.setdefault(pack_id, set()).update(hit)
+            outcomes.append(Outcome(scenario, tuple(problems)))
+    coverage = {}
+    for key, pack in packs.items():
+        if pack.id not in fired or key != _canonical(packs, pack.id):
+            continue
+        document = pack.document
+        ids = [r.id for r in document.rules] + [p.id for p in document.patterns]
+        coverage[pack.id] = (len(ids), tuple(i for i in ids if i not in fired[pack.id]))
+    return Suite(tuple(outcomes), coverage)
+
+
+def _canonical(packs: dict[str, Pack], pack_id: str) -> str:
+    """The first key under which a pack with this id was loaded (ignore broken copies)."""
+    return next(key for key, pack in packs.items() if pack.id == pack_id)
