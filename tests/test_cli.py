@@ -247,3 +247,26 @@ def test_test_command_run_filter_json_and_min_coverage(tmp_path: Path) -> None:
 def test_test_command_bundled_suite_has_full_coverage() -> None:
     result = run("test", "--min-coverage", "100")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_explain_says_why_in_plain_english() -> None:
+    result = run("explain", "--pack", "north_lincs", "--as-of", AS_OF,
+                 str(EXAMPLES / "child_protection_concern.json"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert (
+        "Risk: HIGH" in text and "because the child is subject to a child protection plan" in text
+    )
+    assert "[OVERDUE] Report the concern at once" in text
+    assert "Call North Lincolnshire Children's Services on 01724 296500" in text
+    assert "Guidance: north_lincs 6c" in text
+    assert "Pattern to watch: Disguised compliance" in text
+    assert "says nothing about closing" in text
+
+
+def test_explain_lists_what_blocks_closure() -> None:
+    case = {"case_id": "S", "service": "early_help"}
+    result = run("explain", "--pack", "suffolk", "--as-of", AS_OF, "-", stdin=json.dumps(case))
+    assert result.returncode == 0, result.stderr
+    assert "may not close yet" in result.stdout
+    assert "a letter sent after the calls" in result.stdout

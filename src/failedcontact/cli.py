@@ -21,7 +21,7 @@ from .fmt import format_text
 from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
 from .pack.coverage import coverage
 from .pack.document import PackDocument
-from .render import render_table
+from .render import render_explanation, render_table
 from .scenarios import ScenarioFileError, discover, run_suite
 
 EXIT_CASE = 2
@@ -145,6 +145,32 @@ def _emit(assessment: Assessment, output: OutputFormat, indent: int | None) -> N
         render_table(assessment, Console())
     else:
         sys.stdout.write(assessment.model_dump_json(indent=indent) + "\n")
+
+
+@app.command()
+def explain(
+    case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
+    pack: Annotated[str, typer.Option("--pack", "-p", help="Bundled pack id or pack file.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO 8601 instant (default: now).")
+    ] = None,
+) -> None:
+    """Explain the assessment in plain English: why the tier, each action, what is overdue."""
+    compiled = _pack_or_exit(pack)
+    when = _parse_as_of(as_of)
+    try:
+        raw = sys.stdin.buffer.read() if case == "-" else Path(case).read_bytes()
+    except OSError as error:
+        raise _fail(
+            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
+        ) from None
+    try:
+        parsed = parse_case(raw)
+        assessment = compiled.assess(parsed, when)
+    except CaseError as error:
+        raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
+            f"  {issue.render()}" for issue in error.issues)) from None  # fmt: skip
+    render_explanation(assessment, parsed, Console(highlight=False))
 
 
 @app.command()

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .assessment import Assessment
-from .case import UK
+from .case import UK, Case
 
 _TIER_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
 _STATUS_STYLE = {"done": "green", "overdue": "bold red", "outstanding": "yellow"}
@@ -66,3 +66,66 @@ def render_table(assessment: Assessment, console: Console) -> None:
             unmet = "; ".join(u.title for u in assessment.closure.unmet)
             parts.append(Text(f"The case may not close yet: {unmet}", style="red"))
     console.print(Panel(Group(*parts), title="failedcontact assessment"))
+
+
+def _event_words(case: Case, index: int) -> str:
+    event = case.events[index]
+    outcome = getattr(event, "outcome", None)
+    what = event.type.replace("_", " ") + (
+        f" ({str(outcome).replace('_', ' ')})" if outcome else ""
+    )
+    return f"the {what} on {_when(event.at)} (event {index})"
+
+
+def render_explanation(assessment: Assessment, case: Case, console: Console) -> None:
+    """Explain the assessment for a practitioner, in plain English."""
+    tier = assessment.risk_tier.value
+    heading = Text("Risk: ")
+    heading.append(tier.upper(), style=_TIER_STYLE[tier])
+    heading.append(f"   (case {assessment.case_id}, {assessment.pack.id} {assessment.pack.version},"
+                   f" as of {_when(assessment.as_of)})")  # fmt: skip
+    console.print(heading)
+    for reason in assessment.risk_reasons:
+        console.print(f"  because {reason}.", markup=False)
+    seen = (f"last seen {_when(assessment.last_seen)}" if assessment.last_seen
+            else "not seen in this history")  # fmt: skip
+    console.print(f"\nThe child was {seen}; failed contacts since then: "
+                  f"{assessment.failed_contacts}.", markup=False)  # fmt: skip
+    rules = [t for t in assessment.trace if t.step == "rule"]
+    if not assessment.actions:
+        console.print("\nNo actions are required.")
+    else:
+        console.print("\nWhat to do:", style="bold")
+    for action in assessment.actions:
+        line = Text("  • ")
+        line.append(f"[{action.status.value.upper()}] ", style=_STATUS_STYLE[action.status.value])
+        line.append(action.title, style="bold")
+        console.print(line)
+        when = (f"due by {_when(action.due)}" if action.due is not None
+                else "no timescale is set")  # fmt: skip
+        console.print(f"    {when}; owner: {action.owner}.", markup=False)
+        source = next(
+            (t for t in rules if t.event == action.trigger.event and action.id in t.actions),
+            None,
+        )
+        why = f"required by {_event_words(case, action.trigger.event)}"
+        if source is not None:
+            why += f": {source.why.split('; ', 1)[-1]}"
+        console.print(f"    Why: {why}.", markup=False)
+        console.print(f"    Guidance: {action.citation}.", markup=False)
+        for contact in action.contacts:
+            console.print(f"    Call {contact.name} on {contact.phone}.", markup=False)
+    overdue = [a.title for a in assessment.actions if a.status.value == "overdue"]
+    if overdue:
+        console.print(f"\nOverdue now: {len(overdue)} action(s).", style="bold red")
+    for pattern in assessment.patterns:
+        events = ", ".join(str(i) for i in pattern.events)
+        console.print(f"\nPattern to watch: {pattern.title} (events {events}).", style="magenta")
+    if assessment.closure is None:
+        console.print("\nThis guidance says nothing about closing the case.")
+    elif assessment.closure.allowed:
+        console.print("\nThe case may close: every closure condition is met.", style="green")
+    else:
+        console.print("\nThe case may not close yet. Still needed:", style="bold")
+        for unmet in assessment.closure.unmet:
+            console.print(f"  • {unmet.title}", markup=False)
