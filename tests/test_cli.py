@@ -270,3 +270,41 @@ def test_explain_lists_what_blocks_closure() -> None:
     assert result.returncode == 0, result.stderr
     assert "may not close yet" in result.stdout
     assert "a letter sent after the calls" in result.stdout
+
+
+def test_diff_north_lincs_pan_beds_shows_the_real_differences_only() -> None:
+    result = run("diff", "--format", "json", "north_lincs", "pan_beds")
+    assert result.returncode == 0, result.stderr
+    found = {(d["category"], d["subject"]) for d in json.loads(result.stdout)["differences"]}
+    assert found == {
+        ("scope", "pregnant women (unborn children) covered explicitly"),
+        ("failed contacts", "`appointment.cancelled_by_family` counts as a failed contact"),
+        ("contacts", "`report_significant_harm` contacts"),
+        ("actions", "`request_joint_visit_with_housing_officer` required"),
+    }
+
+
+def test_diff_two_versions_ignores_wording_and_shows_a_timescale_change(tmp_path: Path) -> None:
+    text = (ROOT / "policies" / "north_lincs.yaml").read_text(encoding="utf-8")
+    reworded = tmp_path / "reworded.yaml"
+    reworded.write_text(
+        text.replace("title: Offer the family a further appointment",
+                     "title: Offer another appointment")
+        .replace("citation: north_lincs 6a, first no access visit",
+                 "citation: north_lincs 6a, first visit with no access"),
+        encoding="utf-8",
+    )  # fmt: skip
+    same = run("diff", "--format", "json", "north_lincs", str(reworded))
+    assert json.loads(same.stdout)["differences"] == []
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(text.replace("deadline: {working_days: 5}", "deadline: {working_days: 3}"),
+                       encoding="utf-8")  # fmt: skip
+    result = json.loads(run("diff", "--format", "json", "north_lincs", str(changed)).stdout)
+    assert result["differences"] == [
+        {
+            "category": "actions",
+            "subject": "`offer_further_appointment` timescale",
+            "left": "within 5 working days",
+            "right": "within 3 working days",
+        }
+    ]

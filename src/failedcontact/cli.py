@@ -20,6 +20,7 @@ from .errors import CaseError, Diagnostic, PackError, Severity
 from .fmt import format_text
 from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
 from .pack.coverage import coverage
+from .pack.diff import diff_packs
 from .pack.document import PackDocument
 from .render import render_explanation, render_table
 from .scenarios import ScenarioFileError, discover, run_suite
@@ -171,6 +172,39 @@ def explain(
         raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
             f"  {issue.render()}" for issue in error.issues)) from None  # fmt: skip
     render_explanation(assessment, parsed, Console(highlight=False))
+
+
+@app.command("diff")
+def diff_command(
+    left: Annotated[str, typer.Argument(help="A bundled pack id or pack file.")],
+    right: Annotated[str, typer.Argument(help="Another bundled pack id or pack file.")],
+    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+) -> None:
+    """Show what really differs between two packs (wording and citations are ignored)."""
+    a, b = _pack_or_exit(left), _pack_or_exit(right)
+    found = diff_packs(a.compiled, b.compiled)
+    if output is CheckFormat.JSON:
+        rows = [{"category": d.category, "subject": d.subject, "left": d.left,
+                 "right": d.right} for d in found]  # fmt: skip
+        sys.stdout.write(json.dumps({"left": left, "right": right, "differences": rows},
+                                    indent=2) + "\n")  # fmt: skip
+        return
+    console = Console(highlight=False)
+    for side, pack in (("left", a), ("right", b)):
+        document = pack.document
+        console.print(f"{side}: {document.id} {document.version} - {document.area} "
+                      f"(source {document.source.issued or 'undated'})", markup=False)  # fmt: skip
+    if not found:
+        console.print("No differences in what a practitioner would do.")
+        return
+    table = Table(title=f"{len(found)} difference(s)", expand=True, show_lines=True)
+    table.add_column("area of difference", no_wrap=True)
+    table.add_column("what")
+    table.add_column(a.id if a.id != b.id else left)
+    table.add_column(b.id if a.id != b.id else right)
+    for difference in found:
+        table.add_row(difference.category, difference.subject, difference.left, difference.right)
+    console.print(table)
 
 
 @app.command()

@@ -124,6 +124,13 @@ def evaluate(
                    f"events {later} are after as_of and were not counted", [], None)
         )  # fmt: skip
 
+    if case.child.unborn and not pack.document.scope.unborn:
+        trace.append(
+            _trace("note", "scope", None,
+                   "this pack's guidance does not explicitly cover pregnant women (unborn "
+                   "children); its steps are applied as for a child", [], None)
+        )  # fmt: skip
+
     last_seen_position = -1
     for position, index in enumerate(considered):
         event = events[index]

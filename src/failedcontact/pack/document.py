@@ -71,6 +71,16 @@ class WorkingHours(BaseModel):
     end: time = Field(time(17), description="End of the working day, UK local time.")
 
 
+class Scope(BaseModel):
+    """Who the guidance covers, where it says so explicitly."""
+
+    model_config = _DOCUMENT
+
+    unborn: bool = Field(
+        False, description="The guidance explicitly covers pregnant women (unborn children)."
+    )
+
+
 class CalendarSpec(BaseModel):
     """The working-day calendar, from the `holidays` package."""
 
@@ -263,6 +273,7 @@ class PackDocument(BaseModel):
     area: str = Field(min_length=1)
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$", description="Semantic version.")]
     source: Source
+    scope: Scope = Field(default_factory=Scope)
     calendar: CalendarSpec
     flags: dict[Identifier, str] = Field(
         default_factory=dict, description="Case flags this pack reads, with what each means."

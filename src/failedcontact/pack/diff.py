@@ -1,0 +1,128 @@
+"""What really differs between two packs: steps, timescales, owners, risk, contacts, scope.
+
+Wording (titles, reasons, citations, local names) is not compared: two areas phrase the same
+step differently, and a policy lead wants to see what a practitioner would do differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .compiler import CompiledPack
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One real difference, in a category, with each side's value as text."""
+
+    category: str
+    subject: str
+    left: str
+    right: str
+
+
+def _requirements(pack: CompiledPack) -> dict[str, set[tuple[str, str, str, str]]]:
+    found: dict[str, set[tuple[str, str, str, str]]] = {}
+    for rule in pack.rules:
+        triggers = ", ".join(sorted(rule.triggers))
+        for requirement in rule.requires:
+            found.setdefault(requirement.action, set()).add(
+                (triggers, rule.when.text, requirement.timescale.describe(), requirement.owner)
+            )
+    return found
+
+
+def _contacts(pack: CompiledPack, action: str) -> str:
+    group = next(
+        (r.contacts for rule in pack.rules for r in rule.requires if r.action == action), None
+    )
+    if group is None:
+        return "none"
+    by_area = pack.contacts.get(group, {})
+    return "; ".join(
+        f"{area}: " + ", ".join(f"{name} {phone}" for name, phone in people)
+        for area, people in sorted(by_area.items())
+    )
+
+
+def _show(values: set[str]) -> str:
+    return "; ".join(sorted(values)) if values else "-"
+
+
+def diff_packs(left: CompiledPack, right: CompiledPack) -> list[Difference]:
+    """Every real difference between two compiled packs, grouped by category."""
+    out: list[Difference] = []
+
+    def add(category: str, subject: str, a: str, b: str) -> None:
+        if a != b:
+            out.append(Difference(category, subject, a, b))
+
+    la, ra = left.document, right.document
+    add("scope", "pregnant women (unborn children) covered explicitly",
+        "yes" if la.scope.unborn else "no", "yes" if ra.scope.unborn else "no")  # fmt: skip
+    cal_l, cal_r = la.calendar, ra.calendar
+    add("calendar", "working days", f"{cal_l.country}/{cal_l.subdivision}",
+        f"{cal_r.country}/{cal_r.subdivision}")  # fmt: skip
+    add("calendar", "working hours",
+        f"{cal_l.working_hours.start:%H:%M}-{cal_l.working_hours.end:%H:%M}",
+        f"{cal_r.working_hours.start:%H:%M}-{cal_r.working_hours.end:%H:%M}")  # fmt: skip
+
+    counted_l = {"/".join(k) for k in left.failed_kind}
+    counted_r = {"/".join(k) for k in right.failed_kind}
+    for outcome in sorted(counted_l | counted_r):
+        add("failed contacts", f"`{outcome.replace('/', '.')}` counts as a failed contact",
+            "yes" if outcome in counted_l else "no", "yes" if outcome in counted_r else "no")  # fmt: skip
+
+    need_l, need_r = _requirements(left), _requirements(right)
+    for action in sorted(set(need_l) | set(need_r)):
+        if action not in need_r:
+            out.append(Difference("actions", f"`{action}`", "required", "not required"))
+            continue
+        if action not in need_l:
+            out.append(Difference("actions", f"`{action}`", "not required", "required"))
+            continue
+        a, b = need_l[action], need_r[action]
+        add("actions", f"`{action}` timescale", _show({x[2] for x in a}), _show({x[2] for x in b}))
+        add("actions", f"`{action}` owner", _show({x[3] for x in a}), _show({x[3] for x in b}))
+        when_a = {f"on {x[0]} when {x[1]}" for x in a}
+        when_b = {f"on {x[0]} when {x[1]}" for x in b}
+        add("actions", f"`{action}` required", _show(when_a), _show(when_b))
+        add("contacts", f"`{action}` contacts", _contacts(left, action), _contacts(right, action))
+
+    risk_l = [f"{r.tier.value} when {r.when.text}" for r in left.risk]
+    risk_r = [f"{r.tier.value} when {r.when.text}" for r in right.risk]
+    for rule in [r for r in risk_l if r not in risk_r]:
+        out.append(Difference("risk", rule, "yes", "no"))
+    for rule in [r for r in risk_r if r not in risk_l]:
+        out.append(Difference("risk", rule, "no", "yes"))
+    add("risk", "otherwise", left.risk_default.tier.value, right.risk_default.tier.value)
+
+    pat_l = {p.id: p for p in left.patterns}
+    pat_r = {p.id: p for p in right.patterns}
+    for pattern_id in sorted(set(pat_l) | set(pat_r)):
+        p, q = pat_l.get(pattern_id), pat_r.get(pattern_id)
+        add("patterns", f"`{pattern_id}`", _pattern(p), _pattern(q))
+
+    close_l = {c.when.text for c in left.closure or ()}
+    close_r = {c.when.text for c in right.closure or ()}
+    add("closure", "conditions before a case may close",
+        "none (the guidance is silent)" if left.closure is None else _show(close_l),
+        "none (the guidance is silent)" if right.closure is None else _show(close_r))  # fmt: skip
+    add("flags", "case flags read", _show(set(la.flags)), _show(set(ra.flags)))
+    return out
+
+
+def _pattern(pattern: object) -> str:
+    if pattern is None:
+        return "not watched"
+    from .compiler import CompiledPattern
+
+    assert isinstance(pattern, CompiledPattern)
+    if pattern.kind == "count":
+        scope = " in the current run" if pattern.in_run else ""
+        window = f" within {pattern.within_days} days" if pattern.within_days else ""
+        return f"at least {pattern.at_least} events where {pattern.select.text}{scope}{window}"
+    assert pattern.next is not None and pattern.then is not None
+    window = f" within {pattern.within_days} days" if pattern.within_days else ""
+    return (f"{pattern.select.text}, then the next event where {pattern.next.text} has "
+            f"{pattern.then.text}{window}")  # fmt: skip
