@@ -67,11 +67,15 @@ def diff_packs(left: CompiledPack, right: CompiledPack) -> list[Difference]:
         f"{cal_l.working_hours.start:%H:%M}-{cal_l.working_hours.end:%H:%M}",
         f"{cal_r.working_hours.start:%H:%M}-{cal_r.working_hours.end:%H:%M}")  # fmt: skip
 
-    counted_l = {"/".join(k) for k in left.failed_kind}
-    counted_r = {"/".join(k) for k in right.failed_kind}
+    counted_l = {".".join(k) for k in left.failed_kind}
+    counted_r = {".".join(k) for k in right.failed_kind}
     for outcome in sorted(counted_l | counted_r):
-        add("failed contacts", f"`{outcome.replace('/', '.')}` counts as a failed contact",
-            "yes" if outcome in counted_l else "no", "yes" if outcome in counted_r else "no")  # fmt: skip
+        add(
+            "failed contacts",
+            f"`{outcome}` counts as a failed contact",
+            "yes" if outcome in counted_l else "no",
+            "yes" if outcome in counted_r else "no",
+        )
 
     need_l, need_r = _requirements(left), _requirements(right)
     for action in sorted(set(need_l) | set(need_r)):
