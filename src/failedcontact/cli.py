@@ -19,6 +19,7 @@ from .case import Case, as_uk_instant
 from .errors import CaseError, Diagnostic, PackError, Severity
 from .fmt import format_text
 from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
+from .pack.analysis import inexact
 from .pack.coverage import coverage
 from .pack.diff import diff_packs
 from .pack.document import PackDocument
@@ -270,6 +271,13 @@ def check(
                 summary += (
                     f"; {encoded + reasoned}/{len(sections)} sections covered "
                     f"({encoded} encoded, {reasoned} not actionable)"
+                )
+                partial = inexact(load_pack(path).document)
+                summary += (
+                    f"; analysis exact except {len(partial)} rule(s) with `count`, treated as "
+                    "unknown"
+                    if partial
+                    else "; analysis exact"
                 )
             out.print(f"{item}: {summary}")
     if output is CheckFormat.JSON:

@@ -24,6 +24,7 @@ from .errors import (
     UnknownPackError,
     did_you_mean,
 )
+from .pack.analysis import analyse
 from .pack.compiler import CompiledPack, compile_pack
 from .pack.coverage import check_coverage
 from .pack.document import PackDocument
@@ -72,8 +73,13 @@ def _resolve(name: str | Path) -> Path:
     return path
 
 
-def analyse_text(text: str, file: str) -> tuple[CompiledPack | None, list[Diagnostic]]:
-    """Run every stage on pack text: the compiled pack (None on any error) and every finding."""
+def analyse_text(
+    text: str, file: str, deep: bool = False
+) -> tuple[CompiledPack | None, list[Diagnostic]]:
+    """Run every stage on pack text: the compiled pack (None on any error) and every finding.
+
+    `deep` adds the static analysis (`failedcontact check`); loading a pack skips it.
+    """
     located = read_yaml(text, file)
     if isinstance(located, Diagnostic):
         return None, [located]
@@ -93,6 +99,9 @@ def analyse_text(text: str, file: str) -> tuple[CompiledPack | None, list[Diagno
         return None, errors + warnings
     if problems:
         return None, problems + warnings
+    if deep:
+        findings, _ = analyse(compiled, located)
+        warnings = warnings + findings
     return compiled, warnings
 
 
@@ -113,7 +122,7 @@ def check_file(path: str | Path) -> list[Diagnostic]:
         return [
             Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path), 1, 1)
         ]
-    return analyse_text(text, str(path))[1]
+    return analyse_text(text, str(path), deep=True)[1]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -9,7 +9,7 @@ from typing import Any
 from ..case import Case
 from ..errors import Diagnostic, did_you_mean, one_of
 from ..vocabulary import AppointmentOutcome, CallOutcome, HomeVisitOutcome
-from .facts import FACTS, Context, Fact, Kind, Moment
+from .facts import FACTS, Context, Fact, Getter, Kind, Moment
 from .reader import Located, Path
 
 Predicate = Callable[[Case, Moment], bool]
@@ -96,6 +96,8 @@ class ConditionCompiler:
     domains: Mapping[str, tuple[str, ...]]
     kind_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Static analysis compiles the same conditions against assignments of fact values.
+    reader: Callable[[Fact], Getter] | None = None
 
     def compile(self, node: Any, path: Path, context: Context) -> Compiled:
         """Compile `node` found at `path`, recording every problem found."""
@@ -241,6 +243,18 @@ class ConditionCompiler:
                 )
         window = days * _DAY if days else None
         in_run = scope == "run"
+        where = " in the current run" if in_run else ""
+        within = f" within {days} days" if days else ""
+        text = ", ".join(f"{_WORDS[op]} {bound}" for op, bound in bounds)
+        description = f"events where {select.text}{where}{within} number {text}"
+        if self.reader is not None:
+            # Static analysis: a count depends on the history, so it is an unknown boolean.
+            variable = f"count:{'.'.join(str(p) for p in path)}"
+
+            def unknown(case: Case, assignment: Any) -> bool:
+                return bool(assignment.get(variable))
+
+            return Compiled(unknown, description, frozenset({variable}))
         test, types = select.test, select.event_types
         relations = tuple(_RELATIONS[op] for op, _ in bounds)
         limits = tuple(bound for _, bound in bounds)
@@ -258,14 +272,7 @@ class ConditionCompiler:
                     total += 1
             return all(rel(total, limit) for rel, limit in zip(relations, limits, strict=True))
 
-        where = " in the current run" if in_run else ""
-        within = f" within {days} days" if days else ""
-        text = ", ".join(f"{_WORDS[op]} {bound}" for op, bound in bounds)
-        return Compiled(
-            counted,
-            f"events where {select.text}{where}{within} number {text}",
-            select.facts | {"count"},
-        )
+        return Compiled(counted, description, select.facts | {"count"})
 
     def _domain(self, fact: Fact) -> tuple[str, ...] | None:
         return self.domains.get(fact.name, fact.domain)
@@ -314,7 +321,7 @@ class ConditionCompiler:
                 f"`{fact.name}` takes {one_of(sorted(_FOR_KIND[fact.kind]))}",
                 key=True,
             )
-        get = fact.getter
+        get = fact.getter if self.reader is None else self.reader(fact)
         name = fact.name
         facts = frozenset({name})
         if op == "is_known":

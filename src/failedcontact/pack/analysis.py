@@ -1,0 +1,380 @@
+"""Static analysis of a compiled pack, exact over the finite fact domains.
+
+Each rule's condition is compiled again against plain assignments of fact values, and every
+assignment in the product of the domains of the facts it reads is tried: enums, booleans,
+the values a pack mentions for text and set facts, and small integer ranges around the
+numbers a pack mentions. That is exact for these facts. A `count` of earlier events depends on
+the history, so each is treated as an unknown boolean: findings stay sound (a rule reported
+as never firing cannot fire), but some involving counts may be missed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import Diagnostic, Severity
+from ..vocabulary import AppointmentOutcome, CallOutcome, HomeVisitOutcome
+from .compiler import CompiledPack
+from .conditions import Compiled, ConditionCompiler, Predicate
+from .facts import FACTS, Context, Fact, Getter, Kind
+from .reader import Located, Path
+
+_LIMIT = 200_000  # assignments per question; above it the question is skipped, and said so
+_EVENT_FACTS = frozenset(
+    {
+        "event",
+        "outcome",
+        "failed_contact",
+        "failed_contact_kind",
+        "concern_level",
+        "announced",
+        "channel",
+        "action",
+        "out_of_hours",
+        "absence_days",
+    }
+)
+_OUTCOMES: dict[str, list[str | None]] = {
+    "home_visit": [o.value for o in HomeVisitOutcome],
+    "appointment": [o.value for o in AppointmentOutcome],
+    "call": [o.value for o in CallOutcome],
+}
+_EXPANSIONS: dict[str, tuple[str, list[Any]]] = {
+    "concern": ("concern_level", ["welfare", "significant_harm", "immediate_danger"]),
+    "message": ("channel", ["letter", "text", "email", "card"]),
+    "home_visit": ("announced", [True, False]),
+    "call": ("out_of_hours", [True, False]),
+}
+_OTHER = "\x00other"  # a text value no pack mentions
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the analysis covered."""
+
+    analysed: int
+    skipped: tuple[str, ...]  # rules and risk rules not analysed, with why
+
+
+def _read(fact: Fact) -> Getter:
+    name = fact.name
+
+    def read(case: Any, assignment: Any) -> Any:
+        return assignment.get(name)
+
+    return read
+
+
+def _constants(node: Any, found: dict[str, set[Any]]) -> None:
+    """Collect the values each fact is compared with anywhere in a condition."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("all", "any") and isinstance(value, list):
+                for item in value:
+                    _constants(item, found)
+            elif key == "not":
+                _constants(value, found)
+            elif key == "count" and isinstance(value, dict):
+                _constants(value.get("of"), found)
+            elif key in FACTS:
+                tests = value if isinstance(value, dict) else {"equals": value}
+                for arg in tests.values():
+                    for item in arg if isinstance(arg, list) else [arg]:
+                        if isinstance(item, str | int | bool):
+                            found.setdefault(key, set()).add(item)
+
+
+class _Space:
+    def __init__(self, pack: CompiledPack, source: Located) -> None:
+        self.pack = pack
+        doc = pack.document
+        self.constants: dict[str, set[Any]] = {}
+        for rule in doc.rules:
+            _constants(rule.when, self.constants)
+        for risk in doc.risk.rules:
+            _constants(risk.when, self.constants)
+        domains = {
+            "flags": tuple(doc.flags),
+            "failed_contact_kind": tuple(doc.failed_contacts),
+            "patterns": tuple(p.id for p in doc.patterns),
+        }
+        self.compiler = ConditionCompiler(source, domains, reader=_read)
+
+    def compile(self, node: Any, path: Path, context: Context) -> Compiled:
+        return self.compiler.compile(node, path, context)
+
+    def domain(self, fact: Fact, failed: bool | None = None) -> list[Any]:
+        mentioned = self.constants.get(fact.name, set())
+        if fact.kind is Kind.BOOL:
+            return [True, False]
+        if fact.kind is Kind.INT:
+            top = max([v for v in mentioned if isinstance(v, int)] + [0]) + 1
+            low = 1 if (fact.name == "failed_contacts" and failed) else 0
+            values: list[Any] = list(range(low, top + 1))
+            if fact.name == "failed_contacts" and failed is False:
+                values = list(range(0, top + 1))
+            return values + ([None] if fact.name in ("age_years", "absence_days") else [])
+        if fact.kind is Kind.SET:
+            items = sorted(str(v) for v in mentioned)
+            return [
+                frozenset(c)
+                for r in range(len(items) + 1)
+                for c in itertools.combinations(items, r)
+            ]
+        if fact.kind is Kind.ENUM and fact.domain is not None:
+            return [*fact.domain, None] if fact.name in _EVENT_FACTS else list(fact.domain)
+        return [*sorted(str(v) for v in mentioned), _OTHER, None]
+
+    def _domain_of(self, name: str, failed: bool | None) -> list[Any]:
+        if name.startswith("count:"):
+            return [True, False]  # a count over the history: either answer is possible
+        return self.domain(FACTS[name], failed)
+
+    def shapes(self, triggers: frozenset[str] | None) -> list[dict[str, Any]]:
+        """The event facts of every kind of event that can trigger; [{}] for no event."""
+        if triggers is None:
+            return [{}]
+        failed_kind = self.pack.failed_kind
+        found: list[dict[str, Any]] = []
+        for trigger in sorted(triggers):
+            pairs: list[tuple[str, str | None]]
+            if trigger == "failed_contact":
+                pairs = [(t, o) for t, o in failed_kind]
+            else:
+                pairs = [(trigger, o) for o in _OUTCOMES.get(trigger, [None])]
+            for event_type, outcome in pairs:
+                kind = failed_kind.get((event_type, outcome)) if outcome else None
+                base = {
+                    "event": event_type,
+                    "outcome": outcome,
+                    "failed_contact": kind is not None,
+                    "failed_contact_kind": kind,
+                    "via_failed": trigger == "failed_contact",
+                }
+                for extra in self._expand(event_type):
+                    found.append({**base, **extra})
+        return found
+
+    def _expand(self, event_type: str) -> list[dict[str, Any]]:
+        if event_type in _EXPANSIONS:
+            name, values = _EXPANSIONS[event_type]
+            return [{name: v} for v in values]
+        if event_type == "action":
+            mentioned = sorted(str(v) for v in self.constants.get("action", set()))
+            return [{"action": v} for v in [*mentioned, _OTHER]]
+        if event_type == "worker_absence":
+            return [{"absence_days": v} for v in self.domain(FACTS["absence_days"])]
+        return [{}]
+
+    def assignments(
+        self, facts: frozenset[str], shapes: list[dict[str, Any]]
+    ) -> Iterator[dict[str, Any]] | None:
+        free = sorted(f for f in facts if f not in _EVENT_FACTS)
+        size = len(shapes)
+        for name in free:
+            size *= len(self._domain_of(name, True))
+        if size > _LIMIT:
+            return None
+
+        def generate() -> Iterator[dict[str, Any]]:
+            for shape in shapes:
+                failed = bool(shape.get("failed_contact")) if shape else None
+                domains = [self._domain_of(name, failed) for name in free]
+                for values in itertools.product(*domains):
+                    yield {**shape, **dict(zip(free, values, strict=True))}
+
+        return generate()
+
+
+def _holds(test: Predicate, assignment: dict[str, Any]) -> bool:
+    return test(None, assignment)  # type: ignore[arg-type]
+
+
+def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summary]:
+    """Every analysis finding for a pack that compiled, and what was (not) analysed."""
+    doc = pack.document
+    space = _Space(pack, source)
+    found: list[Diagnostic] = []
+    skipped: list[str] = []
+
+    def report(code: str, severity: Severity, message: str, path: Path, help: str) -> None:
+        line, column = source.where_key(path)
+        found.append(Diagnostic(code, message, source.file, line, column, help, severity))
+
+    rules = []
+    for index, rule in enumerate(doc.rules):
+        compiled = space.compile(rule.when, ("rules", index, "when"), Context.RULE)
+        needs = {(r.action, r.timescale.describe(), r.owner) for r in pack.rules[index].requires}
+        rules.append((index, rule, compiled, space.shapes(frozenset(rule.on)), needs))
+
+    satisfiable = {}
+    for index, rule, compiled, shapes, _ in rules:
+        points = space.assignments(compiled.facts, shapes)
+        if points is None:
+            skipped.append(f"rule `{rule.id}` (too many combinations)")
+            continue
+        satisfiable[index] = any(_holds(compiled.test, a) for a in points)
+        if not satisfiable[index]:
+            report(
+                "analysis.unsatisfiable",
+                Severity.ERROR,
+                f"rule `{rule.id}` can never fire: no case and trigger satisfy its condition",
+                ("rules", index, "when"),
+                "check for contradictory tests, such as two different values of one fact "
+                "or a count its triggers rule out",
+            )
+
+    _pairs(rules, satisfiable, space, report)
+    _risk(pack, space, report, skipped)
+    _unused(pack, report)
+    return found, Summary(len(satisfiable) + len(doc.risk.rules), tuple(skipped))
+
+
+def _covers(shape: dict[str, Any], triggers: list[str]) -> bool:
+    return shape["event"] in triggers or (
+        shape.get("via_failed", False) and "failed_contact" in triggers
+    )
+
+
+def _pairs(
+    rules: list[Any], satisfiable: dict[int, bool], space: _Space, report: Callable[..., None]
+) -> None:
+    for (i, a, ca, shapes_a, needs_a), (j, b, cb, _, needs_b) in itertools.permutations(rules, 2):
+        if not satisfiable.get(i) or not satisfiable.get(j):
+            continue
+        facts = ca.facts | cb.facts
+        if i < j:
+            clash = sorted(
+                {x[0] for x in needs_a}
+                & {x[0] for x in needs_b} - {x[0] for x in needs_a & needs_b}
+            )
+            shared = [s for s in shapes_a if _covers(s, list(b.on))]
+            points = space.assignments(facts, shared) if clash and shared else None
+            if points is not None and any(
+                _holds(ca.test, p) and _holds(cb.test, p) for p in points
+            ):
+                report(
+                    "analysis.conflict",
+                    Severity.WARNING,
+                    f"rules `{a.id}` and `{b.id}` can fire together but give "
+                    f"{', '.join(f'`{c}`' for c in clash)} a different deadline or owner",
+                    ("rules", j, "require"),
+                    f"the first in the pack (`{a.id}`) wins; make them agree or exclusive",
+                )
+        if needs_a <= needs_b:
+            points = space.assignments(facts, shapes_a)
+            if points is None:
+                continue
+            subsumed = all(
+                _covers(p, list(b.on)) and _holds(cb.test, p) for p in points if _holds(ca.test, p)
+            )
+            if subsumed and (i > j or not needs_b <= needs_a or ca.text != cb.text):
+                report(
+                    "analysis.subsumed",
+                    Severity.WARNING,
+                    f"rule `{a.id}` is subsumed by `{b.id}`: whenever it fires, `{b.id}` "
+                    "fires too and requires the same actions",
+                    ("rules", i),
+                    f"remove `{a.id}` or narrow `{b.id}`",
+                )
+
+
+def _risk(
+    pack: CompiledPack, space: _Space, report: Callable[..., None], skipped: list[str]
+) -> None:
+    doc = pack.document
+    compiled = [
+        space.compile(r.when, ("risk", "rules", i, "when"), Context.RISK)
+        for i, r in enumerate(doc.risk.rules)
+    ]
+    for j, later in enumerate(doc.risk.rules):
+        for i in range(j):
+            earlier = doc.risk.rules[i]
+            if earlier.tier == later.tier:
+                continue
+            points = space.assignments(compiled[i].facts | compiled[j].facts, [{}])
+            if points is None:
+                continue
+            if all(_holds(compiled[i].test, p) for p in points if _holds(compiled[j].test, p)):
+                report(
+                    "analysis.shadowed-risk",
+                    Severity.WARNING,
+                    f"risk rule {j} (`{later.tier.value}`) is shadowed by risk rule {i} "
+                    f"(`{earlier.tier.value}`): whenever it matches, the earlier one does",
+                    ("risk", "rules", j),
+                    "move it before the broader rule, or remove it",
+                )
+                break
+
+
+def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
+    doc = pack.document
+    required = {r.action for rule in pack.rules for r in rule.requires}
+    mentioned: dict[str, set[Any]] = {}
+    if doc.closure:
+        for condition in doc.closure.requires:
+            _constants(condition.when, mentioned)
+    for rule in doc.rules:
+        _constants(rule.when, mentioned)
+    for risk in doc.risk.rules:
+        _constants(risk.when, mentioned)
+    for pattern in doc.patterns:
+        for part in (pattern.count, pattern.sequence):
+            for node in part.model_dump().values() if part else ():
+                _constants(node, mentioned)
+    done = mentioned.get("actions_done", set())
+    for action_id, action in doc.actions.items():
+        if action_id not in required and action_id not in done:
+            report(
+                "analysis.unused-action",
+                Severity.WARNING,
+                f"action `{action_id}` is defined but no rule requires it",
+                ("actions", action_id),
+                "require it from a rule, or remove it",
+            )
+        if action.citation is None:
+            report(
+                "analysis.no-citation",
+                Severity.WARNING,
+                f"action `{action_id}` has no citation",
+                ("actions", action_id),
+                f"cite the section it encodes, such as `{doc.id} <section>`",
+            )
+    used_groups = {a.contacts for a in doc.actions.values() if a.contacts}
+    for group in doc.contacts:
+        if group not in used_groups:
+            report(
+                "analysis.unused-contacts",
+                Severity.WARNING,
+                f"contact group `{group}` is not used by any action",
+                ("contacts", group),
+                "attach it to an action with `contacts:`, or remove it",
+            )
+    read_flags = mentioned.get("flags", set())
+    for flag in doc.flags:
+        if flag not in read_flags:
+            report(
+                "analysis.unused-flag",
+                Severity.WARNING,
+                f"flag `{flag}` is declared but no condition reads it",
+                ("flags", flag),
+                "test it in a condition, or remove it",
+            )
+
+
+def _uses_count(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "count" in node or any(_uses_count(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_uses_count(v) for v in node)
+    return False
+
+
+def inexact(doc: Any) -> list[str]:
+    """Rules and risk rules whose analysis treats a `count` as an unknown boolean."""
+    found = [f"rule `{r.id}`" for r in doc.rules if _uses_count(r.when)]
+    found += [f"risk rule {i}" for i, r in enumerate(doc.risk.rules) if _uses_count(r.when)]
+    return found

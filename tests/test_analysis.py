@@ -1,0 +1,144 @@
+"""Static analysis: each finding is caught in a deliberately broken pack, at its location."""
+
+from __future__ import annotations
+
+import pytest
+
+import failedcontact as fc
+from failedcontact.loader import analyse_text, bundled_dir
+
+from .conftest import MINIMAL_PACK
+
+RULES_END = "    require: [report_significant_harm]\n"
+
+
+def _findings(text: str) -> list[fc.Diagnostic]:
+    compiled, found = analyse_text(text, "demo.yaml", deep=True)
+    assert compiled is not None, [d.render() for d in found]
+    return found
+
+
+def _line(text: str, needle: str, occurrence: int = 1) -> int:
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if needle in line]
+    return lines[occurrence - 1]
+
+
+def _with_rule(rule: str) -> str:
+    assert RULES_END in MINIMAL_PACK
+    return MINIMAL_PACK.replace(RULES_END, RULES_END + rule, 1)
+
+
+BROKEN = [
+    (
+        "plan-both-none-and-cp",
+        _with_rule(
+            "  - id: impossible\n    citation: demo 1\n    on: [failed_contact]\n"
+            "    when: {all: [{plan: none}, {plan: child_protection}]}\n"
+            "    require: [offer_further_appointment]\n"
+        ),
+        "analysis.unsatisfiable",
+        "when: {all: [{plan: none}, {plan: child_protection}]}",
+    ),
+    (
+        "count-beyond-the-trigger",
+        _with_rule(
+            "  - id: third_but_four\n    citation: demo 1\n    on: [failed_contact]\n"
+            "    when: {failed_contacts: 3, all: [{failed_contacts: {at_least: 4}}]}\n"
+            "    require: [offer_further_appointment]\n"
+        ),
+        "analysis.unsatisfiable",
+        "when: {failed_contacts: 3, all:",
+    ),
+    (
+        "outcome-its-trigger-cannot-have",
+        _with_rule(
+            "  - id: visit_on_concern\n    citation: demo 1\n    on: [concern]\n"
+            "    when: {outcome: no_response}\n    require: [offer_further_appointment]\n"
+        ),
+        "analysis.unsatisfiable",
+        "when: {outcome: no_response}",
+    ),
+    (
+        "subsumed",
+        _with_rule(
+            "  - id: narrower\n    citation: demo 1\n    on: [failed_contact]\n"
+            "    when: {failed_contacts: 1, plan: child_protection}\n"
+            "    require: [offer_further_appointment]\n"
+        ),
+        "analysis.subsumed",
+        "- id: narrower",
+    ),
+    (
+        "conflicting-deadline",
+        _with_rule(
+            "  - id: sooner\n    citation: demo 1\n    on: [failed_contact]\n"
+            "    when: {plan: child_protection}\n"
+            "    require: [{action: offer_further_appointment, deadline: {working_days: 2}}]\n"
+        ),
+        "analysis.conflict",
+        "require: [{action: offer_further_appointment, deadline:",
+    ),
+    (
+        "shadowed-risk",
+        MINIMAL_PACK.replace(
+            "    - {tier: high, when: {plan: child_protection}, reason: cp plan}\n",
+            "    - {tier: medium, when: {plan: {in: [child_protection, child_in_need]}}, "
+            "reason: a plan}\n"
+            "    - {tier: high, when: {plan: child_protection}, reason: cp plan}\n",
+        ),
+        "analysis.shadowed-risk",
+        "{tier: high, when: {plan: child_protection}",
+    ),
+    (
+        "unused-action",
+        MINIMAL_PACK.replace(
+            "actions:\n",
+            "actions:\n  telephone_family:\n    title: Phone\n    owner: me\n"
+            "    citation: demo 1\n",
+        ),
+        "analysis.unused-action",
+        "  telephone_family:",
+    ),
+    (
+        "unused-contacts",
+        MINIMAL_PACK.replace(
+            "\ncontacts:\n", "\ncontacts:\n  spare:\n    default: [{name: Nobody, phone: '0'}]\n"
+        ),
+        "analysis.unused-contacts",
+        "  spare:",
+    ),
+    ("unused-flag", MINIMAL_PACK, "analysis.unused-flag", "demo_flag: a flag for tests"),
+    ("no-citation", MINIMAL_PACK, "analysis.no-citation", "  report_significant_harm:"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "where"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
+)
+def test_analysis_catches(text: str, code: str, where: str) -> None:
+    found = [d for d in _findings(text) if d.code == code]
+    assert found, f"no {code}"
+    assert found[0].line == _line(text, where), found[0].render()
+    assert found[0].help
+
+
+def test_unsatisfiable_is_an_error_and_the_rest_warnings() -> None:
+    severities = {
+        code: {d.severity.value for d in _findings(text) if d.code == code}
+        for _, text, code, _ in BROKEN
+    }
+    assert severities["analysis.unsatisfiable"] == {"error"}
+    assert all(s == {"warning"} for c, s in severities.items() if c != "analysis.unsatisfiable")
+
+
+def test_minimal_pack_has_no_rule_findings() -> None:
+    codes = {d.code for d in _findings(MINIMAL_PACK)}
+    assert codes == {"analysis.unused-flag", "analysis.no-citation"}
+
+
+@pytest.mark.parametrize(
+    "pack_id", ["north_lincs", "pan_beds", "ne_lincs", "derbyshire", "suffolk"]
+)
+def test_bundled_packs_are_clean_under_analysis(pack_id: str) -> None:
+    text = (bundled_dir() / f"{pack_id}.yaml").read_text(encoding="utf-8")
+    assert [d.render() for d in _findings(text)] == []
