@@ -88,7 +88,10 @@ class CalendarSpec(BaseModel):
 
     country: str = Field(description="`holidays` country code, for example `GB`.")
     subdivision: str | None = Field(None, description="`holidays` subdivision, for example `ENG`.")
-    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    working_hours: WorkingHours = Field(
+        description="Working hours, to tell whether a call was out of hours.",
+        default_factory=WorkingHours,
+    )
 
 
 class Contact(BaseModel):
@@ -96,7 +99,7 @@ class Contact(BaseModel):
 
     model_config = _DOCUMENT
 
-    name: str = Field(min_length=1)
+    name: str = Field(description="The team or service, as the guidance names it.", min_length=1)
     phone: str = Field(min_length=1, description="Carried exactly as the guidance prints it.")
 
 
@@ -110,7 +113,7 @@ class FailedContactKind(BaseModel):
         min_length=1,
         description="`type.outcome` pairs, for example `home_visit.no_response`.",
     )
-    citation: str | None = None
+    citation: str | None = Field(None, description="The section that defines this kind.")
 
 
 class RiskRule(BaseModel):
@@ -118,10 +121,10 @@ class RiskRule(BaseModel):
 
     model_config = _DOCUMENT
 
-    tier: RiskTier
+    tier: RiskTier = Field(description="`low`, `medium` or `high`.")
     when: Condition
     reason: str = Field(min_length=1, description="Plain-English reason shown to the practitioner.")
-    citation: str | None = None
+    citation: str | None = Field(None, description="The section the rule encodes.")
 
 
 class RiskDefault(BaseModel):
@@ -129,9 +132,11 @@ class RiskDefault(BaseModel):
 
     model_config = _DOCUMENT
 
-    tier: RiskTier
-    reason: str = Field(min_length=1)
-    citation: str | None = None
+    tier: RiskTier = Field(description="`low`, `medium` or `high`.")
+    reason: str = Field(
+        description="Plain-English reason shown when no rule matches.", min_length=1
+    )
+    citation: str | None = Field(None, description="The section the default comes from.")
 
 
 class RiskSpec(BaseModel):
@@ -139,8 +144,10 @@ class RiskSpec(BaseModel):
 
     model_config = _DOCUMENT
 
-    rules: tuple[RiskRule, ...] = ()
-    otherwise: RiskDefault
+    rules: tuple[RiskRule, ...] = Field(
+        (), description="Ordered rules; the first that matches sets the tier."
+    )
+    otherwise: RiskDefault = Field(description="The tier and reason when no rule matches.")
 
 
 class WorkingDays(BaseModel):
@@ -183,8 +190,10 @@ class Requirement(BaseModel):
     model_config = _DOCUMENT
 
     action: Identifier
-    deadline: Deadline | None = None
-    owner: str | None = None
+    deadline: Deadline | None = Field(
+        None, description="Overrides the action's deadline for this rule."
+    )
+    owner: str | None = Field(None, description="Overrides the action's owner for this rule.")
 
 
 class Rule(BaseModel):
@@ -197,8 +206,13 @@ class Rule(BaseModel):
     on: tuple[Identifier, ...] = Field(
         min_length=1, description="Triggers: `failed_contact` or event types."
     )
-    when: Condition | None = None
-    require: tuple[Identifier | Requirement, ...] = Field(min_length=1)
+    when: Condition | None = Field(
+        None, description="The condition (see the facts and operators); absent means always."
+    )
+    require: tuple[Identifier | Requirement, ...] = Field(
+        description="Action ids, or `{action, deadline, owner}` to override them for this rule.",
+        min_length=1,
+    )
     note: str | None = Field(None, description="Shown in the trace.")
     once: bool = Field(
         False,
@@ -212,7 +226,7 @@ class CountPattern(BaseModel):
     model_config = _DOCUMENT
 
     of: Condition
-    at_least: int = Field(ge=1)
+    at_least: int = Field(description="How many matching events make the pattern.", ge=1)
     within_days: int | None = Field(None, ge=1, description="Window length; null: all history.")
     in_run: bool = Field(False, description="Only events in the current run of failed contacts.")
 
@@ -228,7 +242,9 @@ class SequencePattern(BaseModel):
         description="Which later event is 'the next one'; default: the next visit or appointment.",
     )
     then: Condition
-    within_days: int | None = Field(None, ge=1)
+    within_days: int | None = Field(
+        None, description="Longest gap, in days, between the two events; null: any.", ge=1
+    )
 
 
 class PatternSpec(BaseModel):
@@ -237,10 +253,14 @@ class PatternSpec(BaseModel):
     model_config = _DOCUMENT
 
     id: Identifier
-    title: str = Field(min_length=1)
-    citation: str | None = None
-    count: CountPattern | None = None
-    sequence: SequencePattern | None = None
+    title: str = Field(description="What the pattern is called in the assessment.", min_length=1)
+    citation: str | None = Field(None, description="The section that describes the pattern.")
+    count: CountPattern | None = Field(
+        None, description="At least N matching events (give this or `sequence`)."
+    )
+    sequence: SequencePattern | None = Field(
+        None, description="An event followed by a matching next event (or `count`)."
+    )
 
 
 class ClosureCondition(BaseModel):
@@ -249,8 +269,8 @@ class ClosureCondition(BaseModel):
     model_config = _DOCUMENT
 
     id: Identifier
-    title: str = Field(min_length=1)
-    citation: str | None = None
+    title: str = Field(description="What must be true, shown when it is not.", min_length=1)
+    citation: str | None = Field(None, description="The section the condition encodes.")
     when: Condition
 
 
@@ -260,7 +280,9 @@ class ClosureSpec(BaseModel):
     model_config = _DOCUMENT
 
     citation: str | None = Field(None, description="The section on closing cases.")
-    requires: tuple[ClosureCondition, ...] = Field(min_length=1)
+    requires: tuple[ClosureCondition, ...] = Field(
+        description="Every condition that must hold before the case may close.", min_length=1
+    )
 
 
 class PackDocument(BaseModel):
@@ -269,12 +291,12 @@ class PackDocument(BaseModel):
     model_config = _DOCUMENT
 
     id: Identifier
-    title: str = Field(min_length=1)
-    area: str = Field(min_length=1)
+    title: str = Field(description="A short title for the pack.", min_length=1)
+    area: str = Field(description="The area the guidance covers.", min_length=1)
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$", description="Semantic version.")]
-    source: Source
-    scope: Scope = Field(default_factory=Scope)
-    calendar: CalendarSpec
+    source: Source = Field(description="The source document and its sections.")
+    scope: Scope = Field(description="Who the guidance explicitly covers.", default_factory=Scope)
+    calendar: CalendarSpec = Field(description="The working-day calendar.")
     flags: dict[Identifier, str] = Field(
         default_factory=dict, description="Case flags this pack reads, with what each means."
     )
@@ -285,10 +307,16 @@ class PackDocument(BaseModel):
     failed_contacts: dict[Identifier, FailedContactKind] = Field(
         description="Kinds of failed contact by id, each with its local name and outcomes."
     )
-    risk: RiskSpec
-    actions: dict[Identifier, ActionSpec]
-    rules: tuple[Rule, ...] = ()
-    patterns: tuple[PatternSpec, ...] = ()
+    risk: RiskSpec = Field(description="Risk-tier rules, first match wins.")
+    actions: dict[Identifier, ActionSpec] = Field(
+        description="Action definitions by id: shared ids or `<pack id>.<name>`."
+    )
+    rules: tuple[Rule, ...] = Field(
+        (), description="When a condition holds at a trigger, which actions are required."
+    )
+    patterns: tuple[PatternSpec, ...] = Field(
+        (), description="Patterns to watch: closure, flight, disguised compliance, ..."
+    )
     closure: ClosureSpec | None = Field(
         None, description="Null when the guidance says nothing about closing a case."
     )
