@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 import failedcontact as fc
 
@@ -75,3 +78,19 @@ def write_pack(tmp_path):  # type: ignore[no-untyped-def]
         return str(path)
 
     return write
+
+
+# Property tests: a quick `ci` profile by default; `HYPOTHESIS_PROFILE=nightly` for depth.
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "nightly",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

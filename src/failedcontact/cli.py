@@ -370,6 +370,47 @@ def test_command(
         raise typer.Exit(1)
 
 
+@app.command()
+def verify(
+    pack_files: Annotated[list[str], typer.Argument(help="Pack files or bundled pack ids.")],
+    examples: Annotated[int, typer.Option("--examples", help="Cases tried per invariant.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed, for a repeatable run.")] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", help="Where counterexample scenarios are written.")
+    ] = Path("verify-counterexamples"),
+    invariant: Annotated[
+        list[str] | None, typer.Option("--invariant", help="Check only these invariants.")
+    ] = None,
+) -> None:
+    """Search for cases that break the consistency invariants; write each as a scenario."""
+    try:
+        from .verify import INVARIANTS, find_violations, write_scenario
+    except ImportError as error:  # hypothesis is in the `test` extra
+        raise _fail(EXIT_PACK, f"error: verify needs hypothesis: pip install "
+                    f"'failedcontact[test]' ({error})") from None  # fmt: skip
+    console = Console(highlight=False, soft_wrap=True)
+    broken = 0
+    for item in pack_files:
+        pack = _pack_or_exit(item)
+        unknown = sorted(set(invariant or ()) - set(INVARIANTS))
+        if unknown:
+            raise _fail(EXIT_CASE, f"error: unknown invariant(s) {unknown}; expected one of "
+                        f"{sorted(INVARIANTS)}")  # fmt: skip
+        found = find_violations(pack, examples=examples, seed=seed, only=invariant)
+        broken += len(found)
+        for violation in found:
+            reference = item if item in bundled_ids() else str(Path(item).resolve())
+            path = write_scenario(pack, violation, out, reference)
+            console.print(f"{item}: {violation.invariant}: {violation.message}", markup=False)
+            console.print(f"  minimal counterexample written to {path}", markup=False)
+        if not found:
+            checked = len(invariant) if invariant else len(INVARIANTS)
+            console.print(f"{item}: all {checked} invariants hold on {examples} "
+                          "generated cases each", markup=False)  # fmt: skip
+    if broken:
+        raise typer.Exit(1)
+
+
 @app.command("fmt")
 def fmt_command(
     paths: Annotated[list[Path], typer.Argument(help="Pack or scenario YAML files.")],

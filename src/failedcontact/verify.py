@@ -1,0 +1,277 @@
+"""Consistency invariants every pack must satisfy, checked on generated cases.
+
+Used by the property tests and by `failedcontact verify`, which searches for a violation
+with hypothesis and shrinks it to a minimal case written out as a ready-to-run scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .case import UK
+from .errors import CaseError
+from .loader import Pack, parse_case
+from .vocabulary import RISK_ORDER, RiskTier
+
+Check = Callable[[Pack, dict[str, Any], datetime], str | None]
+_ESCALATIONS = frozenset({"report_significant_harm", "call_police",
+                          "consider_referral_to_social_care"})  # fmt: skip
+
+
+def _json(pack: Pack, case: dict[str, Any], as_of: datetime) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(pack.assess(case, as_of).model_dump_json())
+    return document
+
+
+def _with_event(case: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    return {**case, "events": [*case["events"], event]}
+
+
+def deterministic(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """Same input, same output, byte for byte, on both the typed and the JSON path."""
+    first = pack.assess(case, as_of).model_dump_json()
+    if pack.assess(case, as_of).model_dump_json() != first:
+        return "two assessments of the same case differ"
+    if pack.assess_json(json.dumps(case), as_of).decode("utf-8") != first:
+        return "the JSON path and the typed path differ"
+    return None
+
+
+def order_independent(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """The order events arrive in does not matter (events at distinct instants)."""
+    stamps = [e.at.timestamp() for e in parse_case(case).events]
+    if len(set(stamps)) != len(stamps) or len(stamps) < 2:
+        return None
+    order = list(reversed(range(len(stamps))))
+    reordered = {**case, "events": [case["events"][i] for i in order]}
+    a, b = _json(pack, case, as_of), _json(pack, reordered, as_of)
+    for key in ("risk_tier", "risk_reasons", "failed_contacts", "last_seen", "closure"):
+        if a[key] != b[key]:
+            return f"reversing the events changes `{key}`"
+    mine = sorted((x["id"], x["due"], x["status"], x["trigger"]["event"]) for x in a["actions"])
+    theirs = sorted((x["id"], x["due"], x["status"], order[x["trigger"]["event"]])
+                    for x in b["actions"])  # fmt: skip
+    if mine != theirs:
+        return "reversing the events changes the actions"
+    return None
+
+
+def _failed_event(pack: Pack, at: datetime) -> dict[str, Any] | None:
+    for event_type, outcome in sorted(pack.compiled.failed_kind):
+        return {"at": at.isoformat(), "type": event_type, "outcome": outcome}
+    return None
+
+
+def failed_contact_monotone(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """Another failed contact never lowers the tier, the count or removes an escalation."""
+    extra = _failed_event(pack, as_of)
+    if extra is None:
+        return None
+    before, after = _json(pack, case, as_of), _json(pack, _with_event(case, extra), as_of)
+    if RISK_ORDER[RiskTier(after["risk_tier"])] < RISK_ORDER[RiskTier(before["risk_tier"])]:
+        return (f"another failed contact lowers the risk tier from `{before['risk_tier']}` "
+                f"to `{after['risk_tier']}`")  # fmt: skip
+    if after["failed_contacts"] != before["failed_contacts"] + 1:
+        return (f"another failed contact moves the count from {before['failed_contacts']} "
+                f"to {after['failed_contacts']}")  # fmt: skip
+    lost = ({a["id"] for a in before["actions"]} & _ESCALATIONS) - {a["id"] for a in
+                                                                     after["actions"]}  # fmt: skip
+    if lost:
+        return f"another failed contact removes the escalation {sorted(lost)}"
+    return None
+
+
+def seen_resets(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """Seeing the child ends the run: the count is 0 and `last_seen` is that visit."""
+    seen = {"at": as_of.isoformat(), "type": "home_visit", "outcome": "child_seen"}
+    after = _json(pack, _with_event(case, seen), as_of)
+    if after["failed_contacts"] != 0:
+        return "after the child is seen the count of failed contacts is not 0"
+    # compare instants: aware datetimes in the repeated hour never compare equal across zones
+    if datetime.fromisoformat(after["last_seen"]).timestamp() != as_of.timestamp():
+        return "after the child is seen `last_seen` is not that visit"
+    return None
+
+
+def _timescale(pack: Pack, document: dict[str, Any], action: dict[str, Any]) -> str | None:
+    for entry in document["trace"]:
+        if (
+            entry["step"] == "rule"
+            and entry["event"] == action["trigger"]["event"]
+            and action["id"] in entry["actions"]
+        ):
+            rule = next(r for r in pack.compiled.rules if r.id == entry["id"])
+            return next(r.timescale.kind for r in rule.requires if r.action == action["id"])
+    return None
+
+
+def deadlines_sound(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """Every `due` is at or after its trigger; day-based ones end on a working day."""
+    document = _json(pack, case, as_of)
+    calendar = pack.compiled.calendar
+    for action in document["actions"]:
+        if action["due"] is None:
+            continue
+        due = datetime.fromisoformat(action["due"])
+        if due.timestamp() < datetime.fromisoformat(action["trigger"]["at"]).timestamp():
+            return f"`{action['id']}` is due before its trigger"
+        if _timescale(pack, document, action) == "working_days":
+            local = due.astimezone(UK)
+            if not calendar.is_working_day(local.date()) or (local.hour, local.minute) != (23, 59):
+                return f"`{action['id']}` is due at {action['due']}, not the end of a working day"
+    return None
+
+
+def as_of_monotone(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """Moving `as_of` later never moves a deadline earlier; done stays done; overdue on time."""
+    later = as_of + timedelta(days=3, hours=5)
+    a, b = _json(pack, case, as_of), _json(pack, case, later)
+    after = {x["id"]: x for x in b["actions"]}
+    stamps = [e.at.timestamp() for e in parse_case(case).events]
+    quiet = not any(as_of.timestamp() < t <= later.timestamp() for t in stamps)
+    for action in a["actions"]:
+        other = after.get(action["id"])
+        if other is None:
+            continue
+        if action["due"] and other["due"]:
+            due_a, due_b = (datetime.fromisoformat(x).timestamp() for x in
+                            (action["due"], other["due"]))  # fmt: skip
+            if due_b < due_a:
+                return f"`{action['id']}` is due earlier when `as_of` moves later"
+        if quiet and action["status"] == "done" and other["status"] != "done":
+            return f"`{action['id']}` stops being done when `as_of` moves later"
+        if quiet and other["due"] and other["status"] != "done":
+            overdue = later.timestamp() > datetime.fromisoformat(other["due"]).timestamp()
+            if overdue != (other["status"] == "overdue"):
+                return f"`{action['id']}` status is `{other['status']}` with `due` {other['due']}"
+    return None
+
+
+def _quiet_event_type(pack: Pack) -> str | None:
+    """An event type no rule, pattern or closure condition of the pack looks at."""
+    text = json.dumps(pack.document.model_dump(mode="json"))
+    triggers = {t for r in pack.compiled.rules for t in r.triggers}
+    for candidate in ("message", "address_change", "support_request", "service_refused"):
+        if candidate not in triggers and f'"{candidate}"' not in text:
+            return candidate
+    return None
+
+
+def irrelevant_event_changes_nothing(pack: Pack, case: dict[str, Any], as_of: datetime
+                                    ) -> str | None:  # fmt: skip
+    """An event of a type the pack never looks at, before the history starts, changes nothing."""
+    kind = _quiet_event_type(pack)
+    if kind is None:
+        return None
+    events = parse_case(case).events
+    start = min([e.at for e in events] + [as_of]) - timedelta(days=30)
+    extra: dict[str, Any] = {"at": start.isoformat(), "type": kind}
+    if kind == "message":
+        extra["channel"] = "letter"
+    a, b = _json(pack, case, as_of), _json(pack, _with_event(case, extra), as_of)
+    a.pop("trace"), b.pop("trace")
+    if a != b:
+        changed = sorted(k for k in a if a[k] != b[k])
+        return f"a `{kind}` event before the history starts changes {changed}"
+    return None
+
+
+def schema_round_trip(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """The assessment validates against the published JSON Schema and round-trips."""
+    from .assessment import Assessment
+
+    text = pack.assess(case, as_of).model_dump_json()
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - the test extra installs it
+        jsonschema = None
+    if jsonschema is not None:
+        schema = Assessment.model_json_schema(mode="serialization")
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(text)))
+        if errors:
+            return f"the assessment does not match its schema: {errors[0].message}"
+    if Assessment.model_validate_json(text).model_dump_json() != text:
+        return "the assessment does not round-trip through JSON"
+    return None
+
+
+INVARIANTS: dict[str, Check] = {
+    "deterministic": deterministic,
+    "order-independent": order_independent,
+    "failed-contact-monotone": failed_contact_monotone,
+    "seen-resets": seen_resets,
+    "deadlines-sound": deadlines_sound,
+    "as-of-monotone": as_of_monotone,
+    "irrelevant-event": irrelevant_event_changes_nothing,
+    "schema-round-trip": schema_round_trip,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A minimal counterexample to one invariant."""
+
+    invariant: str
+    message: str
+    case: dict[str, Any]
+    as_of: datetime
+
+
+def find_violations(pack: Pack, examples: int = 200, seed: int = 0,
+                    only: list[str] | None = None) -> list[Violation]:  # fmt: skip
+    """Search for a violation of each invariant; shrink each one found to a minimal case."""
+    from hypothesis import HealthCheck, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    from .strategies import case_and_as_of
+
+    found = []
+    config = settings(max_examples=examples, database=None, deadline=None,
+                      suppress_health_check=list(HealthCheck))  # fmt: skip
+    for name, check in INVARIANTS.items():
+        if only and name not in only:
+            continue
+
+        def violated(example: tuple[dict[str, Any], datetime], check: Check = check) -> bool:
+            try:
+                return check(pack, *example) is not None
+            except CaseError:
+                return False
+
+        try:
+            case, as_of = find(case_and_as_of(pack, 25), violated, settings=config,
+                               random=random.Random(seed))  # fmt: skip
+        except NoSuchExample:
+            continue
+        message = check(pack, case, as_of) or "violated"
+        found.append(Violation(name, message, case, as_of))
+    return found
+
+
+def write_scenario(pack: Pack, violation: Violation, folder: Path, reference: str) -> Path:
+    """Write a counterexample as a scenario file that states the violated expectation."""
+    from .fmt import format_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{pack.id}-{violation.invariant}.yaml"
+    actual = pack.assess(violation.case, violation.as_of)
+    body = {
+        "pack": reference,
+        "scenarios": [{
+            "name": f"counterexample: {violation.message}",
+            "section": f"{pack.id} (invariant {violation.invariant})",
+            "as_of": violation.as_of.isoformat(),
+            "case": violation.case,
+            "expect": {"risk_tier": actual.risk_tier.value,
+                       "failed_contacts": actual.failed_contacts},
+        }],
+    }  # fmt: skip
+    text = "# Found by `failedcontact verify`; fix the pack, then keep this as a regression.\n"
+    path.write_text(format_text(text + json.dumps(body, indent=2)), encoding="utf-8")
+    return path

@@ -1,0 +1,90 @@
+"""Invariants every pack must satisfy, checked on generated cases for every bundled pack.
+
+The `ci` hypothesis profile keeps this to seconds; run `HYPOTHESIS_PROFILE=nightly pytest
+tests/test_properties.py` for a thousand cases per invariant and pack.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import failedcontact as fc
+from failedcontact.loader import compile_text
+from failedcontact.strategies import case_and_as_of
+from failedcontact.verify import INVARIANTS
+
+PACKS = {pack_id: fc.load_pack(pack_id) for pack_id in fc.bundled_ids()}
+
+
+@pytest.mark.parametrize("invariant", sorted(INVARIANTS))
+@pytest.mark.parametrize("pack_id", sorted(PACKS))
+@given(data=st.data())
+def test_invariant_holds(pack_id: str, invariant: str, data: st.DataObject) -> None:
+    pack = PACKS[pack_id]
+    case, as_of = data.draw(case_and_as_of(pack, 25))
+    assert INVARIANTS[invariant](pack, case, as_of) is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                 max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@given(value=JSON)
+def test_any_json_gives_a_case_or_a_case_error(value: Any) -> None:
+    try:
+        fc.parse_case(json.dumps(value))
+    except fc.CaseError:
+        pass
+
+
+@given(text=st.text(max_size=200))
+def test_any_text_gives_a_case_or_a_case_error(text: str) -> None:
+    try:
+        fc.parse_case(text)
+    except fc.CaseError:
+        pass
+
+
+@given(data=st.data())
+def test_mangled_cases_raise_only_case_errors(data: st.DataObject) -> None:
+    pack = PACKS["suffolk"]
+    case, as_of = data.draw(case_and_as_of(pack, 5))
+    path = data.draw(st.sampled_from(["service", "child", "household", "flags", "events"]))
+    case = {**case, path: data.draw(JSON)}
+    try:
+        pack.assess(case, as_of)
+    except fc.CaseError:
+        pass
+
+
+YAML_ATOMS = st.sampled_from(["id", "rules", "when", "on", "- ", ": ", "{", "}", "[", "]",
+                              "\n", "  ", "plan", "failed_contacts", "1", "null", "!!x", "&a",
+                              "*a", "#", '"', "require", "actions", "risk"])  # fmt: skip
+
+
+@given(parts=st.lists(YAML_ATOMS, max_size=40))
+def test_any_yaml_gives_a_pack_or_diagnostics(parts: list[str]) -> None:
+    result = compile_text("".join(parts), "random.yaml")
+    assert isinstance(result, list) or result.document is not None
+
+
+@given(data=st.data())
+def test_mutated_bundled_pack_gives_a_pack_or_diagnostics(data: st.DataObject) -> None:
+    text = (fc.loader.bundled_dir() / "north_lincs.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    for _ in range(data.draw(st.integers(1, 4))):
+        index = data.draw(st.integers(0, len(lines) - 1))
+        lines[index] = data.draw(st.sampled_from(["", "  bogus: 1", "    - x", lines[index][::-1],
+                                                  lines[index].replace(":", "")]))  # fmt: skip
+    result = compile_text("\n".join(lines), "mutated.yaml")
+    if isinstance(result, list):
+        assert result and all(d.line >= 1 and d.column >= 1 for d in result)
