@@ -21,8 +21,13 @@ LOWERING_RISK = """\
 
 
 def _verify(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "failedcontact", "verify", *args],
-                          capture_output=True, text=True, cwd=ROOT, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "failedcontact", "verify", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def test_verify_catches_a_pack_whose_third_failed_contact_lowers_the_tier(
@@ -36,8 +41,19 @@ def test_verify_catches_a_pack_whose_third_failed_contact_lowers_the_tier(
     pack = tmp_path / "demo.yaml"
     pack.write_text(broken, encoding="utf-8")
     out = tmp_path / "found"
-    result = _verify(str(pack), "--examples", "200", "--seed", "1", "--out", str(out),
-                     "--invariant", "failed-contact-monotone", "--invariant", "seen-resets")  # fmt: skip
+    result = _verify(
+        str(pack),
+        "--examples",
+        "200",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--invariant",
+        "failed-contact-monotone",
+        "--invariant",
+        "seen-resets",
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "failed-contact-monotone: another failed contact lowers the risk tier" in result.stdout
     written = out / "demo-failed-contact-monotone.yaml"
@@ -48,8 +64,12 @@ def test_verify_catches_a_pack_whose_third_failed_contact_lowers_the_tier(
     assessment = fc.load_pack(str(pack)).assess(scenario.case, scenario.as_of)
     assert assessment.risk_tier.value == scenario.expect["risk_tier"]
     assert YAML(typ="safe").load(written.read_text(encoding="utf-8"))["pack"] == str(pack)
-    rerun = subprocess.run([sys.executable, "-m", "failedcontact", "test", str(written)],
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    rerun = subprocess.run(
+        [sys.executable, "-m", "failedcontact", "test", str(written)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert rerun.returncode == 0, rerun.stdout
 
 

@@ -8,7 +8,7 @@ naive (UK local) and some with offsets, in shuffled order.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -40,8 +40,12 @@ ANCHORS = (
     datetime(2027, 3, 29, 12),  # Easter Monday
     datetime(2026, 8, 31, 8),  # August bank holiday
 )
-_OFFSETS = (timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5)),
-            timezone(timedelta(hours=5, minutes=30)))  # fmt: skip
+_OFFSETS = (
+    UTC,
+    timezone(timedelta(hours=1)),
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=5, minutes=30)),
+)
 
 
 @st.composite
@@ -50,7 +54,7 @@ def instants(draw: st.DrawFn) -> datetime:
     anchor = draw(st.sampled_from(ANCHORS))
     shift = draw(st.integers(min_value=-3 * 24 * 60, max_value=3 * 24 * 60))
     # Anchors are UK wall times read as UTC here: the shift makes the exact offset moot.
-    return (anchor + timedelta(minutes=shift)).replace(tzinfo=timezone.utc)
+    return (anchor + timedelta(minutes=shift)).replace(tzinfo=UTC)
 
 
 def _text(instant: datetime, naive: bool, zone: timezone) -> str:
@@ -82,8 +86,10 @@ def event_times(draw: st.DrawFn) -> str:
 @st.composite
 def _absences(draw: st.DrawFn) -> dict[str, Any]:
     instant = draw(instants())
-    absence: dict[str, Any] = {"at": _text(instant, draw(st.booleans()), timezone.utc),
-                               "type": "worker_absence"}  # fmt: skip
+    absence: dict[str, Any] = {
+        "at": _text(instant, draw(st.booleans()), UTC),
+        "type": "worker_absence",
+    }
     if draw(st.booleans()):
         from .case import UK
 

@@ -20,8 +20,9 @@ from .loader import Pack, parse_case
 from .vocabulary import RISK_ORDER, RiskTier
 
 Check = Callable[[Pack, dict[str, Any], datetime], str | None]
-_ESCALATIONS = frozenset({"report_significant_harm", "call_police",
-                          "consider_referral_to_social_care"})  # fmt: skip
+_ESCALATIONS = frozenset(
+    {"report_significant_harm", "call_police", "consider_referral_to_social_care"}
+)
 
 
 def _json(pack: Pack, case: dict[str, Any], as_of: datetime) -> dict[str, Any]:
@@ -55,8 +56,9 @@ def order_independent(pack: Pack, case: dict[str, Any], as_of: datetime) -> str 
         if a[key] != b[key]:
             return f"reversing the events changes `{key}`"
     mine = sorted((x["id"], x["due"], x["status"], x["trigger"]["event"]) for x in a["actions"])
-    theirs = sorted((x["id"], x["due"], x["status"], order[x["trigger"]["event"]])
-                    for x in b["actions"])  # fmt: skip
+    theirs = sorted(
+        (x["id"], x["due"], x["status"], order[x["trigger"]["event"]]) for x in b["actions"]
+    )
     if mine != theirs:
         return "reversing the events changes the actions"
     return None
@@ -75,13 +77,18 @@ def failed_contact_monotone(pack: Pack, case: dict[str, Any], as_of: datetime) -
         return None
     before, after = _json(pack, case, as_of), _json(pack, _with_event(case, extra), as_of)
     if RISK_ORDER[RiskTier(after["risk_tier"])] < RISK_ORDER[RiskTier(before["risk_tier"])]:
-        return (f"another failed contact lowers the risk tier from `{before['risk_tier']}` "
-                f"to `{after['risk_tier']}`")  # fmt: skip
+        return (
+            f"another failed contact lowers the risk tier from `{before['risk_tier']}` "
+            f"to `{after['risk_tier']}`"
+        )
     if after["failed_contacts"] != before["failed_contacts"] + 1:
-        return (f"another failed contact moves the count from {before['failed_contacts']} "
-                f"to {after['failed_contacts']}")  # fmt: skip
-    lost = ({a["id"] for a in before["actions"]} & _ESCALATIONS) - {a["id"] for a in
-                                                                     after["actions"]}  # fmt: skip
+        return (
+            f"another failed contact moves the count from {before['failed_contacts']} "
+            f"to {after['failed_contacts']}"
+        )
+    lost = ({a["id"] for a in before["actions"]} & _ESCALATIONS) - {
+        a["id"] for a in after["actions"]
+    }
     if lost:
         return f"another failed contact removes the escalation {sorted(lost)}"
     return None
@@ -140,8 +147,9 @@ def as_of_monotone(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | N
         if other is None:
             continue
         if action["due"] and other["due"]:
-            due_a, due_b = (datetime.fromisoformat(x).timestamp() for x in
-                            (action["due"], other["due"]))  # fmt: skip
+            due_a, due_b = (
+                datetime.fromisoformat(x).timestamp() for x in (action["due"], other["due"])
+            )
             if due_b < due_a:
                 return f"`{action['id']}` is due earlier when `as_of` moves later"
         if quiet and action["status"] == "done" and other["status"] != "done":
@@ -163,8 +171,9 @@ def _quiet_event_type(pack: Pack) -> str | None:
     return None
 
 
-def irrelevant_event_changes_nothing(pack: Pack, case: dict[str, Any], as_of: datetime
-                                    ) -> str | None:  # fmt: skip
+def irrelevant_event_changes_nothing(
+    pack: Pack, case: dict[str, Any], as_of: datetime
+) -> str | None:
     """An event of a type the pack never looks at, before the history starts, changes nothing."""
     kind = _quiet_event_type(pack)
     if kind is None:
@@ -182,20 +191,24 @@ def irrelevant_event_changes_nothing(pack: Pack, case: dict[str, Any], as_of: da
     return None
 
 
+def _schema_problem(schema: dict[str, Any], text: str) -> str | None:
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - the test extra installs it
+        return None
+    for error in jsonschema.Draft202012Validator(schema).iter_errors(json.loads(text)):
+        return error.message
+    return None
+
+
 def schema_round_trip(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
     """The assessment validates against the published JSON Schema and round-trips."""
     from .assessment import Assessment
 
     text = pack.assess(case, as_of).model_dump_json()
-    try:
-        import jsonschema
-    except ImportError:  # pragma: no cover - the test extra installs it
-        jsonschema = None
-    if jsonschema is not None:
-        schema = Assessment.model_json_schema(mode="serialization")
-        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(text)))
-        if errors:
-            return f"the assessment does not match its schema: {errors[0].message}"
+    problem = _schema_problem(Assessment.model_json_schema(mode="serialization"), text)
+    if problem:
+        return f"the assessment does not match its schema: {problem}"
     if Assessment.model_validate_json(text).model_dump_json() != text:
         return "the assessment does not round-trip through JSON"
     return None
@@ -223,8 +236,9 @@ class Violation:
     as_of: datetime
 
 
-def find_violations(pack: Pack, examples: int = 200, seed: int = 0,
-                    only: list[str] | None = None) -> list[Violation]:  # fmt: skip
+def find_violations(
+    pack: Pack, examples: int = 200, seed: int = 0, only: list[str] | None = None
+) -> list[Violation]:
     """Search for a violation of each invariant; shrink each one found to a minimal case."""
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample
@@ -232,8 +246,9 @@ def find_violations(pack: Pack, examples: int = 200, seed: int = 0,
     from .strategies import case_and_as_of
 
     found = []
-    config = settings(max_examples=examples, database=None, deadline=None,
-                      suppress_health_check=list(HealthCheck))  # fmt: skip
+    config = settings(
+        max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     for name, check in INVARIANTS.items():
         if only and name not in only:
             continue
@@ -245,8 +260,9 @@ def find_violations(pack: Pack, examples: int = 200, seed: int = 0,
                 return False
 
         try:
-            case, as_of = find(case_and_as_of(pack, 25), violated, settings=config,
-                               random=random.Random(seed))  # fmt: skip
+            case, as_of = find(
+                case_and_as_of(pack, 25), violated, settings=config, random=random.Random(seed)
+            )
         except NoSuchExample:
             continue
         message = check(pack, case, as_of) or "violated"
@@ -263,15 +279,19 @@ def write_scenario(pack: Pack, violation: Violation, folder: Path, reference: st
     actual = pack.assess(violation.case, violation.as_of)
     body = {
         "pack": reference,
-        "scenarios": [{
-            "name": f"counterexample: {violation.message}",
-            "section": f"{pack.id} (invariant {violation.invariant})",
-            "as_of": violation.as_of.isoformat(),
-            "case": violation.case,
-            "expect": {"risk_tier": actual.risk_tier.value,
-                       "failed_contacts": actual.failed_contacts},
-        }],
-    }  # fmt: skip
+        "scenarios": [
+            {
+                "name": f"counterexample: {violation.message}",
+                "section": f"{pack.id} (invariant {violation.invariant})",
+                "as_of": violation.as_of.isoformat(),
+                "case": violation.case,
+                "expect": {
+                    "risk_tier": actual.risk_tier.value,
+                    "failed_contacts": actual.failed_contacts,
+                },
+            }
+        ],
+    }
     text = "# Found by `failedcontact verify`; fix the pack, then keep this as a regression.\n"
     path.write_text(format_text(text + json.dumps(body, indent=2)), encoding="utf-8")
     return path
