@@ -197,7 +197,7 @@ def _schema_problem(schema: dict[str, Any], text: str) -> str | None:
     except ImportError:  # pragma: no cover - the test extra installs it
         return None
     for error in jsonschema.Draft202012Validator(schema).iter_errors(json.loads(text)):
-        return error.message
+        return str(error.message)
     return None
 
 
