@@ -152,8 +152,8 @@ def from_plain(document: dict[str, Any]) -> Assessment:
             {
                 **action,
                 "status": _STATUSES[action["status"]],
-                "trigger": _trusted(Trigger, dict(action["trigger"])),
-                "contacts": [_trusted(ContactOut, dict(c)) for c in action["contacts"]],
+                "trigger": _trusted(Trigger, action["trigger"]),
+                "contacts": [_trusted(ContactOut, c) for c in action["contacts"]],
             },
         )
         for action in document["actions"]
@@ -163,19 +163,19 @@ def from_plain(document: dict[str, Any]) -> Assessment:
         Assessment,
         {
             **document,
-            "pack": _trusted(PackRef, dict(document["pack"])),
+            "pack": _trusted(PackRef, document["pack"]),
             "risk_tier": _TIERS[document["risk_tier"]],
             "actions": actions,
-            "patterns": [_trusted(PatternFound, dict(p)) for p in document["patterns"]],
+            "patterns": [_trusted(PatternFound, p) for p in document["patterns"]],
             "closure": None
             if closure is None
             else _trusted(
                 Closure,
                 {
                     "allowed": closure["allowed"],
-                    "unmet": [_trusted(UnmetCondition, dict(u)) for u in closure["unmet"]],
+                    "unmet": [_trusted(UnmetCondition, u) for u in closure["unmet"]],
                 },
             ),
-            "trace": [_trusted(TraceEntry, dict(t)) for t in document["trace"]],
+            "trace": [_trusted(TraceEntry, t) for t in document["trace"]],
         },
     )

@@ -7,6 +7,7 @@ JSON text directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -65,22 +66,9 @@ def due_at(kind: str, amount: float, at: datetime, calendar: WorkingCalendar) ->
     return None
 
 
-class _Fired:
-    __slots__ = ("moment", "position", "requirement", "rule", "sequence")
-
-    def __init__(
-        self,
-        position: int,
-        moment: Moment,
-        requirement: CompiledRequirement,
-        rule: CompiledRule,
-        sequence: int,
-    ) -> None:
-        self.position = position
-        self.moment = moment
-        self.requirement = requirement
-        self.rule = rule
-        self.sequence = sequence
+# What required an action: (position, moment, requirement, rule, sequence). A tuple, not a
+# class, because one is made for every requirement of every rule that fires.
+_Fired = tuple[int, Moment, CompiledRequirement, CompiledRule, int]
 
 
 def _describe(moment: Moment, pack: CompiledPack) -> str:
@@ -101,12 +89,21 @@ def _trace(step: str, id: str, event: int | None, why: str, actions: list[str],
             "citation": citation}  # fmt: skip
 
 
+Matcher = Callable[[CompiledPack, Case, list[Moment], int], set[tuple[int, int]]]
+
+
 def evaluate(
-    pack: CompiledPack, case: Case, as_of: datetime, calendar: WorkingCalendar | None = None
+    pack: CompiledPack,
+    case: Case,
+    as_of: datetime,
+    calendar: WorkingCalendar | None = None,
+    matcher: Matcher | None = None,
 ) -> dict[str, Any]:
     """Assess `case` under `pack` at `as_of` and return the contract's JSON document as data.
 
     Events after `as_of` have not happened yet and are not counted (the trace says so).
+    `matcher`, when given, decides which rules each moment triggers instead of the compiled
+    tests: it returns (moment position, rule order) pairs. The durable-rules backend uses it.
     """
     check_case_against_pack(pack, case)
     cal = calendar if calendar is not None else pack.calendar
@@ -144,16 +141,13 @@ def evaluate(
         case_ok[rule] = rule.case_test is None or rule.case_test(case, summary)
 
     failed_kind = pack.failed_kind
-    rules_for_event = pack.rules_for_event
     moments: list[Moment] = []
-    fired: dict[str, _Fired] = {}
     last_done: dict[str, int] = {}
     concern_levels: set[str] = set()
     run_count = 0
     run_start = 0
     seen_elsewhere = False
-    sequence = 0
-    once_fired: set[CompiledRule] = set()
+    # Phase 1: the timeline of moments, with the run and event facts at each.
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
@@ -187,13 +181,26 @@ def evaluate(
         elif event_type == "worker_absence":
             moment.absence_days = _absence_days(event, as_of)
         moments.append(moment)
-        candidates = rules_for_event[
-            (event_type, kind is not None and position > last_seen_position)
-        ]
+
+    # Phase 2: which rules each moment triggers (natively, or by another matcher).
+    matched = matcher(pack, case, moments, last_seen_position) if matcher is not None else None
+    rules_for_event = pack.rules_for_event
+    fired: dict[str, _Fired] = {}
+    sequence = 0
+    once_fired: set[CompiledRule] = set()
+    for position, moment in enumerate(moments):
+        index = moment.index
+        native = matched is None
+        if matched is None:
+            in_run = moment.kind is not None and position > last_seen_position
+            candidates = rules_for_event[(moment.type or "", in_run)]
+        else:
+            candidates = tuple(rule for rule in pack.rules if (position, rule.order) in matched)
         described = None
         for rule in candidates:
-            if not case_ok[rule] or (
-                rule.moment_test is not None and not rule.moment_test(case, moment)
+            if native and (
+                not case_ok[rule]
+                or (rule.moment_test is not None and not rule.moment_test(case, moment))
             ):
                 continue
             if rule.once:
@@ -203,10 +210,8 @@ def evaluate(
             for requirement in rule.requires:
                 sequence += 1
                 previous = fired.get(requirement.action)
-                if previous is None or previous.position != position:
-                    fired[requirement.action] = _Fired(
-                        position, moment, requirement, rule, sequence
-                    )
+                if previous is None or previous[0] != position:
+                    fired[requirement.action] = (position, moment, requirement, rule, sequence)
             if described is None:
                 described = _describe(moment, pack)
             why = f"{described}; {rule.when.text}"
@@ -259,10 +264,14 @@ def evaluate(
 
 
 def assess(
-    pack: CompiledPack, case: Case, as_of: datetime, calendar: WorkingCalendar | None = None
+    pack: CompiledPack,
+    case: Case,
+    as_of: datetime,
+    calendar: WorkingCalendar | None = None,
+    matcher: Matcher | None = None,
 ) -> Assessment:
     """Assess one case and return the typed `Assessment`."""
-    return from_plain(evaluate(pack, case, as_of, calendar))
+    return from_plain(evaluate(pack, case, as_of, calendar, matcher))
 
 
 def assess_to_json(
@@ -317,18 +326,15 @@ def _actions(
     local_at: dict[int, datetime] = {}
     deadlines: dict[tuple[int, str, float], datetime | None] = {}
     result = []
-    for action_id, item in sorted(
-        fired.items(), key=lambda pair: (pair[1].position, pair[1].sequence)
-    ):
-        requirement = item.requirement
-        moment = item.moment
+    for action_id, item in sorted(fired.items(), key=lambda pair: (pair[1][0], pair[1][4])):
+        position, moment, requirement, rule, _ = item
         timescale = requirement.timescale
         key = (moment.index, timescale.kind, timescale.amount)
         if key in deadlines:
             due = deadlines[key]
         else:
             due = deadlines[key] = due_at(timescale.kind, timescale.amount, moment.at, calendar)
-        if last_done.get(action_id, -1) > item.position:
+        if last_done.get(action_id, -1) > position:
             status = "done"
         elif due is not None and now > due.timestamp():
             status = "overdue"
@@ -346,7 +352,7 @@ def _actions(
             {
                 "id": action_id,
                 "title": requirement.title,
-                "citation": item.rule.citation,
+                "citation": rule.citation,
                 "owner": requirement.owner,
                 "due": due,
                 "status": status,
