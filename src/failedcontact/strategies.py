@@ -146,6 +146,17 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def _landlords(pack: Pack) -> list[str | None]:
+    """Landlords the pack's rules name (as written and in capitals), another, and none."""
+    from .pack.analysis import _constants
+
+    found: dict[str, set[object]] = {}
+    for rule in pack.document.rules:
+        _constants(rule.when, found)
+    named = sorted(str(v) for v in found.get("landlord", set()))
+    return [None, "Another Housing Trust", *named, *(n.upper() for n in named)]
+
+
 def _authorities(pack: Pack) -> list[str | None]:
     areas = {a for group in pack.compiled.contacts.values() for a in group if a != "default"}
     return [None, "somewhere_else", *sorted(areas)]
@@ -170,14 +181,14 @@ def cases(pack: Pack, max_events: int = 40) -> st.SearchStrategy[dict[str, Any]]
         {
             "local_authority": st.sampled_from(_authorities(pack)),
             "tenure": st.sampled_from(_values(Tenure)),
-            "landlord": st.sampled_from([None, "Ongo Homes", "ONGO HOMES", "Other Homes"]),
+            "landlord": st.sampled_from(_landlords(pack)),
             "known_violence": st.booleans(),
             "communication_needs": st.booleans(),
         }
     )
     return st.fixed_dictionaries(
         {
-            "case_id": st.text("ABC-0123456789", min_size=1, max_size=8),
+            "case_id": st.text("ABCXYZ-789", min_size=1, max_size=8),
             "service": st.sampled_from(_values(Service)),
             "child": child,
             "household": household,
