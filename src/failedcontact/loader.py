@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -152,11 +152,25 @@ class Pack:
         return self.compiled.document
 
     def assess(
-        self, case: Case | dict[str, Any], as_of: datetime, calendar: WorkingCalendar | None = None
+        self,
+        case: Case | dict[str, Any],
+        as_of: datetime,
+        calendar: WorkingCalendar | None = None,
+        backend: Literal["native", "durable"] = "native",
     ) -> Assessment:
-        """Assess one case as it stood at `as_of` (a naive `as_of` is UK local time)."""
+        """Assess one case as it stood at `as_of` (a naive `as_of` is UK local time).
+
+        `backend="durable"` matches rules with durable-rules instead (the optional extra):
+        slower, and meant as an independent cross-check of the native matcher.
+        """
         if not isinstance(case, Case):
             case = parse_case(case)
+        if backend == "durable":
+            from .durable import match
+
+            return assess(self.compiled, case, _as_of(as_of), calendar, match)
+        if backend != "native":
+            raise ValueError(f"unknown backend `{backend}`; expected `native` or `durable`")
         return assess(self.compiled, case, _as_of(as_of), calendar)
 
     def assess_json(self, text: str | bytes, as_of: datetime) -> bytes:
