@@ -14,6 +14,7 @@ threads, every call holds one lock, each case uses its own session, deleted afte
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import threading
@@ -69,10 +70,15 @@ class _Lowerer:
         document = pack.document
         self.compiler = ConditionCompiler(
             located,
-            {"flags": tuple(document.flags), "failed_contact_kind": tuple(document.failed_contacts)},
-            {k: frozenset(o.split(".", 1)[0] for o in v.outcomes)
-             for k, v in document.failed_contacts.items()},
-        )  # fmt: skip
+            {
+                "flags": tuple(document.flags),
+                "failed_contact_kind": tuple(document.failed_contacts),
+            },
+            {
+                k: frozenset(o.split(".", 1)[0] for o in v.outcomes)
+                for k, v in document.failed_contacts.items()
+            },
+        )
 
     def condition(self, node: dict[str, Any]) -> dict[str, Any]:
         parts = [self.entry(key, value) for key, value in node.items()]
@@ -203,8 +209,9 @@ def _host() -> Any:
     return _STATE["host"]
 
 
-def _message(lowered: _Lowered, case: Case, moment: Moment, session: str,
-             in_run: bool) -> dict[str, Any]:  # fmt: skip
+def _message(
+    lowered: _Lowered, case: Case, moment: Moment, session: str, in_run: bool
+) -> dict[str, Any]:
     message: dict[str, Any] = {
         "sid": session,
         "id": f"{session}.{moment.position}",
@@ -228,8 +235,9 @@ def _message(lowered: _Lowered, case: Case, moment: Moment, session: str,
     return message
 
 
-def match(pack: CompiledPack, case: Case, moments: list[Moment],
-          last_seen_position: int) -> set[tuple[int, int]]:  # fmt: skip
+def match(
+    pack: CompiledPack, case: Case, moments: list[Moment], last_seen_position: int
+) -> set[tuple[int, int]]:
     """Which rules each moment triggers, decided by durable-rules."""
     if _engine is None:
         raise BackendUnavailable(INSTALL_HINT)
@@ -247,10 +255,8 @@ def match(pack: CompiledPack, case: Case, moments: list[Moment],
         try:
             for moment in moments:  # one at a time, in time order (post_batch reorders)
                 in_run = moment.kind is not None and moment.position > last_seen_position
-                try:
+                with contextlib.suppress(_engine.MessageNotHandledException):
                     host.assert_fact(lowered.name, _message(lowered, case, moment, session, in_run))
-                except _engine.MessageNotHandledException:
-                    pass
             if lowered.errors:
                 raise lowered.errors[0]
             return set(lowered.hits)
