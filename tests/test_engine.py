@@ -278,3 +278,11 @@ def test_trusted_models_equal_validated_ones(north_lincs: fc.Pack) -> None:
         validated = fc.Assessment.model_validate(assessment.model_dump())
         assert validated == assessment
         assert validated.model_fields_set == assessment.model_fields_set
+
+
+def test_as_of_is_echoed_as_given_and_naive_as_uk_local(north_lincs: fc.Pack) -> None:
+    case = _case(_visit("2026-11-23T10:00:00"))
+    given_utc = north_lincs.assess(case, datetime(2026, 7, 1, 10, tzinfo=UTC))
+    assert json.loads(given_utc.model_dump_json())["as_of"] == "2026-07-01T10:00:00+00:00"
+    naive = north_lincs.assess(case, datetime(2026, 7, 1, 11))
+    assert json.loads(naive.model_dump_json())["as_of"] == "2026-07-01T11:00:00+01:00"

@@ -250,7 +250,7 @@ def evaluate(
     return {
         "contract": CONTRACT_VERSION,
         "case_id": case.case_id,
-        "as_of": as_of.astimezone(UK),
+        "as_of": as_of,  # as the caller gave it (a naive one was read as UK local time)
         "pack": {"id": document.id, "version": document.version, "digest": pack.digest},
         "risk_tier": tier,
         "risk_reasons": reasons,

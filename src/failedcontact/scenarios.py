@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from .errors import CaseError, PackError
 from .loader import Pack, load_pack, parse_case
@@ -58,7 +59,10 @@ class ScenarioFileError(ValueError):
 def load_scenarios(path: Path) -> list[Scenario]:
     """Read every scenario in one file; the pack defaults to the folder's name."""
     yaml = YAML(typ="rt", pure=True)
-    document = yaml.load(path.read_text(encoding="utf-8"))
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"))
+    except YAMLError as error:
+        raise ScenarioFileError(f"{path}: not valid YAML: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("scenarios"), list):
         raise ScenarioFileError(f"{path}: expected a mapping with a `scenarios` list")
     default_pack = document.get("pack", path.parent.name)
@@ -83,7 +87,10 @@ def load_scenarios(path: Path) -> list[Scenario]:
             pack = str((path.parent / pack).resolve())
         as_of = item.get("as_of")
         if isinstance(as_of, str):
-            as_of = datetime.fromisoformat(as_of)
+            try:
+                as_of = datetime.fromisoformat(as_of)
+            except ValueError:
+                raise ScenarioFileError(f"{where}: `as_of` is not an ISO 8601 time") from None
         found.append(
             Scenario(
                 path,
