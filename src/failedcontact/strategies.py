@@ -106,7 +106,39 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
     """Any event the contract allows, with action ids the pack knows."""
     actions = sorted(pack.compiled.action_ids)
     at = event_times()
+    visits = st.fixed_dictionaries(
+        {
+            "at": at,
+            "type": st.just("home_visit"),
+            "outcome": st.sampled_from(_values(HomeVisitOutcome)),
+        },
+        optional={"announced": st.booleans()},
+    )
+    appointments = st.fixed_dictionaries(
+        {
+            "at": at,
+            "type": st.just("appointment"),
+            "outcome": st.sampled_from(_values(AppointmentOutcome)),
+        },
+        optional={"setting": st.sampled_from(["clinic", "school"])},
+    )
+    pairs = sorted(pack.compiled.failed_kind)
+    failed = (
+        st.sampled_from(pairs).flatmap(
+            lambda pair: st.fixed_dictionaries(
+                {"at": at, "type": st.just(pair[0]), "outcome": st.just(pair[1])}
+            )
+        )
+        if pairs
+        else visits
+    )
+    # Visits, appointments and the pack's own failed contacts dominate real histories.
     return st.one_of(
+        failed,
+        failed,
+        failed,
+        visits,
+        appointments,
         st.fixed_dictionaries(
             {
                 "at": at,
@@ -195,7 +227,8 @@ def cases(pack: Pack, max_events: int = 40) -> st.SearchStrategy[dict[str, Any]]
             "flags": st.lists(st.sampled_from(sorted(pack.compiled.flags)), unique=True)
             if pack.compiled.flags
             else st.just([]),
-            "events": st.lists(events(pack), max_size=max_events).flatmap(st.permutations),
+            # times are drawn independently, so the list order is already shuffled in time
+            "events": st.lists(events(pack), max_size=max_events),
         }
     )
 
