@@ -76,6 +76,15 @@ def _parse_as_of(text: str | None) -> datetime:
         ) from None
 
 
+def _read_case_input(case: str) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if case == "-" else Path(case).read_bytes()
+    except OSError as error:
+        raise _fail(
+            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
+        ) from None
+
+
 def _pack_or_exit(pack: str):  # type: ignore[no-untyped-def]
     try:
         return load_pack(pack)
@@ -104,12 +113,7 @@ def assess(
     """Assess one case (or a JSON Lines batch) and print the contract's assessment."""
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
-    try:
-        raw = sys.stdin.buffer.read() if case == "-" else Path(case).read_bytes()
-    except OSError as error:
-        raise _fail(
-            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
-        ) from None
+    raw = _read_case_input(case)
     if not jsonl:
         try:
             assessment = compiled.assess(parse_case(raw), when)
@@ -160,12 +164,7 @@ def explain(
     """Explain the assessment in plain English: why the tier, each action, what is overdue."""
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
-    try:
-        raw = sys.stdin.buffer.read() if case == "-" else Path(case).read_bytes()
-    except OSError as error:
-        raise _fail(
-            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
-        ) from None
+    raw = _read_case_input(case)
     try:
         parsed = parse_case(raw)
         assessment = compiled.assess(parsed, when)

@@ -31,6 +31,7 @@ from .pack.document import PackDocument
 from .pack.reader import read_yaml
 from .pack.references import check_references
 from .pack.schema import validate_document
+from .vocabulary import EventType
 
 
 def bundled_dir() -> Path:
@@ -197,21 +198,7 @@ def parse_case(data: str | bytes | dict[str, Any] | Any) -> Case:
         raise CaseError(case_issues(error)) from None
 
 
-_EVENT_TAGS = frozenset(
-    {
-        "home_visit",
-        "appointment",
-        "call",
-        "message",
-        "action",
-        "seen_by_other_agency",
-        "address_change",
-        "concern",
-        "service_refused",
-        "support_request",
-        "worker_absence",
-    }
-)
+_EVENT_TAGS = frozenset(event_type.value for event_type in EventType)
 
 
 def case_issues(error: ValidationError) -> list[CaseIssue]:

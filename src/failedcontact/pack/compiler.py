@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import time
 
 from ..calendar import WorkingCalendar
-from ..case import Case
 from ..errors import Diagnostic
 from ..vocabulary import SHARED_ACTION_IDS, RiskTier
-from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate
+from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate, conjunction
 from .document import Deadline, Hours, PackDocument, Requirement, WorkingDays
-from .facts import CASE_FACTS, Context, Moment
+from .facts import CASE_FACTS, Context
 from .reader import Located
 from .references import FAILED_CONTACT, TRIGGERS
 
@@ -76,15 +75,7 @@ def _conjoin(parts: list[Compiled]) -> Predicate | None:
         return None
     if len(parts) == 1:
         return parts[0].test
-    tests = tuple(p.test for p in parts)
-
-    def every(case: Case, moment: Moment) -> bool:
-        for test in tests:  # noqa: SIM110 - a plain loop is faster than all() on a generator
-            if not test(case, moment):
-                return False
-        return True
-
-    return every
+    return conjunction(tuple(p.test for p in parts))
 
 
 @dataclass(frozen=True, slots=True)

@@ -426,6 +426,18 @@ def _build(
     return Compiled(numeric, f"{name} {words} {bound}", facts)
 
 
+def conjunction(tests: tuple[Predicate, ...]) -> Predicate:
+    """A predicate true when every test is (the tests run in order, stopping at a false)."""
+
+    def every(case: Case, moment: Moment) -> bool:
+        for test in tests:  # noqa: SIM110 - a plain loop is faster than all() on a generator
+            if not test(case, moment):
+                return False
+        return True
+
+    return every
+
+
 def _all(parts: list[Compiled]) -> Compiled:
     flat: list[Compiled] = []
     for part in parts:
@@ -435,14 +447,7 @@ def _all(parts: list[Compiled]) -> Compiled:
         return ALWAYS
     if len(flat) == 1:
         return flat[0]
-    tests = tuple(p.test for p in flat)
-
-    def every(case: Case, moment: Moment) -> bool:
-        for test in tests:  # noqa: SIM110 - a plain loop is faster than all() on a generator
-            if not test(case, moment):
-                return False
-        return True
-
+    every = conjunction(tuple(p.test for p in flat))
     constrained = [p.event_types for p in (*parts, *flat) if p.event_types is not None]
     types = frozenset.intersection(*constrained) if constrained else None
     return Compiled(

@@ -9,23 +9,20 @@ from typing import Protocol
 import holidays
 
 from ..errors import Diagnostic, did_you_mean, one_of
-from ..vocabulary import CONTACT_OUTCOMES, SEEN_OUTCOMES, SHARED_ACTION_IDS, SHARED_PATTERN_IDS
+from ..vocabulary import (
+    CONTACT_OUTCOMES,
+    SEEN_OUTCOMES,
+    SHARED_ACTION_IDS,
+    SHARED_PATTERN_IDS,
+    EventType,
+)
 from .document import PackDocument
 from .reader import Located, Path
 
 FAILED_CONTACT = "failed_contact"
 TRIGGERS: tuple[str, ...] = (
     FAILED_CONTACT,
-    "home_visit",
-    "appointment",
-    "call",
-    "message",
-    "seen_by_other_agency",
-    "address_change",
-    "concern",
-    "service_refused",
-    "support_request",
-    "worker_absence",
+    *(event_type.value for event_type in EventType if event_type is not EventType.ACTION),
 )
 
 
