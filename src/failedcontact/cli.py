@@ -255,9 +255,14 @@ def check(
             path = bundled_dir() / f"{item}.yaml"
         diagnostics = check_file(path)
         found.extend(diagnostics)
-        sections = _section_coverage(path)
+        try:
+            document: PackDocument | None = load_pack(path).document
+        except PackError:
+            document = None
+        sections = _section_coverage(document) if document is not None else None
+        partial = inexact(document) if document is not None else []
         report.append({"pack": item, "diagnostics": [d.as_dict() for d in diagnostics],
-                       "coverage": sections})  # fmt: skip
+                       "coverage": sections, "analysis_inexact": partial})  # fmt: skip
         if output is CheckFormat.TEXT:
             for diagnostic in diagnostics:
                 _err.print(diagnostic.render(), markup=False)
@@ -271,7 +276,6 @@ def check(
                     f"; {encoded + reasoned}/{len(sections)} sections covered "
                     f"({encoded} encoded, {reasoned} not actionable)"
                 )
-                partial = inexact(load_pack(path).document)
                 summary += (
                     f"; analysis exact except {len(partial)} rule(s) with `count`, treated as "
                     "unknown"
@@ -286,12 +290,8 @@ def check(
         raise typer.Exit(EXIT_PACK)
 
 
-def _section_coverage(path: Path) -> dict[str, list[str] | None] | None:
-    """Each section's citing parts (None: not actionable, with its reason) if the pack loads."""
-    try:
-        document = load_pack(path).document
-    except PackError:
-        return None
+def _section_coverage(document: PackDocument) -> dict[str, list[str] | None]:
+    """Each section's citing parts (None: not actionable, with its reason)."""
     cited = coverage(document)
     return {
         s.id: (cited[s.id] or None) if s.not_actionable else cited[s.id]
