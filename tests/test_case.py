@@ -122,6 +122,11 @@ BAD_CASES = [
         "does not exist",
     ),
     (
+        {"case_id": "C", "events": [{"at": "9999-12-31T10:00:00", "type": "address_change"}]},
+        "events[0].at",
+        "outside the supported years",
+    ),
+    (
         {"case_id": "C", "events": [_event(type="worker_absence", until="2026-11-01")]},
         "events[0]",
         "before the absence starts",

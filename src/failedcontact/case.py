@@ -28,6 +28,8 @@ from .vocabulary import (
 )
 
 UK = ZoneInfo("Europe/London")
+# Deadlines reach a year or so past an event; the bank-holiday calendar covers these years.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
 def as_uk_instant(value: datetime) -> datetime:
@@ -36,6 +38,10 @@ def as_uk_instant(value: datetime) -> datetime:
     A naive time in the hour the clocks skip does not exist and is rejected; a naive
     time in the hour that repeats is read as its first occurrence (British Summer Time).
     """
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(
+            f"`{value.isoformat()}` is outside the supported years {FIRST_YEAR}-{LAST_YEAR}"
+        )
     if value.tzinfo is not None:
         return value
     local = value.replace(tzinfo=UK)

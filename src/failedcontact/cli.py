@@ -71,9 +71,7 @@ def _parse_as_of(text: str | None) -> datetime:
     try:
         return as_uk_instant(datetime.fromisoformat(text))
     except ValueError as error:
-        raise _fail(
-            EXIT_CASE, f"error: --as-of: `{text}` is not an ISO 8601 time: {error}"
-        ) from None
+        raise _fail(EXIT_CASE, f"error: --as-of: `{text}`: {error}") from None
 
 
 def _read_case_input(case: str) -> bytes:
