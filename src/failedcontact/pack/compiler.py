@@ -306,6 +306,3 @@ def compile_pack(
 
 def _naive(value: time) -> time:
     return value.replace(tzinfo=None)
-
-
-__all__ = ["FAILED_CONTACT", "CompiledPack", "compile_pack"]

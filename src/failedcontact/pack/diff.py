@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .compiler import CompiledPack
+from .compiler import CompiledPack, CompiledPattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +116,9 @@ def diff_packs(left: CompiledPack, right: CompiledPack) -> list[Difference]:
     return out
 
 
-def _pattern(pattern: object) -> str:
+def _pattern(pattern: CompiledPattern | None) -> str:
     if pattern is None:
         return "not watched"
-    from .compiler import CompiledPattern
-
-    assert isinstance(pattern, CompiledPattern)
     if pattern.kind == "count":
         scope = " in the current run" if pattern.in_run else ""
         window = f" within {pattern.within_days} days" if pattern.within_days else ""

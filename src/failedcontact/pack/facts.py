@@ -158,12 +158,20 @@ def _age(case: Case, moment: Moment) -> int | None:
     return age_in_years(born, moment.at.astimezone(UK).date())
 
 
-def _attr(event: Any, name: str) -> Any:
-    return getattr(event, name, None) if event is not None else None
+_WITH_OUTCOME = frozenset({"home_visit", "appointment", "call"})
 
 
 def _outcome(case: Case, moment: Moment) -> Any:
-    return _attr(moment.event, "outcome")
+    return moment.event.outcome if moment.type in _WITH_OUTCOME else None
+
+
+def _field_of(event_type: str, name: str) -> Getter:
+    """Read an event field that only one event type has (None for every other type)."""
+
+    def read(case: Case, moment: Moment) -> Any:
+        return getattr(moment.event, name) if moment.type == event_type else None
+
+    return read
 
 
 def _values(enum: type[StrEnum]) -> tuple[str, ...]:
@@ -320,7 +328,7 @@ FACTS: dict[str, Fact] = {
             "concern_level",
             Kind.ENUM,
             "a concern event's level",
-            lambda c, m: _attr(m.event, "level"),
+            _field_of("concern", "level"),
             EVENT,
             _values(ConcernLevel),
         ),
@@ -328,7 +336,7 @@ FACTS: dict[str, Fact] = {
             "announced",
             Kind.BOOL,
             "a home visit was announced",
-            lambda c, m: _attr(m.event, "announced"),
+            _field_of("home_visit", "announced"),
             EVENT,
         ),
         Fact(
@@ -351,7 +359,7 @@ FACTS: dict[str, Fact] = {
             "channel",
             Kind.ENUM,
             "a message's channel",
-            lambda c, m: _attr(m.event, "channel"),
+            _field_of("message", "channel"),
             EVENT,
             _values(Channel),
         ),
@@ -359,7 +367,7 @@ FACTS: dict[str, Fact] = {
             "action",
             Kind.ENUM,
             "the action id an action event records",
-            lambda c, m: _attr(m.event, "action"),
+            _field_of("action", "action"),
             EVENT,
         ),
         Fact(
