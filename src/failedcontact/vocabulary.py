@@ -114,6 +114,9 @@ class ActionStatus(StrEnum):
 
 RISK_ORDER: dict[RiskTier, int] = {RiskTier.LOW: 0, RiskTier.MEDIUM: 1, RiskTier.HIGH: 2}
 
+# Event types that carry an `outcome`.
+OUTCOME_EVENT_TYPES: frozenset[str] = frozenset({"home_visit", "appointment", "call"})
+
 # Outcomes that end the current run of failed contacts (contract: "Events").
 SEEN_OUTCOMES: frozenset[str] = frozenset({"home_visit.child_seen", "appointment.attended"})
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..case import UK, Case, age_in_years
 from ..vocabulary import (
+    OUTCOME_EVENT_TYPES,
     AppointmentOutcome,
     CallOutcome,
     Channel,
@@ -158,7 +159,7 @@ def _age(case: Case, moment: Moment) -> int | None:
     return age_in_years(born, moment.at.astimezone(UK).date())
 
 
-_WITH_OUTCOME = frozenset({"home_visit", "appointment", "call"})
+_WITH_OUTCOME = OUTCOME_EVENT_TYPES
 
 
 def _outcome(case: Case, moment: Moment) -> Any:
