@@ -46,6 +46,7 @@ TRUE_AND_FALSE = [
     ({"plan": {"in": ["early_help", "child_in_need"]}}, True),
     ({"plan": {"not_in": ["early_help", "child_in_need"]}}, False),
     ({"landlord": "ONGO homes"}, True),
+    ({"landlord": " ongo   HOMES "}, True),
     ({"landlord": {"in": ["other", "ongo homes"]}}, True),
     ({"landlord": {"is_known": True}}, True),
     ({"tenure": {"is_known": True}}, True),

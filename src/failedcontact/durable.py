@@ -25,7 +25,7 @@ from typing import Any
 from .case import Case
 from .errors import FailedContactError
 from .pack.compiler import CompiledPack
-from .pack.conditions import ConditionCompiler, Predicate
+from .pack.conditions import ConditionCompiler, Predicate, fold_text
 from .pack.facts import FACTS, Context, Kind, Moment
 from .pack.reader import Located, read_yaml
 
@@ -111,7 +111,7 @@ class _Lowerer:
         self.facts.add(name)
 
         def norm(v: Any) -> Any:
-            return v.casefold() if kind is Kind.TEXT and isinstance(v, str) else v
+            return fold_text(v) if kind is Kind.TEXT and isinstance(v, str) else v
 
         if op == "is_known":
             return {"$ex" if arg else "$nex": {name: 1}}
@@ -224,7 +224,7 @@ def _message(
         if value is None:
             continue
         if FACTS[name].kind is Kind.TEXT:
-            value = str(value).casefold()
+            value = fold_text(str(value))
         elif isinstance(value, str):
             value = str(value)  # enum members to plain text
         message[name] = value

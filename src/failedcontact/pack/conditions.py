@@ -70,6 +70,11 @@ _WORDS = {
 }
 
 
+def fold_text(value: str) -> str:
+    """Text as packs compare it: case and runs of white space ignored."""
+    return " ".join(value.split()).casefold()
+
+
 def _always(case: Case, moment: Moment) -> bool:
     return True
 
@@ -344,11 +349,11 @@ class ConditionCompiler:
         if not all([self._check_value(fact, v, path) for v in values]):
             return ALWAYS
         if fact.kind is Kind.TEXT:
-            folded = frozenset(v.casefold() for v in values)
+            folded = frozenset(fold_text(v) for v in values)
 
             def text_in(case: Case, moment: Moment) -> bool:
                 got = get(case, moment)
-                return got is not None and got.casefold() in folded
+                return got is not None and fold_text(got) in folded
 
             if op == "not_in":
                 return Compiled(

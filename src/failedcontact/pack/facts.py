@@ -220,7 +220,7 @@ FACTS: dict[str, Fact] = {
         Fact(
             "landlord",
             Kind.TEXT,
-            "the landlord, compared ignoring case",
+            "the landlord, compared ignoring case and spacing",
             lambda c, m: c.household.landlord,
         ),
         Fact(
