@@ -19,9 +19,9 @@ from .case import UK, ActionDone, Case
 from .errors import CaseError, CaseIssue, did_you_mean, one_of
 from .pack.compiler import CompiledPack, CompiledPattern, CompiledRequirement, CompiledRule
 from .pack.facts import Moment, Summary
-from .vocabulary import CONTRACT_VERSION, OUTCOME_EVENT_TYPES
+from .vocabulary import CONTRACT_VERSION, OUTCOME_EVENT_TYPES, SEEN_PAIRS
 
-_SEEN = frozenset({("home_visit", "child_seen"), ("appointment", "attended")})
+_SEEN = SEEN_PAIRS
 _WITH_OUTCOME = OUTCOME_EVENT_TYPES
 _DAY = 86400.0
 

@@ -180,11 +180,11 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
 
 def _landlords(pack: Pack) -> list[str | None]:
     """Landlords the pack's rules name (as written and in capitals), another, and none."""
-    from .pack.analysis import _constants
+    from .pack.analysis import mentioned_values
 
     found: dict[str, set[object]] = {}
     for rule in pack.document.rules:
-        _constants(rule.when, found)
+        mentioned_values(rule.when, found)
     named = sorted(str(v) for v in found.get("landlord", set()))
     return [None, "Another Housing Trust", *named, *(n.upper() for n in named)]
 

@@ -118,7 +118,10 @@ RISK_ORDER: dict[RiskTier, int] = {RiskTier.LOW: 0, RiskTier.MEDIUM: 1, RiskTier
 OUTCOME_EVENT_TYPES: frozenset[str] = frozenset({"home_visit", "appointment", "call"})
 
 # Outcomes that end the current run of failed contacts (contract: "Events").
-SEEN_OUTCOMES: frozenset[str] = frozenset({"home_visit.child_seen", "appointment.attended"})
+SEEN_PAIRS: frozenset[tuple[str, str]] = frozenset(
+    {("home_visit", "child_seen"), ("appointment", "attended")}
+)
+SEEN_OUTCOMES: frozenset[str] = frozenset(f"{t}.{o}" for t, o in SEEN_PAIRS)
 
 # Every `type.outcome` pair a pack may count as a failed contact.
 CONTACT_OUTCOMES: tuple[str, ...] = tuple(

@@ -68,17 +68,17 @@ def _read(fact: Fact) -> Getter:
     return read
 
 
-def _constants(node: Any, found: dict[str, set[Any]]) -> None:
+def mentioned_values(node: Any, found: dict[str, set[Any]]) -> None:
     """Collect the values each fact is compared with anywhere in a condition."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("all", "any") and isinstance(value, list):
                 for item in value:
-                    _constants(item, found)
+                    mentioned_values(item, found)
             elif key == "not":
-                _constants(value, found)
+                mentioned_values(value, found)
             elif key == "count" and isinstance(value, dict):
-                _constants(value.get("of"), found)
+                mentioned_values(value.get("of"), found)
             elif key in FACTS:
                 tests = value if isinstance(value, dict) else {"equals": value}
                 for arg in tests.values():
@@ -93,9 +93,9 @@ class _Space:
         doc = pack.document
         self.constants: dict[str, set[Any]] = {}
         for rule in doc.rules:
-            _constants(rule.when, self.constants)
+            mentioned_values(rule.when, self.constants)
         for risk in doc.risk.rules:
-            _constants(risk.when, self.constants)
+            mentioned_values(risk.when, self.constants)
         domains = {
             "flags": tuple(doc.flags),
             "failed_contact_kind": tuple(doc.failed_contacts),
@@ -316,15 +316,15 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     mentioned: dict[str, set[Any]] = {}
     if doc.closure:
         for condition in doc.closure.requires:
-            _constants(condition.when, mentioned)
+            mentioned_values(condition.when, mentioned)
     for rule in doc.rules:
-        _constants(rule.when, mentioned)
+        mentioned_values(rule.when, mentioned)
     for risk in doc.risk.rules:
-        _constants(risk.when, mentioned)
+        mentioned_values(risk.when, mentioned)
     for pattern in doc.patterns:
         for part in (pattern.count, pattern.sequence):
             for node in part.model_dump().values() if part else ():
-                _constants(node, mentioned)
+                mentioned_values(node, mentioned)
     done = mentioned.get("actions_done", set())
     for action_id, action in doc.actions.items():
         if action_id not in required and action_id not in done:
