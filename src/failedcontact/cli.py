@@ -18,7 +18,7 @@ from .assessment import Assessment
 from .case import Case, as_uk_instant
 from .errors import CaseError, Diagnostic, PackError, Severity
 from .fmt import format_text
-from .loader import bundled_dir, bundled_ids, check_file, load_pack, parse_case
+from .loader import bundled_dir, bundled_ids, inspect_file, load_pack, parse_case
 from .pack.analysis import inexact
 from .pack.coverage import coverage
 from .pack.diff import diff_packs
@@ -251,12 +251,9 @@ def check(
         path = Path(item)
         if not path.exists() and not item.endswith((".yaml", ".yml")) and "/" not in item:
             path = bundled_dir() / f"{item}.yaml"
-        diagnostics = check_file(path)
+        compiled, diagnostics = inspect_file(path)
         found.extend(diagnostics)
-        try:
-            document: PackDocument | None = load_pack(path).document
-        except PackError:
-            document = None
+        document = compiled.document if compiled is not None else None
         sections = _section_coverage(document) if document is not None else None
         partial = inexact(document) if document is not None else []
         report.append({"pack": item, "diagnostics": [d.as_dict() for d in diagnostics],

@@ -114,16 +114,21 @@ def compile_text(text: str, file: str) -> CompiledPack | list[Diagnostic]:
     return compiled
 
 
-def check_file(path: str | Path) -> list[Diagnostic]:
-    """Every diagnostic for the pack file at `path` (an empty list when it is clean)."""
+def inspect_file(path: str | Path) -> tuple[CompiledPack | None, list[Diagnostic]]:
+    """The pack file at `path` through every stage and the analysis: pack and findings."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return [
+        return None, [
             Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path), 1, 1)
         ]
-    return analyse_text(text, str(path), deep=True)[1]
+    return analyse_text(text, str(path), deep=True)
+
+
+def check_file(path: str | Path) -> list[Diagnostic]:
+    """Every diagnostic for the pack file at `path` (an empty list when it is clean)."""
+    return inspect_file(path)[1]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
