@@ -50,6 +50,7 @@ actions:
   demo.call_back:
     title: Call back within a day
     owner: practitioner
+    category: call
     deadline: {hours: 24}
 rules:
   - id: first

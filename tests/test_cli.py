@@ -33,7 +33,7 @@ def test_each_example_gives_contract_json(example: Path) -> None:
     result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, str(example))
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["contract"] == "1"
+    assert document["contract"] == "1.1"
     assert document["case_id"] == json.loads(example.read_text())["case_id"]
 
 

@@ -153,9 +153,11 @@ def test_contract_fields_are_all_present(north_lincs: fc.Pack) -> None:
         "actions",
         "patterns",
         "closure",
+        "episode",
         "trace",
     }
-    assert document["contract"] == "1"
+    assert document["contract"] == "1.1"
+    assert document["episode"] == {"started": "2026-11-23T10:00:00+00:00", "event": 0}
     assert set(document["pack"]) == {"id", "version", "digest"}
     assert document["pack"]["digest"].startswith("sha256:")
     assert document["as_of"] == "2026-11-25T09:00:00+00:00"
@@ -165,11 +167,14 @@ def test_contract_fields_are_all_present(north_lincs: fc.Pack) -> None:
         "title",
         "citation",
         "owner",
+        "category",
+        "recurring",
         "due",
         "status",
         "trigger",
         "contacts",
     }
+    assert action["recurring"] is False
     assert set(action["trigger"]) == {"event", "at"}
     assert all(entry["why"] for entry in document["trace"])
 

@@ -57,9 +57,9 @@ BROKEN = [
     (
         "bad-deadline",
         "deadline: {working_days: 5}",
-        "deadline: {weeks: 1}",
+        "deadline: {fortnights: 1}",
         "pack.schema",
-        "deadline: {weeks: 1}",
+        "deadline: {fortnights: 1}",
         "working_days",
     ),
     (

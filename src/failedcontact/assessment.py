@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
-from .vocabulary import ActionStatus, RiskTier
+from .vocabulary import ActionCategory, ActionStatus, RiskTier
 
 
 def _iso(value: datetime) -> str:
@@ -36,7 +36,12 @@ class Trigger(BaseModel):
 
     model_config = _OUTPUT
 
-    event: int = Field(description="Index into the case's `events` list as sent.")
+    event: int | None = Field(
+        description=(
+            "Index into the case's `events` list as sent; null for a duty that runs from a "
+            "case fact evaluated at `as_of` rather than from an event."
+        )
+    )
     at: Instant
 
 
@@ -58,6 +63,10 @@ class RequiredAction(BaseModel):
     title: str
     citation: str
     owner: str
+    category: ActionCategory = Field(description="What kind of work the action is (1.1).")
+    recurring: bool = Field(
+        description="True for a duty that recurs; `due` is then the next time it falls due (1.1)."
+    )
     due: Instant | None = Field(description="Null where the guidance sets no timescale.")
     status: ActionStatus
     trigger: Trigger
@@ -92,6 +101,17 @@ class Closure(BaseModel):
     unmet: list[UnmetCondition]
 
 
+class Episode(BaseModel):
+    """The current episode: from the first event, or the latest referral or support request."""
+
+    model_config = _OUTPUT
+
+    started: Instant = Field(
+        description="When the episode began; `as_of` when there are no events."
+    )
+    event: int | None = Field(description="The input index of the event that opened it.")
+
+
 class TraceEntry(BaseModel):
     """One step of the reasoning, in the order the engine took it."""
 
@@ -110,7 +130,7 @@ class Assessment(BaseModel):
 
     model_config = _OUTPUT
 
-    contract: Literal["1"] = "1"
+    contract: Literal["1.1"] = "1.1"
     case_id: str
     as_of: Instant
     pack: PackRef
@@ -121,12 +141,14 @@ class Assessment(BaseModel):
     actions: list[RequiredAction]
     patterns: list[PatternFound]
     closure: Closure | None
+    episode: Episode
     trace: list[TraceEntry]
 
 
 _set = object.__setattr__
 _TIERS = {tier.value: tier for tier in RiskTier}
 _STATUSES = {status.value: status for status in ActionStatus}
+_CATEGORIES = {category.value: category for category in ActionCategory}
 
 
 def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
@@ -152,6 +174,7 @@ def from_plain(document: dict[str, Any]) -> Assessment:
             {
                 **action,
                 "status": _STATUSES[action["status"]],
+                "category": _CATEGORIES[action["category"]],
                 "trigger": _trusted(Trigger, action["trigger"]),
                 "contacts": [_trusted(ContactOut, c) for c in action["contacts"]],
             },
@@ -176,6 +199,7 @@ def from_plain(document: dict[str, Any]) -> Assessment:
                     "unmet": [_trusted(UnmetCondition, u) for u in closure["unmet"]],
                 },
             ),
+            "episode": _trusted(Episode, document["episode"]),
             "trace": [_trusted(TraceEntry, t) for t in document["trace"]],
         },
     )

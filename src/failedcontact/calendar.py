@@ -111,3 +111,34 @@ class WorkingCalendar:
 def add_hours(start: datetime, hours: float) -> datetime:
     """Elapsed time: `hours` real hours after `start`, correct across clock changes."""
     return (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(UK)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months on (or back), clamped to the month's last day."""
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(day.day, (following - timedelta(days=1)).day))
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of a UK local day: 23:59:59."""
+    return datetime.combine(day, _END_OF_DAY, tzinfo=UK)
+
+
+def end_of_calendar_days(start: datetime, days: int) -> datetime:
+    """The last instant (23:59:59 UK local) of the `days`th calendar day after `start`'s day."""
+    return end_of_day(start.astimezone(UK).date() + timedelta(days=days))
+
+
+def end_of_months(start: datetime, months: int) -> datetime:
+    """The last instant (23:59:59 UK local) of the same day `months` calendar months on."""
+    return end_of_day(add_months(start.astimezone(UK).date(), months))
+
+
+def months_before(stamp: float, months: int) -> float:
+    """The instant `months` calendar months before `stamp`, at the same UK local wall time."""
+    local = datetime.fromtimestamp(stamp, UK)
+    day = add_months(local.date(), -months)
+    return datetime.combine(day, local.time(), tzinfo=UK).timestamp()

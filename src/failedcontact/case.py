@@ -23,6 +23,8 @@ from .vocabulary import (
     ConcernLevel,
     HomeVisitOutcome,
     Plan,
+    ReferralKind,
+    ReviewKind,
     Service,
     Tenure,
 )
@@ -188,6 +190,28 @@ class WorkerAbsence(_Event):
         return self
 
 
+class Referral(_Event):
+    """The case is referred, or an enquiry or assessment starts; opens a new episode."""
+
+    type: Literal["referral"]
+    kind: ReferralKind
+    source: StrictStr | None = None
+
+
+class PlanChange(_Event):
+    """The child's plan changes at `at`; `child.plan` stays the plan at `as_of`."""
+
+    type: Literal["plan_change"]
+    plan: Plan
+
+
+class Review(_Event):
+    """A review meeting or conference takes place."""
+
+    type: Literal["review"]
+    kind: ReviewKind
+
+
 Event = Annotated[
     HomeVisit
     | Appointment
@@ -199,7 +223,10 @@ Event = Annotated[
     | Concern
     | ServiceRefused
     | SupportRequest
-    | WorkerAbsence,
+    | WorkerAbsence
+    | Referral
+    | PlanChange
+    | Review,
     Field(discriminator="type"),
 ]
 

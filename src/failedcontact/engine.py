@@ -14,12 +14,18 @@ from typing import Any
 import orjson
 
 from .assessment import Assessment, from_plain
-from .calendar import WorkingCalendar, add_hours
+from .calendar import WorkingCalendar, add_hours, end_of_calendar_days, end_of_months
 from .case import UK, ActionDone, Case
 from .errors import CaseError, CaseIssue, did_you_mean, one_of
-from .pack.compiler import CompiledPack, CompiledPattern, CompiledRequirement, CompiledRule
+from .pack.compiler import (
+    CompiledDuty,
+    CompiledPack,
+    CompiledPattern,
+    CompiledRequirement,
+    CompiledRule,
+)
 from .pack.facts import Moment, Summary
-from .vocabulary import CONTRACT_VERSION, OUTCOME_EVENT_TYPES, SEEN_PAIRS
+from .vocabulary import CONTRACT_VERSION, EPISODE_EVENT_TYPES, OUTCOME_EVENT_TYPES, SEEN_PAIRS
 
 _SEEN = SEEN_PAIRS
 _WITH_OUTCOME = OUTCOME_EVENT_TYPES
@@ -61,6 +67,12 @@ def due_at(kind: str, amount: float, at: datetime, calendar: WorkingCalendar) ->
         return calendar.end_of_working_days(at, int(amount))
     if kind == "hours":
         return add_hours(at, amount)
+    if kind == "calendar_days":
+        return end_of_calendar_days(at, int(amount))
+    if kind == "weeks":
+        return end_of_calendar_days(at, 7 * int(amount))
+    if kind == "months":
+        return end_of_months(at, int(amount))
     if kind == "immediately":
         return at.astimezone(UK)
     return None
@@ -146,12 +158,16 @@ def evaluate(
     concern_levels: set[str] = set()
     run_count = 0
     run_start = 0
+    episode_start = 0
+    failed_position = -1
     seen_elsewhere = False
     # Phase 1: the timeline of moments, with the run and event facts at each.
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
         kind = None
+        if event_type in EPISODE_EVENT_TYPES:
+            episode_start = position
         if event_type in _WITH_OUTCOME:
             outcome = event.outcome
             if (event_type, outcome) in _SEEN:
@@ -162,6 +178,7 @@ def evaluate(
                 kind = failed_kind.get((event_type, outcome))
                 if kind is not None:
                     run_count += 1
+                    failed_position = position
         elif event_type == "action":
             last_done[event.action] = position
         elif event_type == "seen_by_other_agency":
@@ -172,6 +189,8 @@ def evaluate(
         moment.timeline = moments
         moment.position = position
         moment.run_start = run_start
+        moment.episode_start = episode_start
+        moment.failed_position = failed_position
         if event_type == "call":
             moment.out_of_hours = (
                 event.out_of_hours
@@ -225,6 +244,8 @@ def evaluate(
     summary.timeline = moments
     summary.position = len(moments) - 1
     summary.run_start = last_seen_position + 1
+    summary.episode_start = episode_start
+    summary.failed_position = failed_position
     summary.seen_elsewhere = seen_elsewhere
     summary.last_seen = last_seen
     summary.concern_levels = frozenset(concern_levels)
@@ -239,13 +260,24 @@ def evaluate(
                        pattern.citation)
             )  # fmt: skip
     summary.patterns = frozenset(p["id"] for p in found)
+    _fire_at_as_of(pack, case, summary, fired, trace, sequence)
 
     tier, reasons = _risk(pack, case, summary, trace)
-    actions = _actions(pack, case, fired, last_done, now, cal)
+    actions = _actions(pack, case, fired, last_done, now, cal, moments, episode_start)
+    for duty in pack.duties:
+        _duty(duty, case, summary, actions, now, cal, trace)
+    actions.sort(key=_urgency)
     summary.open_actions = sum(1 for a in actions if a["status"] != "done")
     summary.overdue_actions = sum(1 for a in actions if a["status"] == "overdue")
-    summary.actions_done = frozenset(last_done)
+    summary.actions_done = frozenset(
+        m.event.action for m in moments[episode_start:] if m.type == "action"
+    )
     closure = _closure(pack, case, summary, trace)
+    if moments:
+        opened = moments[episode_start]
+        episode = {"started": opened.at.astimezone(UK), "event": opened.index}
+    else:
+        episode = {"started": as_of, "event": None}
     document = pack.document
     return {
         "contract": CONTRACT_VERSION,
@@ -259,6 +291,7 @@ def evaluate(
         "actions": actions,
         "patterns": found,
         "closure": closure,
+        "episode": episode,
         "trace": trace,
     }
 
@@ -314,6 +347,133 @@ def _risk(
     return tier, reasons
 
 
+def _fire_at_as_of(
+    pack: CompiledPack,
+    case: Case,
+    summary: Summary,
+    fired: dict[str, _Fired],
+    trace: list[dict[str, Any]],
+    sequence: int,
+) -> None:
+    """Rules `on: [as_of]`: their clock starts at `as_of`, from the case's facts then."""
+    position = len(summary.timeline)
+    for rule in pack.rules_at_as_of:
+        if not rule.when.test(case, summary):
+            continue
+        for requirement in rule.requires:
+            sequence += 1
+            if requirement.action not in fired:  # an event's instance keeps its own clock
+                fired[requirement.action] = (position, summary, requirement, rule, sequence)
+        why = f"at as_of; {rule.when.text}"
+        trace.append(
+            _trace("rule", rule.id, None, f"{why}; {rule.note}" if rule.note else why,
+                   [r.action for r in rule.requires], rule.citation)
+        )  # fmt: skip
+
+
+def _completed(
+    requirement: CompiledRequirement, case: Case, moments: list[Moment], after: int
+) -> bool:
+    """An event after position `after` that the action names as evidence of completion."""
+    evidence = requirement.completed_by
+    if evidence is None:
+        return False
+    test, types = evidence.test, evidence.event_types
+    for moment in moments[after + 1 :]:
+        if (types is None or moment.type in types) and test(case, moment):
+            return True
+    return False
+
+
+def _status(due: datetime | None, now: float) -> str:
+    return "overdue" if due is not None and now > due.timestamp() else "outstanding"
+
+
+_STATUS_RANK = {"overdue": 0, "outstanding": 1, "done": 3}
+
+
+def _urgency(action: dict[str, Any]) -> tuple[int, float, int, str]:
+    """Contract 1.1 order: overdue, outstanding with a due time, without one, done."""
+    status, due = action["status"], action["due"]
+    rank = _STATUS_RANK[status] + (1 if status == "outstanding" and due is None else 0)
+    when = due.timestamp() if due is not None and status != "done" else 0.0
+    event = action["trigger"]["event"]
+    return rank, when, event if event is not None else 1 << 62, action["id"]
+
+
+def _duty(
+    duty: CompiledDuty,
+    case: Case,
+    summary: Summary,
+    actions: list[dict[str, Any]],
+    now: float,
+    calendar: WorkingCalendar,
+    trace: list[dict[str, Any]],
+) -> None:
+    """A recurring duty: due `every` after the last qualifying event, or after its start."""
+    if not duty.when.test(case, summary):
+        return
+    moments = summary.timeline
+    start: Moment | None = None
+    if duty.starts is not None:
+        for moment in reversed(moments):
+            if duty.starts.test(case, moment):
+                start = moment
+                break
+    if start is None and moments:
+        start = moments[summary.episode_start]
+    anchor = start
+    if start is not None:
+        test, types = duty.by.test, duty.by.event_types
+        for moment in reversed(moments[start.position :]):
+            if (types is None or moment.type in types) and test(case, moment):
+                anchor = moment
+                break
+    at = anchor.at if anchor is not None else summary.at
+    requirement = duty.requirement
+    due = due_at(requirement.timescale.kind, requirement.timescale.amount, at, calendar)
+    status = _status(due, now)
+    entry = _entry(requirement, duty.citation, due, status, anchor, at, [])
+    entry["recurring"] = True
+    since = "the last qualifying event" if anchor is not start else "the duty began"
+    why = f"{duty.when.text}; due {requirement.timescale.describe('every')} from {since}" + (
+        f" (event {anchor.index})" if anchor is not None else " (as_of: no events)"
+    )
+    trace.append(
+        _trace("rule", duty.id, anchor.index if anchor is not None else None,
+               f"{why}; {duty.note}" if duty.note else why, [requirement.action], duty.citation)
+    )  # fmt: skip
+    for position, existing in enumerate(actions):
+        if existing["id"] == requirement.action:
+            if _urgency(entry) < _urgency(existing):
+                actions[position] = entry  # one entry per id: the more urgent instance
+            return
+    actions.append(entry)
+
+
+def _entry(
+    requirement: CompiledRequirement,
+    citation: str,
+    due: datetime | None,
+    status: str,
+    moment: Moment | None,
+    at: datetime,
+    contacts: list[dict[str, str]],
+) -> dict[str, Any]:
+    return {
+        "id": requirement.action,
+        "title": requirement.title,
+        "citation": citation,
+        "owner": requirement.owner,
+        "category": requirement.category.value,
+        "recurring": False,
+        "due": due,
+        "status": status,
+        "trigger": {"event": moment.index if moment is not None else None, "at": at},
+        "contacts": contacts,
+    }
+
+
 def _actions(
     pack: CompiledPack,
     case: Case,
@@ -321,6 +481,8 @@ def _actions(
     last_done: dict[str, int],
     now: float,
     calendar: WorkingCalendar,
+    moments: list[Moment],
+    episode_start: int,
 ) -> list[dict[str, Any]]:
     authority = case.household.local_authority or ""
     local_at: dict[int, datetime] = {}
@@ -334,12 +496,13 @@ def _actions(
             due = deadlines[key]
         else:
             due = deadlines[key] = due_at(timescale.kind, timescale.amount, moment.at, calendar)
-        if last_done.get(action_id, -1) > position:
+        # Evidence must follow the trigger; a rule fired at as_of (past every event) accepts
+        # evidence from anywhere in the current episode, since its fact held throughout.
+        after = position if position < len(moments) else episode_start - 1
+        if last_done.get(action_id, -1) > after or _completed(requirement, case, moments, after):
             status = "done"
-        elif due is not None and now > due.timestamp():
-            status = "overdue"
         else:
-            status = "outstanding"
+            status = _status(due, now)
         contacts: list[dict[str, str]] = []
         if requirement.contacts is not None:
             by_area = pack.contacts.get(requirement.contacts, {})
@@ -348,18 +511,8 @@ def _actions(
         at = local_at.get(moment.index)
         if at is None:
             at = local_at[moment.index] = moment.at.astimezone(UK)
-        result.append(
-            {
-                "id": action_id,
-                "title": requirement.title,
-                "citation": rule.citation,
-                "owner": requirement.owner,
-                "due": due,
-                "status": status,
-                "trigger": {"event": moment.index, "at": at},
-                "contacts": contacts,
-            }
-        )
+        trigger = moment if moment.event is not None else None
+        result.append(_entry(requirement, rule.citation, due, status, trigger, at, contacts))
     return result
 
 

@@ -68,7 +68,9 @@ def render_table(assessment: Assessment, console: Console) -> None:
     console.print(Panel(Group(*parts), title="failedcontact assessment"))
 
 
-def _event_words(case: Case, index: int) -> str:
+def _event_words(case: Case, index: int | None) -> str:
+    if index is None:
+        return "the case's facts at the time of assessment"
     event = case.events[index]
     outcome = getattr(event, "outcome", None)
     what = event.type.replace("_", " ") + (
@@ -103,6 +105,8 @@ def render_explanation(assessment: Assessment, case: Case, console: Console) -> 
         console.print(line)
         when = (f"due by {_when(action.due)}" if action.due is not None
                 else "no timescale is set")  # fmt: skip
+        if action.recurring:
+            when += " (a recurring duty: due again after each qualifying contact)"
         console.print(f"    {when}; owner: {action.owner}.", markup=False)
         source = next(
             (t for t in rules if t.event == action.trigger.event and action.id in t.actions),

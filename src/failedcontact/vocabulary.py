@@ -48,6 +48,9 @@ class EventType(StrEnum):
     SERVICE_REFUSED = "service_refused"
     SUPPORT_REQUEST = "support_request"
     WORKER_ABSENCE = "worker_absence"
+    REFERRAL = "referral"
+    PLAN_CHANGE = "plan_change"
+    REVIEW = "review"
 
 
 class HomeVisitOutcome(StrEnum):
@@ -60,6 +63,8 @@ class HomeVisitOutcome(StrEnum):
     CHILD_NOT_SEEN = "child_not_seen"
     PREVENTED_FROM_SEEING_CHILD = "prevented_from_seeing_child"
     CHILD_ALONE = "child_alone"
+    SEEN_NOT_ALONE = "seen_not_alone"
+    SEEN_ALONE_REFUSED = "seen_alone_refused"
 
 
 class AppointmentOutcome(StrEnum):
@@ -96,6 +101,43 @@ class ConcernLevel(StrEnum):
     IMMEDIATE_DANGER = "immediate_danger"
 
 
+class ReferralKind(StrEnum):
+    """What a referral starts (contract 1.1)."""
+
+    CONTACT = "contact"
+    EARLY_HELP = "early_help"
+    CHILD_AND_FAMILY_ASSESSMENT = "child_and_family_assessment"
+    SECTION_47 = "section_47"
+    STRATEGY_DISCUSSION = "strategy_discussion"
+
+
+class ReviewKind(StrEnum):
+    """Which review meeting or conference took place (contract 1.1)."""
+
+    CIN_REVIEW = "cin_review"
+    CP_CONFERENCE = "cp_conference"
+    CORE_GROUP = "core_group"
+    LOOKED_AFTER_REVIEW = "looked_after_review"
+    PROFESSIONALS_MEETING = "professionals_meeting"
+
+
+class ActionCategory(StrEnum):
+    """What kind of work an action is, so a case system can map every action (contract 1.1)."""
+
+    VISIT = "visit"
+    APPOINTMENT = "appointment"
+    CALL = "call"
+    LETTER = "letter"
+    RECORD = "record"
+    MANAGER = "manager"
+    SAFEGUARDING = "safeguarding"
+    MULTI_AGENCY = "multi_agency"
+    REFERRAL = "referral"
+    EMERGENCY = "emergency"
+    ASSESSMENT = "assessment"
+    PLAN = "plan"
+
+
 class RiskTier(StrEnum):
     """The assessed risk tier, lowest first."""
 
@@ -119,8 +161,11 @@ OUTCOME_EVENT_TYPES: frozenset[str] = frozenset({"home_visit", "appointment", "c
 
 # Outcomes that end the current run of failed contacts (contract: "Events").
 SEEN_PAIRS: frozenset[tuple[str, str]] = frozenset(
-    {("home_visit", "child_seen"), ("appointment", "attended")}
+    {("home_visit", "child_seen"), ("home_visit", "seen_not_alone"), ("appointment", "attended")}
 )
+
+# Event types that open a new episode (contract 1.1); the first event opens the first one.
+EPISODE_EVENT_TYPES: frozenset[str] = frozenset({"referral", "support_request"})
 SEEN_OUTCOMES: frozenset[str] = frozenset(f"{t}.{o}" for t, o in SEEN_PAIRS)
 
 # Every `type.outcome` pair a pack may count as a failed contact.
@@ -130,34 +175,36 @@ CONTACT_OUTCOMES: tuple[str, ...] = tuple(
     + [f"call.{o.value}" for o in CallOutcome]
 )
 
-SHARED_ACTION_IDS: tuple[str, ...] = (
-    "check_address",
-    "leave_written_communication",
-    "review_child_record",
-    "send_no_access_letter",
-    "offer_further_appointment",
-    "telephone_family",
-    "involve_familiar_professionals",
-    "request_joint_visit_with_housing_officer",
-    "inform_line_manager",
-    "discuss_with_practice_manager",
-    "check_childrens_services_records",
-    "manager_writes_to_family",
-    "record_refusal_reason",
-    "check_other_agencies",
-    "inform_lead_professional",
-    "discuss_with_cp_lead",
-    "discuss_with_key_worker",
-    "confirm_discussion_in_writing",
-    "social_worker_discusses_with_line_manager",
-    "further_visit",
-    "consider_referral_to_social_care",
-    "report_significant_harm",
-    "call_police",
-    "risk_assessment",
-    "case_analysis",
-    "record_failed_contact",
-)
+# The shared action ids and their fixed categories (contract: "Shared action ids").
+SHARED_ACTION_CATEGORIES: dict[str, ActionCategory] = {
+    "check_address": ActionCategory.MULTI_AGENCY,
+    "leave_written_communication": ActionCategory.LETTER,
+    "review_child_record": ActionCategory.ASSESSMENT,
+    "send_no_access_letter": ActionCategory.LETTER,
+    "offer_further_appointment": ActionCategory.APPOINTMENT,
+    "telephone_family": ActionCategory.CALL,
+    "involve_familiar_professionals": ActionCategory.MULTI_AGENCY,
+    "request_joint_visit_with_housing_officer": ActionCategory.VISIT,
+    "inform_line_manager": ActionCategory.MANAGER,
+    "discuss_with_practice_manager": ActionCategory.MANAGER,
+    "check_childrens_services_records": ActionCategory.MULTI_AGENCY,
+    "manager_writes_to_family": ActionCategory.LETTER,
+    "record_refusal_reason": ActionCategory.RECORD,
+    "check_other_agencies": ActionCategory.MULTI_AGENCY,
+    "inform_lead_professional": ActionCategory.MULTI_AGENCY,
+    "discuss_with_cp_lead": ActionCategory.SAFEGUARDING,
+    "discuss_with_key_worker": ActionCategory.MULTI_AGENCY,
+    "confirm_discussion_in_writing": ActionCategory.RECORD,
+    "social_worker_discusses_with_line_manager": ActionCategory.MANAGER,
+    "further_visit": ActionCategory.VISIT,
+    "consider_referral_to_social_care": ActionCategory.REFERRAL,
+    "report_significant_harm": ActionCategory.REFERRAL,
+    "call_police": ActionCategory.EMERGENCY,
+    "risk_assessment": ActionCategory.ASSESSMENT,
+    "case_analysis": ActionCategory.ASSESSMENT,
+    "record_failed_contact": ActionCategory.RECORD,
+}
+SHARED_ACTION_IDS: tuple[str, ...] = tuple(SHARED_ACTION_CATEGORIES)
 
 SHARED_PATTERN_IDS: tuple[str, ...] = (
     "disguised_compliance",
@@ -166,4 +213,4 @@ SHARED_PATTERN_IDS: tuple[str, ...] = (
     "repeat_requests",
 )
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "1.1"

@@ -7,29 +7,48 @@ from datetime import time
 
 from ..calendar import WorkingCalendar
 from ..errors import Diagnostic
-from ..vocabulary import SHARED_ACTION_IDS, RiskTier
+from ..vocabulary import SHARED_ACTION_CATEGORIES, SHARED_ACTION_IDS, ActionCategory, RiskTier
 from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate, conjunction
-from .document import Deadline, Hours, PackDocument, Requirement, WorkingDays
+from .document import (
+    ActionSpec,
+    CalendarDays,
+    Deadline,
+    Hours,
+    Interval,
+    Months,
+    PackDocument,
+    Requirement,
+    Weeks,
+    Window,
+    WorkingDays,
+)
 from .facts import CASE_FACTS, Context
 from .reader import Located
-from .references import FAILED_CONTACT, TRIGGERS
+from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT
 
-EVENT_TYPES = (*(t for t in TRIGGERS if t != FAILED_CONTACT), "action")
+_UNIT_WORDS = {
+    "working_days": "working days",
+    "hours": "hours",
+    "calendar_days": "calendar days",
+    "weeks": "weeks",
+    "months": "calendar months",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Timescale:
-    """A compiled deadline: `working_days`, `hours`, `immediately` or `none`, with its amount."""
+    """A compiled deadline: a unit (`working_days`, `hours`, `calendar_days`, `weeks`,
+    `months`), `immediately` or `none`, with its amount."""
 
     kind: str
     amount: float = 0
 
-    def describe(self) -> str:
+    def describe(self, lead: str = "within") -> str:
         """Plain English, for the trace and the explain view."""
-        if self.kind == "working_days":
-            return f"within {int(self.amount)} working days"
-        if self.kind == "hours":
-            return f"within {self.amount:g} hours"
+        words = _UNIT_WORDS.get(self.kind)
+        if words is not None:
+            amount = f"{self.amount:g}"
+            return f"{lead} {amount} {words[:-1] if amount == '1' else words}"
         return "immediately" if self.kind == "immediately" else "no timescale set"
 
 
@@ -42,6 +61,21 @@ class CompiledRequirement:
     owner: str
     timescale: Timescale
     contacts: str | None
+    category: ActionCategory
+    completed_by: Compiled | None  # events besides an `action` record that complete it
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledDuty:
+    """A recurring duty ready to evaluate at `as_of`."""
+
+    id: str
+    citation: str
+    requirement: CompiledRequirement
+    when: Compiled
+    starts: Compiled | None
+    by: Compiled
+    note: str | None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -101,6 +135,7 @@ class CompiledPattern:
     at_least: int
     within_days: int | None
     in_run: bool
+    within_months: int | None
     next: Compiled | None
     then: Compiled | None
 
@@ -125,7 +160,9 @@ class CompiledPack:
     calendar: WorkingCalendar
     failed_kind: dict[tuple[str, str], str]
     rules_for_event: dict[tuple[str, bool], tuple[CompiledRule, ...]]
+    rules_at_as_of: tuple[CompiledRule, ...]
     rules: tuple[CompiledRule, ...]
+    duties: tuple[CompiledDuty, ...]
     risk: tuple[CompiledRisk, ...]
     risk_default: CompiledRisk
     patterns: tuple[CompiledPattern, ...]
@@ -135,12 +172,23 @@ class CompiledPack:
     action_ids: frozenset[str]
 
 
-def _timescale(deadline: Deadline) -> Timescale:
+def _timescale(deadline: Deadline | Interval) -> Timescale:
     if isinstance(deadline, WorkingDays):
         return Timescale("working_days", deadline.working_days)
     if isinstance(deadline, Hours):
         return Timescale("hours", deadline.hours)
+    if isinstance(deadline, CalendarDays):
+        return Timescale("calendar_days", deadline.calendar_days)
+    if isinstance(deadline, Weeks):
+        return Timescale("weeks", deadline.weeks)
+    if isinstance(deadline, Months):
+        return Timescale("months", deadline.months)
     return Timescale(deadline)
+
+
+def _category(action_id: str, action: ActionSpec) -> ActionCategory:
+    # A shared id's category is fixed; the reference check refuses an own id without one.
+    return SHARED_ACTION_CATEGORIES.get(action_id) or action.category or ActionCategory.RECORD
 
 
 def compile_pack(
@@ -159,25 +207,37 @@ def compile_pack(
         for kind_id, kind in doc.failed_contacts.items()
     }
     conditions = ConditionCompiler(source, domains, kind_types)
+    completed_by = {
+        action_id: conditions.compile(
+            action.completed_by, ("actions", action_id, "completed_by"), Context.PATTERN
+        )
+        for action_id, action in doc.actions.items()
+        if action.completed_by is not None
+    }
+
+    def requirement(need: Requirement) -> CompiledRequirement | None:
+        action = doc.actions.get(need.action)
+        if action is None:
+            return None  # reported by the reference check
+        return CompiledRequirement(
+            action=need.action,
+            title=action.title,
+            owner=need.owner or action.owner,
+            timescale=_timescale(need.deadline if need.deadline is not None else action.deadline),
+            contacts=action.contacts,
+            category=_category(need.action, action),
+            completed_by=completed_by.get(need.action),
+        )
+
     rules = []
     for index, rule in enumerate(doc.rules):
         requires = []
         for item in rule.require:
-            need = item if isinstance(item, Requirement) else Requirement(action=item)
-            action = doc.actions.get(need.action)
-            if action is None:
-                continue  # reported by the reference check
-            requires.append(
-                CompiledRequirement(
-                    action=need.action,
-                    title=action.title,
-                    owner=need.owner or action.owner,
-                    timescale=_timescale(
-                        need.deadline if need.deadline is not None else action.deadline
-                    ),
-                    contacts=action.contacts,
-                )
+            compiled = requirement(
+                item if isinstance(item, Requirement) else Requirement(action=item)
             )
+            if compiled is not None:
+                requires.append(compiled)
         when = conditions.compile(rule.when, ("rules", index, "when"), Context.RULE)
         case_test, moment_test = split_by_case_facts(when)
         rules.append(
@@ -205,6 +265,21 @@ def compile_pack(
         for i, r in enumerate(doc.risk.rules)
     )
     otherwise = doc.risk.otherwise
+    duties = []
+    for index, duty in enumerate(doc.duties):
+        path = ("duties", index)
+        compiled = requirement(Requirement(action=duty.action, deadline=duty.every))
+        when = conditions.compile(duty.when, (*path, "when"), Context.RISK)
+        starts = (
+            None
+            if duty.starts is None
+            else conditions.compile(duty.starts, (*path, "starts"), Context.PATTERN)
+        )
+        by = conditions.compile(duty.by, (*path, "by"), Context.PATTERN)
+        if compiled is not None:
+            duties.append(
+                CompiledDuty(duty.id, duty.citation, compiled, when, starts, by, duty.note)
+            )
     patterns = []
     for index, pattern in enumerate(doc.patterns):
         path = ("patterns", index)
@@ -218,8 +293,9 @@ def compile_pack(
                     "count",
                     conditions.compile(count.of, (*path, "count", "of"), Context.PATTERN),
                     count.at_least,
-                    count.within_days,
+                    count.within_days or (count.within.days if count.within else None),
                     count.in_run,
+                    _months(count.within),
                     None,
                     None,
                 )
@@ -236,6 +312,7 @@ def compile_pack(
                     1,
                     seq.within_days,
                     False,
+                    None,
                     conditions.compile(seq.next, (*path, "sequence", "next"), Context.PATTERN),
                     conditions.compile(seq.then, (*path, "sequence", "then"), Context.PATTERN),
                 )
@@ -282,7 +359,9 @@ def compile_pack(
             for outcome in kind.outcomes
         },
         rules_for_event=rules_for_event,
+        rules_at_as_of=tuple(r for r in rules if AS_OF in r.triggers),
         rules=tuple(rules),
+        duties=tuple(duties),
         risk=risk,
         risk_default=CompiledRisk(
             "risk.otherwise",
@@ -302,6 +381,14 @@ def compile_pack(
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
     )
+
+
+def _months(window: Window | None) -> int | None:
+    if window is None:
+        return None
+    if window.years is not None:
+        return window.years * 12
+    return window.months
 
 
 def _naive(value: time) -> time:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..calendar import months_before
 from ..case import Case
 from ..errors import Diagnostic, did_you_mean, one_of
 from ..vocabulary import AppointmentOutcome, CallOutcome, HomeVisitOutcome
@@ -15,7 +16,11 @@ from .reader import Located, Path
 Predicate = Callable[[Case, Moment], bool]
 
 COMBINATORS = ("all", "any", "not", "count")
-COUNT_SCOPES = ("history", "run")
+# history: every event so far (in a closure condition, the current episode's: contract 1.1);
+# run: since the child was last seen; episode: since the current episode began;
+# since_failed_contact: after the latest failed contact.
+COUNT_SCOPES = ("history", "run", "episode", "since_failed_contact")
+_WINDOW_UNITS = ("days", "months", "years")
 _COUNT_BOUNDS = ("equals", "at_least", "at_most", "more_than", "less_than")
 _DAY = 86400.0
 OPERATORS: dict[str, str] = {
@@ -46,6 +51,9 @@ _TYPE_OF_FACT: dict[str, frozenset[str]] = {
     "channel": frozenset({"message"}),
     "action": frozenset({"action"}),
     "announced": frozenset({"home_visit"}),
+    "referral_kind": frozenset({"referral"}),
+    "new_plan": frozenset({"plan_change"}),
+    "review_kind": frozenset({"review"}),
 }
 _OUTCOMES_OF: dict[str, frozenset[str]] = {
     "home_visit": frozenset(o.value for o in HomeVisitOutcome),
@@ -208,10 +216,10 @@ class ConditionCompiler:
             return self._error(
                 "pack.condition",
                 "`count` takes a mapping with `of` (which events), a bound such as "
-                "`at_least`, and optionally `scope` and `within_days`",
+                "`at_least`, and optionally `scope` and `within_days` or `within`",
                 path,
             )
-        allowed = ("of", "scope", "within_days", *_COUNT_BOUNDS)
+        allowed = ("of", "scope", "within_days", "within", *_COUNT_BOUNDS)
         for key in value:
             if key not in allowed:
                 return self._error(
@@ -231,11 +239,32 @@ class ConditionCompiler:
                 f"expected one of {one_of(COUNT_SCOPES)}",
             )
         days = value.get("within_days")
-        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        if days is not None and not _positive(days):
             return self._error(
                 "pack.condition-type", "`within_days` takes a whole number of days, at least 1",
                 (*path, "within_days"),
             )  # fmt: skip
+        months = None
+        if "within" in value:
+            window = value["within"]
+            if (
+                days is not None
+                or not isinstance(window, dict)
+                or len(window) != 1
+                or next(iter(window)) not in _WINDOW_UNITS
+                or not _positive(next(iter(window.values())))
+            ):
+                return self._error(
+                    "pack.window",
+                    "`within` takes one of `{days: N}`, `{months: N}` or `{years: N}` "
+                    "(and replaces `within_days`)",
+                    (*path, "within"),
+                )
+            unit, amount = next(iter(window.items()))
+            if unit == "days":
+                days = amount
+            else:
+                months = amount * 12 if unit == "years" else amount
         bounds = [(op, value[op]) for op in _COUNT_BOUNDS if op in value]
         if not bounds:
             return self._error(
@@ -247,9 +276,16 @@ class ConditionCompiler:
                     "pack.condition-type", f"`{op}` takes a whole number", (*path, op)
                 )
         window = days * _DAY if days else None
-        in_run = scope == "run"
-        where = " in the current run" if in_run else ""
+        if scope == "history" and context is Context.CLOSURE:
+            scope = "episode"  # closure answers for the current episode (contract 1.1)
+        where = _SCOPE_WORDS[scope]
         within = f" within {days} days" if days else ""
+        if months:
+            within = (
+                f" within {months // 12} calendar years"
+                if months % 12 == 0
+                else f" within {months} calendar months"
+            )
         text = ", ".join(f"{_WORDS[op]} {bound}" for op, bound in bounds)
         description = f"events where {select.text}{where}{within} number {text}"
         if self.reader is not None:
@@ -264,9 +300,16 @@ class ConditionCompiler:
         relations = tuple(_RELATIONS[op] for op, _ in bounds)
         limits = tuple(bound for _, bound in bounds)
 
+        start_of = _SCOPE_START[scope]
+
         def counted(case: Case, moment: Moment) -> bool:
-            start = moment.run_start if in_run else 0
-            earliest = moment.stamp - window if window is not None else None
+            start = start_of(moment)
+            if window is not None:
+                earliest: float | None = moment.stamp - window
+            elif months is not None:
+                earliest = months_before(moment.stamp, months)
+            else:
+                earliest = None
             total = 0
             for earlier in moment.timeline[start : moment.position + 1]:
                 if types is not None and earlier.type not in types:
@@ -361,6 +404,24 @@ class ConditionCompiler:
                 )
             return Compiled(text_in, f"{name} is {_show(values)}", facts)
         return _build(op, name, get, values, arg, facts)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+_SCOPE_WORDS = {
+    "history": "",
+    "run": " in the current run",
+    "episode": " in the current episode",
+    "since_failed_contact": " since the latest failed contact",
+}
+_SCOPE_START: dict[str, Callable[[Moment], int]] = {
+    "history": lambda moment: 0,
+    "run": lambda moment: moment.run_start,
+    "episode": lambda moment: moment.episode_start,
+    "since_failed_contact": lambda moment: moment.failed_position + 1,
+}
 
 
 def _known_and_not(test: Predicate, get: Callable[[Case, Moment], Any]) -> Predicate:

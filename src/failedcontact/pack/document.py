@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ..vocabulary import RiskTier
+from ..vocabulary import ActionCategory, RiskTier
 
 _DOCUMENT = ConfigDict(frozen=True, extra="forbid")
 
@@ -166,10 +166,60 @@ class Hours(BaseModel):
     hours: float = Field(gt=0, le=24 * 366)
 
 
+class CalendarDays(BaseModel):
+    """Due at 23:59:59 UK local on the Nth calendar day after the trigger's day."""
+
+    model_config = _DOCUMENT
+
+    calendar_days: int = Field(ge=0, le=3660)
+
+
+class Weeks(BaseModel):
+    """Due at 23:59:59 UK local on the same weekday N weeks after the trigger's day."""
+
+    model_config = _DOCUMENT
+
+    weeks: int = Field(ge=1, le=520)
+
+
+class Months(BaseModel):
+    """Due at 23:59:59 UK local on the same day N calendar months on (the month's last day if
+    it is shorter)."""
+
+    model_config = _DOCUMENT
+
+    months: int = Field(ge=1, le=120)
+
+
 Deadline = Annotated[
-    Literal["immediately", "none"] | WorkingDays | Hours,
-    Field(description="`immediately`, `none`, `{working_days: N}` or `{hours: N}`."),
+    Literal["immediately", "none"] | WorkingDays | Hours | CalendarDays | Weeks | Months,
+    Field(
+        description=(
+            "`immediately`, `none`, `{working_days: N}`, `{hours: N}`, `{calendar_days: N}`, "
+            "`{weeks: N}` or `{months: N}`."
+        )
+    ),
 ]
+
+Interval = Annotated[
+    WorkingDays | Hours | CalendarDays | Weeks | Months,
+    Field(
+        description=(
+            "`{working_days: N}`, `{hours: N}`, `{calendar_days: N}`, `{weeks: N}` or "
+            "`{months: N}`."
+        )
+    ),
+]
+
+
+class Window(BaseModel):
+    """A look-back window ending at the moment evaluated: days, or calendar months or years."""
+
+    model_config = _DOCUMENT
+
+    days: int | None = Field(None, ge=1, le=36600, description="Elapsed days (24-hour periods).")
+    months: int | None = Field(None, ge=1, le=1200, description="Calendar months.")
+    years: int | None = Field(None, ge=1, le=100, description="Calendar years (leap-year correct).")
 
 
 class ActionSpec(BaseModel):
@@ -179,9 +229,24 @@ class ActionSpec(BaseModel):
 
     title: str = Field(min_length=1, description="Local title, a short paraphrase.")
     owner: str = Field(min_length=1, description="Who does it, for example `practitioner`.")
+    category: ActionCategory | None = Field(
+        None,
+        description=(
+            "What kind of work it is (contract 1.1). Fixed for shared ids (may be omitted); "
+            "required for the pack's own ids."
+        ),
+    )
     deadline: Deadline = "none"
     citation: str | None = Field(None, description="The section this action comes from.")
     contacts: Identifier | None = Field(None, description="A contact group from `contacts`.")
+    completed_by: Condition | None = Field(
+        None,
+        description=(
+            "Events that complete the action when they follow its trigger, besides an `action` "
+            "record with its id: for example a home visit where the child is seen, an answered "
+            "call, a letter (and not a card)."
+        ),
+    )
 
 
 class Requirement(BaseModel):
@@ -228,6 +293,9 @@ class CountPattern(BaseModel):
     of: Condition
     at_least: int = Field(description="How many matching events make the pattern.", ge=1)
     within_days: int | None = Field(None, ge=1, description="Window length; null: all history.")
+    within: Window | None = Field(
+        None, description="A window in days, calendar months or years (instead of `within_days`)."
+    )
     in_run: bool = Field(False, description="Only events in the current run of failed contacts.")
 
 
@@ -261,6 +329,31 @@ class PatternSpec(BaseModel):
     sequence: SequencePattern | None = Field(
         None, description="An event followed by a matching next event (or `count`)."
     )
+
+
+class Duty(BaseModel):
+    """A recurring duty: while a condition holds, an action is due at least every interval."""
+
+    model_config = _DOCUMENT
+
+    id: Identifier
+    citation: str = Field(min_length=1, description="Pack id and section.")
+    action: Identifier = Field(description="The action that recurs, for example `further_visit`.")
+    every: Interval = Field(description="The longest allowed gap between qualifying events.")
+    when: Condition = Field(
+        description="While this holds at `as_of` the duty applies (for example a plan)."
+    )
+    starts: Condition | None = Field(
+        None,
+        description=(
+            "Which event starts the duty (the latest match before `as_of`), for example the "
+            "plan change that started the plan; absent: the start of the current episode."
+        ),
+    )
+    by: Condition = Field(
+        description="Which events discharge the duty, for example a visit where the child is seen."
+    )
+    note: str | None = Field(None, description="Shown in the trace.")
 
 
 class ClosureCondition(BaseModel):
@@ -313,6 +406,9 @@ class PackDocument(BaseModel):
     )
     rules: tuple[Rule, ...] = Field(
         (), description="When a condition holds at a trigger, which actions are required."
+    )
+    duties: tuple[Duty, ...] = Field(
+        (), description="Recurring duties, such as visits at least every N weeks on a plan."
     )
     patterns: tuple[PatternSpec, ...] = Field(
         (), description="Patterns to watch: closure, flight, disguised compliance, ..."

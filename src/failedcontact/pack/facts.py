@@ -18,6 +18,8 @@ from ..vocabulary import (
     EventType,
     HomeVisitOutcome,
     Plan,
+    ReferralKind,
+    ReviewKind,
     Service,
     Tenure,
 )
@@ -29,7 +31,9 @@ class Moment:
     __slots__ = (
         "absence_days",
         "at",
+        "episode_start",
         "event",
+        "failed_position",
         "index",
         "kind",
         "out_of_hours",
@@ -64,6 +68,8 @@ class Moment:
         self.timeline: list[Moment] = []
         self.position = 0
         self.run_start = 0
+        self.episode_start = 0  # position of the event that opened the episode
+        self.failed_position = -1  # position of the latest failed contact so far (-1: none)
         self.out_of_hours: bool | None = None
         self.absence_days: int | None = None
 
@@ -372,6 +378,30 @@ FACTS: dict[str, Fact] = {
             EVENT,
         ),
         Fact(
+            "referral_kind",
+            Kind.ENUM,
+            "a referral's kind (contract 1.1)",
+            _field_of("referral", "kind"),
+            EVENT,
+            _values(ReferralKind),
+        ),
+        Fact(
+            "new_plan",
+            Kind.ENUM,
+            "the plan a plan change moves the child to (contract 1.1)",
+            _field_of("plan_change", "plan"),
+            EVENT,
+            _values(Plan),
+        ),
+        Fact(
+            "review_kind",
+            Kind.ENUM,
+            "a review meeting's kind (contract 1.1)",
+            _field_of("review", "kind"),
+            EVENT,
+            _values(ReviewKind),
+        ),
+        Fact(
             "concern_levels",
             Kind.SET,
             "the levels of every concern raised up to the moment",
@@ -397,7 +427,7 @@ FACTS: dict[str, Fact] = {
         Fact(
             "actions_done",
             Kind.SET,
-            "action ids recorded as done at any time",
+            "action ids recorded as done in the current episode",
             _summary_attr("actions_done"),
             CLOSING,
         ),

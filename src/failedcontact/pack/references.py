@@ -12,18 +12,20 @@ from ..errors import Diagnostic, did_you_mean, one_of
 from ..vocabulary import (
     CONTACT_OUTCOMES,
     SEEN_OUTCOMES,
+    SHARED_ACTION_CATEGORIES,
     SHARED_ACTION_IDS,
     SHARED_PATTERN_IDS,
+    ActionCategory,
     EventType,
 )
-from .document import PackDocument
+from .document import ActionSpec, PackDocument, Window
 from .reader import Located, Path
 
 FAILED_CONTACT = "failed_contact"
-TRIGGERS: tuple[str, ...] = (
-    FAILED_CONTACT,
-    *(event_type.value for event_type in EventType if event_type is not EventType.ACTION),
-)
+# A rule fired `on: [as_of]` starts its clock at `as_of`, from case facts alone.
+AS_OF = "as_of"
+EVENT_TYPES: tuple[str, ...] = tuple(event_type.value for event_type in EventType)
+TRIGGERS: tuple[str, ...] = (FAILED_CONTACT, AS_OF, *EVENT_TYPES)
 
 
 class _Report(Protocol):
@@ -57,6 +59,7 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
                 key=True,
             )
     for action_id, action in doc.actions.items():
+        _check_category(action_id, action, report)
         if action.contacts is not None and action.contacts not in doc.contacts:
             report(
                 "pack.unknown-contacts",
@@ -91,7 +94,19 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
                     ("rules", index, "require", r_index),
                     did_you_mean(action_id, doc.actions) or "define it under `actions`",
                 )
+    _check_unique("duty", [d.id for d in doc.duties], ("duties",), report)
+    for index, duty in enumerate(doc.duties):
+        if duty.action not in doc.actions:
+            report(
+                "pack.unknown-action",
+                f"duty `{duty.id}` names unknown action `{duty.action}`",
+                ("duties", index, "action"),
+                did_you_mean(duty.action, doc.actions) or "define it under `actions`",
+            )
     for index, pattern in enumerate(doc.patterns):
+        if pattern.count is not None:
+            _check_window(pattern.count.within_days, pattern.count.within,
+                          ("patterns", index, "count"), report)  # fmt: skip
         if pattern.id not in SHARED_PATTERN_IDS and not pattern.id.startswith(own_prefix):
             report(
                 "pack.pattern-id",
@@ -109,6 +124,44 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
     _check_outcomes(doc, report)
     _check_citations(source, doc, report)
     return problems
+
+
+def _check_category(action_id: str, action: ActionSpec, report: _Report) -> None:
+    fixed = SHARED_ACTION_CATEGORIES.get(action_id)
+    if fixed is not None:
+        if action.category is not None and action.category is not fixed:
+            report(
+                "pack.category",
+                f"shared action `{action_id}` has category `{fixed.value}`, "
+                f"not `{action.category.value}`",
+                ("actions", action_id, "category"),
+                f"drop `category` or write `{fixed.value}`",
+            )
+    elif action.category is None:
+        report(
+            "pack.missing-category",
+            f"action `{action_id}` needs a `category`",
+            ("actions", action_id),
+            f"expected one of {one_of([c.value for c in ActionCategory])}",
+        )
+
+
+def _check_window(days: int | None, window: Window | None, path: Path, report: _Report) -> None:
+    if window is None:
+        return
+    given = [name for name in ("days", "months", "years") if getattr(window, name) is not None]
+    if len(given) != 1:
+        report(
+            "pack.window",
+            "a window gives exactly one of `days`, `months` or `years`",
+            (*path, "within"),
+        )
+    if days is not None:
+        report(
+            "pack.window",
+            "give `within_days` or `within`, not both",
+            (*path, "within"),
+        )
 
 
 def _check_calendar(doc: PackDocument, report: _Report) -> None:
@@ -188,6 +241,8 @@ def _citations(doc: PackDocument) -> Iterable[tuple[Path, str | None]]:
         yield ("rules", index, "citation"), rule.citation
     for index, pattern in enumerate(doc.patterns):
         yield ("patterns", index, "citation"), pattern.citation
+    for index, duty in enumerate(doc.duties):
+        yield ("duties", index, "citation"), duty.citation
     if doc.closure:
         yield ("closure", "citation"), doc.closure.citation
         for index, condition in enumerate(doc.closure.requires):

@@ -81,7 +81,10 @@ def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
 
 def _union_help(loc: tuple[int | str, ...]) -> str | None:
     if "deadline" in loc:
-        return "a deadline is `immediately`, `none`, `{working_days: N}` or `{hours: N}`"
+        return (
+            "a deadline is `immediately`, `none`, `{working_days: N}`, `{hours: N}`, "
+            "`{calendar_days: N}`, `{weeks: N}` or `{months: N}`"
+        )
     return None
 
 
