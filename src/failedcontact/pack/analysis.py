@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Diagnostic, Severity
-from ..vocabulary import AppointmentOutcome, CallOutcome, HomeVisitOutcome
+from ..vocabulary import (
+    AppointmentOutcome,
+    CallOutcome,
+    HomeVisitOutcome,
+    Plan,
+    ReferralKind,
+    ReviewKind,
+)
+from .references import AS_OF
 from .compiler import CompiledPack
 from .conditions import Compiled, ConditionCompiler, Predicate
 from .facts import FACTS, Context, Fact, Getter, Kind
@@ -35,6 +43,9 @@ _EVENT_FACTS = frozenset(
         "action",
         "out_of_hours",
         "absence_days",
+        "referral_kind",
+        "new_plan",
+        "review_kind",
     }
 )
 _OUTCOMES: dict[str, list[str | None]] = {
@@ -47,6 +58,9 @@ _EXPANSIONS: dict[str, tuple[str, list[Any]]] = {
     "message": ("channel", ["letter", "text", "email", "card"]),
     "home_visit": ("announced", [True, False]),
     "call": ("out_of_hours", [True, False]),
+    "referral": ("referral_kind", [k.value for k in ReferralKind]),
+    "plan_change": ("new_plan", [p.value for p in Plan]),
+    "review": ("review_kind", [k.value for k in ReviewKind]),
 }
 _OTHER = "\x00other"  # a text value no pack mentions
 
@@ -141,6 +155,11 @@ class _Space:
         found: list[dict[str, Any]] = []
         for trigger in sorted(triggers):
             pairs: list[tuple[str, str | None]]
+            if trigger == AS_OF:
+                # Fired at as_of: no event, so every event fact is unknown.
+                found.append({"event": None, "outcome": None, "failed_contact": False,
+                              "failed_contact_kind": None, "via_failed": False})  # fmt: skip
+                continue
             if trigger == "failed_contact":
                 pairs = [(t, o) for t, o in failed_kind]
             else:
@@ -234,6 +253,8 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
 
 
 def _covers(shape: dict[str, Any], triggers: list[str]) -> bool:
+    if shape["event"] is None:
+        return AS_OF in triggers
     return shape["event"] in triggers or (
         shape.get("via_failed", False) and "failed_contact" in triggers
     )
