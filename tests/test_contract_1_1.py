@@ -84,9 +84,9 @@ def test_seen_alone_refused_does_not_end_the_run(north_lincs: fc.Pack) -> None:
 @pytest.mark.parametrize("pack_id", fc.bundled_ids())
 def test_every_action_has_its_category(pack_id: str) -> None:
     pack = fc.load_pack(pack_id)
-    seen = {
-        r.action: r.category for rule in pack.compiled.rules for r in rule.requires
-    } | {d.requirement.action: d.requirement.category for d in pack.compiled.duties}
+    seen = {r.action: r.category for rule in pack.compiled.rules for r in rule.requires} | {
+        d.requirement.action: d.requirement.category for d in pack.compiled.duties
+    }
     for action_id, category in seen.items():
         assert isinstance(category, ActionCategory)
         if action_id in SHARED_ACTION_CATEGORIES:

@@ -1,4 +1,4 @@
-"""Run every pack scenario under policies/tests/ (one parametrized test per scenario)."""
+"""Run every scenario under policies/tests/ and docs/cookbook/tests/ (one test each)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,21 @@ from failedcontact.loader import Pack, bundled_ids, load_pack
 from failedcontact.scenarios import Scenario, discover, load_scenarios, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1] / "policies" / "tests"
-SCENARIOS: list[Scenario] = [s for f in discover(ROOT) for s in load_scenarios(f)]
+COOKBOOK = Path(__file__).resolve().parents[1] / "docs" / "cookbook"
+RECIPES = (
+    "visit_frequency",
+    "deadline_from_action",
+    "deadline_from_referral",
+    "completed_by_visit",
+    "calendar_windows",
+    "closure_evidence_since",
+    "episodes",
+    "fact_at_as_of",
+    "weeks_and_calendar_days",
+)
+SCENARIOS: list[Scenario] = [
+    s for root in (ROOT, COOKBOOK / "tests") for f in discover(root) for s in load_scenarios(f)
+]
 _PACKS: dict[str, Pack] = {}
 
 
@@ -18,6 +32,14 @@ def test_every_bundled_pack_has_scenarios() -> None:
     packs = {p.stem for p in (ROOT.parent).glob("*.yaml")}
     covered = {s.file.parent.name for s in SCENARIOS}
     assert packs <= covered
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_every_cookbook_recipe_has_a_pack_page_and_scenarios(recipe: str) -> None:
+    assert (COOKBOOK / f"{recipe}.yaml").is_file()
+    assert (COOKBOOK / f"{recipe}.md").is_file()
+    assert any(s.file.parent.name == recipe for s in SCENARIOS)
+    load_pack(COOKBOOK / f"{recipe}.yaml")  # compiles
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
@@ -43,6 +65,7 @@ def test_every_rule_of_every_bundled_pack_is_exercised_by_its_scenarios() -> Non
     for pack_id in bundled_ids():
         document = load_pack(pack_id).document
         expected = {r.id for r in document.rules} | {p.id for p in document.patterns}
+        expected |= {d.id for d in document.duties}
         left = expected - fired.get(pack_id, set())
         if left:
             missing[pack_id] = sorted(left)

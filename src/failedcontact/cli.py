@@ -351,7 +351,7 @@ def test_command(
             for problem in outcome.problems:
                 out.print("  " + problem.replace("\n", "\n  "), markup=False)
         for pack, (total, missed) in sorted(suite.coverage.items()):
-            line = f"coverage {pack}: {total - len(missed)}/{total} rules and patterns"
+            line = f"coverage {pack}: {total - len(missed)}/{total} rules, duties and patterns"
             line += f" ({suite.percent(pack):.0f}%)"
             if missed:
                 line += "; not exercised: " + ", ".join(missed)

@@ -14,7 +14,13 @@ from typing import Any
 import orjson
 
 from .assessment import Assessment, from_plain
-from .calendar import WorkingCalendar, add_hours, end_of_calendar_days, end_of_months
+from .calendar import (
+    WorkingCalendar,
+    add_hours,
+    end_of_calendar_days,
+    end_of_months,
+    months_before,
+)
 from .case import UK, ActionDone, Case
 from .errors import CaseError, CaseIssue, did_you_mean, one_of
 from .pack.compiler import (
@@ -528,6 +534,8 @@ def _pattern(
     matched: list[int] = []
     if pattern.kind == "count":
         start = now - pattern.within_days * _DAY if pattern.within_days else None
+        if pattern.within_months:
+            start = months_before(now, pattern.within_months)
         first = last_seen_position + 1 if pattern.in_run else 0
         for moment in moments[first:]:
             if types is not None and moment.type not in types:

@@ -280,7 +280,8 @@ def run_suite(files: list[Path], pattern: str | None = None) -> Suite:
         if pack.id not in fired or key != _canonical(packs, pack.id):
             continue
         document = pack.document
-        ids = [r.id for r in document.rules] + [p.id for p in document.patterns]
+        ids = [r.id for r in document.rules] + [d.id for d in document.duties]
+        ids += [p.id for p in document.patterns]
         coverage[pack.id] = (len(ids), tuple(i for i in ids if i not in fired[pack.id]))
     return Suite(tuple(outcomes), coverage)
 

@@ -24,11 +24,11 @@ from ..vocabulary import (
     ReferralKind,
     ReviewKind,
 )
-from .references import AS_OF
 from .compiler import CompiledPack
 from .conditions import Compiled, ConditionCompiler, Predicate
 from .facts import FACTS, Context, Fact, Getter, Kind
 from .reader import Located, Path
+from .references import AS_OF
 
 _LIMIT = 200_000  # assignments per question; above it the question is skipped, and said so
 _EVENT_FACTS = frozenset(
@@ -334,6 +334,7 @@ def _risk(
 def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     doc = pack.document
     required = {r.action for rule in pack.rules for r in rule.requires}
+    required |= {duty.requirement.action for duty in pack.duties}
     mentioned: dict[str, set[Any]] = {}
     if doc.closure:
         for condition in doc.closure.requires:
@@ -346,7 +347,7 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
         for part in (pattern.count, pattern.sequence):
             for node in part.model_dump().values() if part else ():
                 mentioned_values(node, mentioned)
-    done = mentioned.get("actions_done", set())
+    done = mentioned.get("actions_done", set()) | mentioned.get("action", set())
     for action_id, action in doc.actions.items():
         if action_id not in required and action_id not in done:
             report(
