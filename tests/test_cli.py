@@ -308,3 +308,28 @@ def test_diff_two_versions_ignores_wording_and_shows_a_timescale_change(tmp_path
             "right": "within 3 working days",
         }
     ]
+
+
+def test_diff_shows_duty_and_completion_evidence_changes(tmp_path: Path) -> None:
+    recipe = ROOT / "docs" / "cookbook" / "visit_frequency.yaml"
+    text = recipe.read_text(encoding="utf-8")
+    changed = tmp_path / "visit_frequency.yaml"
+    changed.write_text(text.replace("every: {weeks: 6}", "every: {weeks: 4}"), encoding="utf-8")
+    result = run("diff", "--format", "json", str(recipe), str(changed))
+    differences = json.loads(result.stdout)["differences"]
+    duty = [d for d in differences if d["category"] == "duties"]
+    assert len(duty) == 1 and "every 6 weeks" in duty[0]["left"], differences
+    assert "every 4 weeks" in duty[0]["right"]
+
+    recipe = ROOT / "docs" / "cookbook" / "completed_by_visit.yaml"
+    text = recipe.read_text(encoding="utf-8")
+    changed = tmp_path / "completed_by_visit.yaml"
+    changed.write_text(
+        text.replace("channel: {in: [letter, text, email]}", "channel: {in: [letter, card]}"),
+        encoding="utf-8",
+    )
+    differences = json.loads(run("diff", "--format", "json", str(recipe), str(changed)).stdout)[
+        "differences"
+    ]
+    assert [d["subject"] for d in differences] == ["`send_no_access_letter` completed by"]
+    assert "`card`" in differences[0]["right"] and "`card`" not in differences[0]["left"]

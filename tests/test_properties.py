@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,12 @@ from failedcontact.strategies import case_and_as_of
 from failedcontact.verify import INVARIANTS
 
 PACKS = {pack_id: fc.load_pack(pack_id) for pack_id in fc.bundled_ids()}
+COOKBOOK = Path(__file__).resolve().parents[1] / "docs" / "cookbook"
+# Recipes whose constructs the bundled packs do not all use: duties, clocks from actions.
+RECIPES = {
+    name: fc.load_pack(COOKBOOK / f"{name}.yaml")
+    for name in ("visit_frequency", "deadline_from_action", "fact_at_as_of", "episodes")
+}
 
 
 @pytest.mark.parametrize("invariant", sorted(INVARIANTS))
@@ -27,6 +34,17 @@ PACKS = {pack_id: fc.load_pack(pack_id) for pack_id in fc.bundled_ids()}
 @given(data=st.data())
 def test_invariant_holds(pack_id: str, invariant: str, data: st.DataObject) -> None:
     pack = PACKS[pack_id]
+    case, as_of = data.draw(case_and_as_of(pack, 25))
+    assert INVARIANTS[invariant](pack, case, as_of) is None
+
+
+@pytest.mark.parametrize("invariant", sorted(INVARIANTS))
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+@given(data=st.data())
+def test_invariant_holds_on_cookbook_recipes(
+    recipe: str, invariant: str, data: st.DataObject
+) -> None:
+    pack = RECIPES[recipe]
     case, as_of = data.draw(case_and_as_of(pack, 25))
     assert INVARIANTS[invariant](pack, case, as_of) is None
 

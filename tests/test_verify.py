@@ -76,4 +76,4 @@ def test_verify_catches_a_pack_whose_third_failed_contact_lowers_the_tier(
 def test_verify_is_clean_on_a_bundled_pack(tmp_path: Path) -> None:
     result = _verify("north_lincs", "--examples", "40", "--out", str(tmp_path))
     assert result.returncode == 0, result.stdout
-    assert "all 8 invariants hold" in result.stdout
+    assert "all 9 invariants hold" in result.stdout

@@ -21,6 +21,8 @@ from .vocabulary import (
     ConcernLevel,
     HomeVisitOutcome,
     Plan,
+    ReferralKind,
+    ReviewKind,
     Service,
     Tenure,
 )
@@ -175,6 +177,16 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
         st.fixed_dictionaries({"at": at, "type": st.just("service_refused")}),
         st.fixed_dictionaries({"at": at, "type": st.just("support_request")}),
         _absences(),
+        st.fixed_dictionaries(
+            {"at": at, "type": st.just("referral"), "kind": st.sampled_from(_values(ReferralKind))},
+            optional={"source": st.sampled_from(["police", "school", "health visitor"])},
+        ),
+        st.fixed_dictionaries(
+            {"at": at, "type": st.just("plan_change"), "plan": st.sampled_from(_values(Plan))}
+        ),
+        st.fixed_dictionaries(
+            {"at": at, "type": st.just("review"), "kind": st.sampled_from(_values(ReviewKind))}
+        ),
     )
 
 

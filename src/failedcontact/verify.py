@@ -17,6 +17,8 @@ from typing import Any
 from .case import UK
 from .errors import CaseError
 from .loader import Pack, parse_case
+from .pack.compiler import CompiledDuty
+from .pack.facts import Moment
 from .vocabulary import RISK_ORDER, RiskTier
 
 Check = Callable[[Pack, dict[str, Any], datetime], str | None]
@@ -55,9 +57,18 @@ def order_independent(pack: Pack, case: dict[str, Any], as_of: datetime) -> str 
     for key in ("risk_tier", "risk_reasons", "failed_contacts", "last_seen", "closure"):
         if a[key] != b[key]:
             return f"reversing the events changes `{key}`"
-    mine = sorted((x["id"], x["due"], x["status"], x["trigger"]["event"]) for x in a["actions"])
+
+    def moved(event: int | None, identity: bool = False) -> int:
+        if event is None:
+            return -1  # a trigger with no event (as_of)
+        return event if identity else order[event]
+
+    mine = sorted(
+        (x["id"], x["due"], x["status"], moved(x["trigger"]["event"], identity=True))
+        for x in a["actions"]
+    )
     theirs = sorted(
-        (x["id"], x["due"], x["status"], order[x["trigger"]["event"]]) for x in b["actions"]
+        (x["id"], x["due"], x["status"], moved(x["trigger"]["event"])) for x in b["actions"]
     )
     if mine != theirs:
         return "reversing the events changes the actions"
@@ -113,8 +124,12 @@ def _timescale(pack: Pack, document: dict[str, Any], action: dict[str, Any]) -> 
             and entry["event"] == action["trigger"]["event"]
             and action["id"] in entry["actions"]
         ):
-            rule = next(r for r in pack.compiled.rules if r.id == entry["id"])
-            return next(r.timescale.kind for r in rule.requires if r.action == action["id"])
+            for rule in pack.compiled.rules:
+                if rule.id == entry["id"]:
+                    return next(r.timescale.kind for r in rule.requires if r.action == action["id"])
+            for duty in pack.compiled.duties:
+                if duty.id == entry["id"]:
+                    return duty.requirement.timescale.kind
     return None
 
 
@@ -161,8 +176,43 @@ def as_of_monotone(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | N
     return None
 
 
+_SEEN_EVENTS = (
+    {"type": "home_visit", "outcome": "child_seen"},
+    {"type": "home_visit", "outcome": "seen_not_alone"},
+    {"type": "appointment", "outcome": "attended"},
+)
+
+
+def duty_fresh_after_visit(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
+    """A recurring duty is never overdue right after an event that discharges it."""
+    by_action: dict[str, list[CompiledDuty]] = {}
+    for duty in pack.compiled.duties:
+        by_action.setdefault(duty.requirement.action, []).append(duty)
+    for seen in _SEEN_EVENTS if by_action else ():
+        with_seen = _with_event(case, {"at": as_of.isoformat(), **seen})
+        parsed = parse_case(with_seen)
+        event = parsed.events[-1]
+        moment = Moment(
+            event, len(parsed.events) - 1, event.at, event.at.timestamp(), None, 0, False
+        )
+        listed = _json(pack, with_seen, as_of)["actions"]
+        for action in listed:
+            duties = by_action.get(action["id"], [])
+            # Whichever of the action's duties applies, this event discharges it.
+            discharged = duties and all(d.by.test(parsed, moment) for d in duties)
+            if action["recurring"] and discharged and action["status"] == "overdue":
+                return f"recurring `{action['id']}` is overdue right after a {seen['outcome']}"
+    return None
+
+
 def _quiet_event_type(pack: Pack) -> str | None:
-    """An event type no rule, pattern or closure condition of the pack looks at."""
+    """An event type no rule, pattern or closure condition of the pack looks at.
+
+    None for a pack with duties: a duty with no `starts` event runs from the start of the
+    first episode, which is the first event of any type.
+    """
+    if pack.compiled.duties:
+        return None
     text = json.dumps(pack.document.model_dump(mode="json"))
     triggers = {t for r in pack.compiled.rules for t in r.triggers}
     for candidate in ("message", "address_change", "support_request", "service_refused"):
@@ -226,6 +276,7 @@ INVARIANTS: dict[str, Check] = {
     "as-of-monotone": as_of_monotone,
     "irrelevant-event": irrelevant_event_changes_nothing,
     "schema-round-trip": schema_round_trip,
+    "duty-fresh-after-visit": duty_fresh_after_visit,
 }
 
 

@@ -32,6 +32,27 @@ def _requirements(pack: CompiledPack) -> dict[str, set[tuple[str, str, str, str]
     return found
 
 
+def _duties(pack: CompiledPack) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for duty in pack.duties:
+        starts = f", from the latest event where {duty.starts.text}" if duty.starts else ""
+        found.setdefault(duty.requirement.action, set()).add(
+            f"{duty.requirement.timescale.describe('every')} while {duty.when.text}{starts}, "
+            f"discharged by an event where {duty.by.text}"
+        )
+    return found
+
+
+def _evidence(pack: CompiledPack, action: str) -> str:
+    texts = {
+        r.completed_by.text
+        for rule in pack.rules
+        for r in rule.requires
+        if r.action == action and r.completed_by is not None
+    }
+    return "an `action` record" + (f", or an event where {_show(texts)}" if texts else "")
+
+
 def _contacts(pack: CompiledPack, action: str) -> str:
     group = next(
         (r.contacts for rule in pack.rules for r in rule.requires if r.action == action), None
@@ -92,6 +113,13 @@ def diff_packs(left: CompiledPack, right: CompiledPack) -> list[Difference]:
         when_b = {f"on {x[0]} when {x[1]}" for x in b}
         add("actions", f"`{action}` required", _show(when_a), _show(when_b))
         add("contacts", f"`{action}` contacts", _contacts(left, action), _contacts(right, action))
+        add("actions", f"`{action}` completed by", _evidence(left, action),
+            _evidence(right, action))  # fmt: skip
+
+    duty_l, duty_r = _duties(left), _duties(right)
+    for action in sorted(set(duty_l) | set(duty_r)):
+        add("duties", f"`{action}` recurs", _show(duty_l.get(action, set())),
+            _show(duty_r.get(action, set())))  # fmt: skip
 
     risk_l = [f"{r.tier.value} when {r.when.text}" for r in left.risk]
     risk_r = [f"{r.tier.value} when {r.when.text}" for r in right.risk]
@@ -122,6 +150,8 @@ def _pattern(pattern: CompiledPattern | None) -> str:
     if pattern.kind == "count":
         scope = " in the current run" if pattern.in_run else ""
         window = f" within {pattern.within_days} days" if pattern.within_days else ""
+        if pattern.within_months:
+            window = f" within {pattern.within_months} calendar months"
         return f"at least {pattern.at_least} events where {pattern.select.text}{scope}{window}"
     assert pattern.next is not None and pattern.then is not None
     window = f" within {pattern.within_days} days" if pattern.within_days else ""

@@ -143,6 +143,7 @@ def _check_category(action_id: str, action: ActionSpec, report: _Report) -> None
             f"action `{action_id}` needs a `category`",
             ("actions", action_id),
             f"expected one of {one_of([c.value for c in ActionCategory])}",
+            key=True,
         )
 
 
