@@ -165,6 +165,7 @@ def evaluate(
     run_count = 0
     run_start = 0
     episode_start = 0
+    episode_done: list[str] = []  # action ids recorded in the current episode
     failed_position = -1
     seen_elsewhere = False
     # Phase 1: the timeline of moments, with the run and event facts at each.
@@ -174,6 +175,7 @@ def evaluate(
         kind = None
         if event_type in EPISODE_EVENT_TYPES:
             episode_start = position
+            episode_done = []
         if event_type in _WITH_OUTCOME:
             outcome = event.outcome
             if (event_type, outcome) in _SEEN:
@@ -187,6 +189,7 @@ def evaluate(
                     failed_position = position
         elif event_type == "action":
             last_done[event.action] = position
+            episode_done.append(event.action)
         elif event_type == "seen_by_other_agency":
             seen_elsewhere = True
         elif event_type == "concern":
@@ -269,15 +272,14 @@ def evaluate(
     _fire_at_as_of(pack, case, summary, fired, trace, sequence)
 
     tier, reasons = _risk(pack, case, summary, trace)
-    actions = _actions(pack, case, fired, last_done, now, cal, moments, episode_start)
+    ranked = _actions(pack, case, fired, last_done, now, cal, moments, episode_start)
     for duty in pack.duties:
-        _duty(duty, case, summary, actions, now, cal, trace)
-    actions.sort(key=_urgency)
+        _duty(duty, case, summary, ranked, now, cal, trace)
+    ranked.sort(key=_first)
+    actions = [entry for _, entry in ranked]
     summary.open_actions = sum(1 for a in actions if a["status"] != "done")
     summary.overdue_actions = sum(1 for a in actions if a["status"] == "overdue")
-    summary.actions_done = frozenset(
-        m.event.action for m in moments[episode_start:] if m.type == "action"
-    )
+    summary.actions_done = frozenset(episode_done)
     closure = _closure(pack, case, summary, trace)
     if moments:
         opened = moments[episode_start]
@@ -391,27 +393,37 @@ def _completed(
     return False
 
 
-def _status(due: datetime | None, now: float) -> str:
-    return "overdue" if due is not None and now > due.timestamp() else "outstanding"
+# An action with its place in the contract 1.1 order: overdue (earliest due first), then
+# outstanding with a due time (earliest first), then without one, then done; ties by trigger
+# event index (a trigger with no event last), then id.
+_Urgency = tuple[int, float, int, str]
+_Ranked = tuple[_Urgency, dict[str, Any]]
+_NO_EVENT = 1 << 62
 
 
-_STATUS_RANK = {"overdue": 0, "outstanding": 1, "done": 3}
+def _ranked(entry: dict[str, Any], due_stamp: float | None, now: float) -> _Ranked:
+    """Set the entry's status from its due time (unless done) and rank it."""
+    event = entry["trigger"]["event"]
+    order = event if event is not None else _NO_EVENT
+    if entry["status"] == "done":
+        return (3, 0.0, order, entry["id"]), entry
+    if due_stamp is None:
+        entry["status"] = "outstanding"
+        return (2, 0.0, order, entry["id"]), entry
+    overdue = now > due_stamp
+    entry["status"] = "overdue" if overdue else "outstanding"
+    return (0 if overdue else 1, due_stamp, order, entry["id"]), entry
 
 
-def _urgency(action: dict[str, Any]) -> tuple[int, float, int, str]:
-    """Contract 1.1 order: overdue, outstanding with a due time, without one, done."""
-    status, due = action["status"], action["due"]
-    rank = _STATUS_RANK[status] + (1 if status == "outstanding" and due is None else 0)
-    when = due.timestamp() if due is not None and status != "done" else 0.0
-    event = action["trigger"]["event"]
-    return rank, when, event if event is not None else 1 << 62, action["id"]
+def _first(item: _Ranked) -> _Urgency:
+    return item[0]
 
 
 def _duty(
     duty: CompiledDuty,
     case: Case,
     summary: Summary,
-    actions: list[dict[str, Any]],
+    ranked: list[_Ranked],
     now: float,
     calendar: WorkingCalendar,
     trace: list[dict[str, Any]],
@@ -438,9 +450,9 @@ def _duty(
     at = anchor.at if anchor is not None else summary.at
     requirement = duty.requirement
     due = due_at(requirement.timescale.kind, requirement.timescale.amount, at, calendar)
-    status = _status(due, now)
-    entry = _entry(requirement, duty.citation, due, status, anchor, at, [])
+    entry = _entry(requirement, duty.citation, due, "outstanding", anchor, at, [])
     entry["recurring"] = True
+    item = _ranked(entry, due.timestamp() if due is not None else None, now)
     since = "the last qualifying event" if anchor is not start else "the duty began"
     why = f"{duty.when.text}; due {requirement.timescale.describe('every')} from {since}" + (
         f" (event {anchor.index})" if anchor is not None else " (as_of: no events)"
@@ -449,12 +461,12 @@ def _duty(
         _trace("rule", duty.id, anchor.index if anchor is not None else None,
                f"{why}; {duty.note}" if duty.note else why, [requirement.action], duty.citation)
     )  # fmt: skip
-    for position, existing in enumerate(actions):
-        if existing["id"] == requirement.action:
-            if _urgency(entry) < _urgency(existing):
-                actions[position] = entry  # one entry per id: the more urgent instance
+    for position, existing in enumerate(ranked):
+        if existing[1]["id"] == requirement.action:
+            if item[0] < existing[0]:
+                ranked[position] = item  # one entry per id: the more urgent instance
             return
-    actions.append(entry)
+    ranked.append(item)
 
 
 def _entry(
@@ -489,26 +501,26 @@ def _actions(
     calendar: WorkingCalendar,
     moments: list[Moment],
     episode_start: int,
-) -> list[dict[str, Any]]:
+) -> list[_Ranked]:
     authority = case.household.local_authority or ""
     local_at: dict[int, datetime] = {}
-    deadlines: dict[tuple[int, str, float], datetime | None] = {}
+    deadlines: dict[tuple[int, str, float], tuple[datetime | None, float | None]] = {}
     result = []
-    for action_id, item in sorted(fired.items(), key=lambda pair: (pair[1][0], pair[1][4])):
+    for action_id, item in fired.items():
         position, moment, requirement, rule, _ = item
         timescale = requirement.timescale
         key = (moment.index, timescale.kind, timescale.amount)
-        if key in deadlines:
-            due = deadlines[key]
-        else:
-            due = deadlines[key] = due_at(timescale.kind, timescale.amount, moment.at, calendar)
+        found = deadlines.get(key)
+        if found is None:
+            due = due_at(timescale.kind, timescale.amount, moment.at, calendar)
+            found = deadlines[key] = (due, due.timestamp() if due is not None else None)
+        due, due_stamp = found
         # Evidence must follow the trigger; a rule fired at as_of (past every event) accepts
         # evidence from anywhere in the current episode, since its fact held throughout.
         after = position if position < len(moments) else episode_start - 1
-        if last_done.get(action_id, -1) > after or _completed(requirement, case, moments, after):
-            status = "done"
-        else:
-            status = _status(due, now)
+        done = last_done.get(action_id, -1) > after or (
+            requirement.completed_by is not None and _completed(requirement, case, moments, after)
+        )
         contacts: list[dict[str, str]] = []
         if requirement.contacts is not None:
             by_area = pack.contacts.get(requirement.contacts, {})
@@ -518,7 +530,10 @@ def _actions(
         if at is None:
             at = local_at[moment.index] = moment.at.astimezone(UK)
         trigger = moment if moment.event is not None else None
-        result.append(_entry(requirement, rule.citation, due, status, trigger, at, contacts))
+        entry = _entry(
+            requirement, rule.citation, due, "done" if done else "", trigger, at, contacts
+        )
+        result.append(_ranked(entry, due_stamp, now))
     return result
 
 
