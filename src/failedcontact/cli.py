@@ -255,7 +255,7 @@ def check(
         found.extend(diagnostics)
         document = compiled.document if compiled is not None else None
         sections = _section_coverage(document) if document is not None else None
-        partial = inexact(document) if document is not None else []
+        partial = inexact(compiled) if compiled is not None else []
         report.append({"pack": item, "diagnostics": [d.as_dict() for d in diagnostics],
                        "coverage": sections, "analysis_inexact": partial})  # fmt: skip
         if output is CheckFormat.TEXT:

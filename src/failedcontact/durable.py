@@ -26,8 +26,9 @@ from .case import Case
 from .errors import FailedContactError
 from .pack.compiler import CompiledPack
 from .pack.conditions import ConditionCompiler, Predicate, fold_text
-from .pack.facts import FACTS, Context, Kind, Moment
+from .pack.facts import FACTS, Kind, Moment
 from .pack.reader import Located, read_yaml
+from .pack.tree import AllOf, AnyOf, Count, Node, Not, Operator, Test
 
 try:
     from durable import engine as _engine  # type: ignore[import-untyped]
@@ -44,7 +45,12 @@ class BackendUnavailable(FailedContactError):
 _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {"host": None, "rulesets": {}}
 _SESSIONS = itertools.count(1)
-_COMPARISONS = {"at_least": "$gte", "at_most": "$lte", "more_than": "$gt", "less_than": "$lt"}
+_COMPARISONS = {
+    Operator.AT_LEAST: "$gte",
+    Operator.AT_MOST: "$lte",
+    Operator.MORE_THAN: "$gt",
+    Operator.LESS_THAN: "$lt",
+}
 _NEGATED = {"$gte": "$lt", "$lte": "$gt", "$gt": "$lte", "$lt": "$gte"}
 
 
@@ -60,6 +66,8 @@ class _Lowered:
 
 
 class _Lowerer:
+    """Lowers the pack's condition trees to durable-rules JSON expressions."""
+
     def __init__(self, pack: CompiledPack) -> None:
         self.pack = pack
         self.facts: set[str] = set()
@@ -80,61 +88,56 @@ class _Lowerer:
             },
         )
 
-    def condition(self, node: dict[str, Any]) -> dict[str, Any]:
-        parts = [self.entry(key, value) for key, value in node.items()]
-        return parts[0] if len(parts) == 1 else {"$and": parts}
-
-    def entry(self, key: str, value: Any) -> dict[str, Any]:
-        if key in ("all", "any"):
-            parts = [self.condition(item) for item in value]
+    def condition(self, node: Node) -> dict[str, Any]:
+        if isinstance(node, AllOf | AnyOf):
+            parts = [self.condition(part) for part in node.parts]
             if len(parts) == 1:
                 return parts[0]
-            return {"$and" if key == "all" else "$or": parts}
-        if key == "not":
-            return _negate(self.condition(value))
-        if key == "count":
+            return {"$and" if isinstance(node, AllOf) else "$or": parts}
+        if isinstance(node, Not):
+            return _negate(self.condition(node.part))
+        if isinstance(node, Count):
+            # Counts are computed natively and posted as a field (not cross-checked).
             field = f"count_{len(self.counts)}"
-            self.counts[field] = self.compiler.compile({"count": value}, (), Context.RULE).test
+            self.counts[field] = self.compiler.tree(node).test
             return {field: True}
-        fact = FACTS[key]
-        tests = value if isinstance(value, dict) else {"equals": value}
-        parts = [self.test(key, fact.kind, op, arg) for op, arg in tests.items()]
-        return parts[0] if len(parts) == 1 else {"$and": parts}
+        return self.test(node)
 
-    def test(self, name: str, kind: Kind, op: str, arg: Any) -> dict[str, Any]:
+    def test(self, node: Test) -> dict[str, Any]:
+        name, kind, op, values = node.fact.name, node.fact.kind, node.op, node.values
         if kind is Kind.SET:  # only `flags` is a set in rule conditions
-            wanted = arg if isinstance(arg, list) else [arg]
-            parts = [{self.flags[flag]: True} for flag in wanted]
+            parts = [{self.flags[flag]: True} for flag in values]
             if len(parts) == 1:
                 return parts[0]
-            return {"$or" if op == "contains_any" else "$and": parts}
+            return {"$or" if op is Operator.CONTAINS_ANY else "$and": parts}
         self.facts.add(name)
 
         def norm(v: Any) -> Any:
             return fold_text(v) if kind is Kind.TEXT and isinstance(v, str) else v
 
-        if op == "is_known":
-            return {"$ex" if arg else "$nex": {name: 1}}
-        if op == "equals":
-            return {name: norm(arg)}
-        if op == "in":
-            options = [{name: norm(v)} for v in arg]
+        if op is Operator.IS_KNOWN:
+            return {"$ex" if values[0] else "$nex": {name: 1}}
+        if op is Operator.EQUALS:
+            return {name: norm(values[0])}
+        if op is Operator.IN:
+            options = [{name: norm(v)} for v in values]
             return options[0] if len(options) == 1 else {"$or": options}
-        if op == "not_in":
-            return {"$and": [{"$ex": {name: 1}}, *({"$neq": {name: norm(v)}} for v in arg)]}
-        return {_COMPARISONS[op]: {name: arg}}
+        if op is Operator.NOT_IN:
+            return {"$and": [{"$ex": {name: 1}}, *({"$neq": {name: norm(v)}} for v in values)]}
+        return {_COMPARISONS[op]: {name: values[0]}}
 
     def rule(self, index: int) -> dict[str, Any]:
-        rule = self.pack.document.rules[index]
+        rule = self.pack.rules[index]
         triggers: list[dict[str, Any]] = [
-            {"event": t} for t in sorted(rule.on) if t != "failed_contact"
+            {"event": t} for t in sorted(rule.triggers) if t != "failed_contact"
         ]
-        if "failed_contact" in rule.on:
+        if "failed_contact" in rule.triggers:
             triggers.append({"failed_in_run": True})
         trigger = triggers[0] if len(triggers) == 1 else {"$or": triggers}
-        if rule.when is None:
+        tree = self.pack.trees.get(("rules", index, "when"))
+        if tree is None:
             return trigger
-        return {"$and": [trigger, self.condition(rule.when)]}
+        return {"$and": [trigger, self.condition(tree)]}
 
 
 def _negate(expression: dict[str, Any]) -> dict[str, Any]:

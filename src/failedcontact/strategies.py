@@ -192,11 +192,11 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
 
 def _landlords(pack: Pack) -> list[str | None]:
     """Landlords the pack's rules name (as written and in capitals), another, and none."""
-    from .pack.analysis import mentioned_values
+    from .pack.tree import constants
 
     found: dict[str, set[object]] = {}
-    for rule in pack.document.rules:
-        mentioned_values(rule.when, found)
+    for tree in pack.compiled.trees.values():
+        constants(tree, found)
     named = sorted(str(v) for v in found.get("landlord", set()))
     return [None, "Another Housing Trust", *named, *(n.upper() for n in named)]
 

@@ -19,6 +19,7 @@ from .errors import CaseError
 from .loader import Pack, parse_case
 from .pack.compiler import CompiledDuty
 from .pack.facts import Moment
+from .pack.tree import Test, walk
 from .vocabulary import RISK_ORDER, RiskTier
 
 Check = Callable[[Pack, dict[str, Any], datetime], str | None]
@@ -211,12 +212,19 @@ def _quiet_event_type(pack: Pack) -> str | None:
     None for a pack with duties: a duty with no `starts` event runs from the start of the
     first episode, which is the first event of any type.
     """
-    if pack.compiled.duties:
+    compiled = pack.compiled
+    if compiled.duties:
         return None
-    text = json.dumps(pack.document.model_dump(mode="json"))
-    triggers = {t for r in pack.compiled.rules for t in r.triggers}
+    read = {t for r in compiled.rules for t in r.triggers}
+    for tree in compiled.trees.values():
+        for node in walk(tree):
+            if isinstance(node, Test):
+                if node.fact.name == "event":
+                    read.update(str(v) for v in node.values)
+                elif node.fact.event_type is not None:
+                    read.add(node.fact.event_type)
     for candidate in ("message", "address_change", "support_request", "service_refused"):
-        if candidate not in triggers and f'"{candidate}"' not in text:
+        if candidate not in read:
             return candidate
     return None
 

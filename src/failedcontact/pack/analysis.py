@@ -26,9 +26,10 @@ from ..vocabulary import (
 )
 from .compiler import CompiledPack
 from .conditions import Compiled, ConditionCompiler, Predicate
-from .facts import FACTS, Context, Fact, Getter, Kind
+from .facts import FACTS, Fact, Getter, Kind
 from .reader import Located, Path
 from .references import AS_OF
+from .tree import constants, uses_count
 
 _LIMIT = 200_000  # assignments per question; above it the question is skipped, and said so
 _EVENT_FACTS = frozenset(
@@ -82,34 +83,15 @@ def _read(fact: Fact) -> Getter:
     return read
 
 
-def mentioned_values(node: Any, found: dict[str, set[Any]]) -> None:
-    """Collect the values each fact is compared with anywhere in a condition."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("all", "any") and isinstance(value, list):
-                for item in value:
-                    mentioned_values(item, found)
-            elif key == "not":
-                mentioned_values(value, found)
-            elif key == "count" and isinstance(value, dict):
-                mentioned_values(value.get("of"), found)
-            elif key in FACTS:
-                tests = value if isinstance(value, dict) else {"equals": value}
-                for arg in tests.values():
-                    for item in arg if isinstance(arg, list) else [arg]:
-                        if isinstance(item, str | int | bool):
-                            found.setdefault(key, set()).add(item)
-
-
 class _Space:
     def __init__(self, pack: CompiledPack, source: Located) -> None:
         self.pack = pack
         doc = pack.document
         self.constants: dict[str, set[Any]] = {}
-        for rule in doc.rules:
-            mentioned_values(rule.when, self.constants)
-        for risk in doc.risk.rules:
-            mentioned_values(risk.when, self.constants)
+        for index in range(len(doc.rules)):
+            constants(pack.trees.get(("rules", index, "when")), self.constants)
+        for index in range(len(doc.risk.rules)):
+            constants(pack.trees.get(("risk", "rules", index, "when")), self.constants)
         domains = {
             "flags": tuple(doc.flags),
             "failed_contact_kind": tuple(doc.failed_contacts),
@@ -117,8 +99,9 @@ class _Space:
         }
         self.compiler = ConditionCompiler(source, domains, reader=_read)
 
-    def compile(self, node: Any, path: Path, context: Context) -> Compiled:
-        return self.compiler.compile(node, path, context)
+    def compile(self, path: Path) -> Compiled:
+        """Compile the tree at `path` against assignments of fact values."""
+        return self.compiler.tree(self.pack.trees.get(path))
 
     def domain(self, fact: Fact, failed: bool | None = None) -> list[Any]:
         mentioned = self.constants.get(fact.name, set())
@@ -225,7 +208,7 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
 
     rules = []
     for index, rule in enumerate(doc.rules):
-        compiled = space.compile(rule.when, ("rules", index, "when"), Context.RULE)
+        compiled = space.compile(("rules", index, "when"))
         needs = {(r.action, r.timescale.describe(), r.owner) for r in pack.rules[index].requires}
         rules.append((index, rule, compiled, space.shapes(frozenset(rule.on)), needs))
 
@@ -307,10 +290,7 @@ def _risk(
     pack: CompiledPack, space: _Space, report: Callable[..., None], skipped: list[str]
 ) -> None:
     doc = pack.document
-    compiled = [
-        space.compile(r.when, ("risk", "rules", i, "when"), Context.RISK)
-        for i, r in enumerate(doc.risk.rules)
-    ]
+    compiled = [space.compile(("risk", "rules", i, "when")) for i, r in enumerate(doc.risk.rules)]
     for j, later in enumerate(doc.risk.rules):
         for i in range(j):
             earlier = doc.risk.rules[i]
@@ -336,17 +316,8 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     required = {r.action for rule in pack.rules for r in rule.requires}
     required |= {duty.requirement.action for duty in pack.duties}
     mentioned: dict[str, set[Any]] = {}
-    if doc.closure:
-        for condition in doc.closure.requires:
-            mentioned_values(condition.when, mentioned)
-    for rule in doc.rules:
-        mentioned_values(rule.when, mentioned)
-    for risk in doc.risk.rules:
-        mentioned_values(risk.when, mentioned)
-    for pattern in doc.patterns:
-        for part in (pattern.count, pattern.sequence):
-            for node in part.model_dump().values() if part else ():
-                mentioned_values(node, mentioned)
+    for tree in pack.trees.values():
+        constants(tree, mentioned)
     done = mentioned.get("actions_done", set()) | mentioned.get("action", set())
     for action_id, action in doc.actions.items():
         if action_id not in required and action_id not in done:
@@ -387,16 +358,17 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
             )
 
 
-def _uses_count(node: Any) -> bool:
-    if isinstance(node, dict):
-        return "count" in node or any(_uses_count(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_uses_count(v) for v in node)
-    return False
-
-
-def inexact(doc: Any) -> list[str]:
+def inexact(pack: CompiledPack) -> list[str]:
     """Rules and risk rules whose analysis treats a `count` as an unknown boolean."""
-    found = [f"rule `{r.id}`" for r in doc.rules if _uses_count(r.when)]
-    found += [f"risk rule {i}" for i, r in enumerate(doc.risk.rules) if _uses_count(r.when)]
+    trees = pack.trees
+    found = [
+        f"rule `{rule.id}`"
+        for index, rule in enumerate(pack.rules)
+        if uses_count(trees.get(("rules", index, "when")))
+    ]
+    found += [
+        f"risk rule {index}"
+        for index in range(len(pack.risk))
+        if uses_count(trees.get(("risk", "rules", index, "when")))
+    ]
     return found

@@ -23,8 +23,9 @@ from .document import (
     WorkingDays,
 )
 from .facts import CASE_FACTS, Context
-from .reader import Located
+from .reader import Located, Path
 from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT
+from .tree import Node
 
 _UNIT_WORDS = {
     "working_days": "working days",
@@ -170,6 +171,9 @@ class CompiledPack:
     contacts: dict[str, dict[str, tuple[tuple[str, str], ...]]]
     flags: frozenset[str]
     action_ids: frozenset[str]
+    # Every condition's typed tree by its place in the document, for the other visitors
+    # (static analysis, the durable lowering, strategies): none of them reads the YAML.
+    trees: dict[Path, Node]
 
 
 def _timescale(deadline: Deadline | Interval) -> Timescale:
@@ -207,8 +211,17 @@ def compile_pack(
         for kind_id, kind in doc.failed_contacts.items()
     }
     conditions = ConditionCompiler(source, domains, kind_types)
+    trees: dict[Path, Node] = {}
+
+    def condition(node: object, path: Path, context: Context) -> Compiled:
+        """Parse once, keep the tree for the other visitors, compile to a closure."""
+        tree = conditions.parse(node, path, context)
+        if tree is not None:
+            trees[path] = tree
+        return conditions.tree(tree)
+
     completed_by = {
-        action_id: conditions.compile(
+        action_id: condition(
             action.completed_by, ("actions", action_id, "completed_by"), Context.PATTERN
         )
         for action_id, action in doc.actions.items()
@@ -238,7 +251,7 @@ def compile_pack(
             )
             if compiled is not None:
                 requires.append(compiled)
-        when = conditions.compile(rule.when, ("rules", index, "when"), Context.RULE)
+        when = condition(rule.when, ("rules", index, "when"), Context.RULE)
         case_test, moment_test = split_by_case_facts(when)
         rules.append(
             CompiledRule(
@@ -258,7 +271,7 @@ def compile_pack(
         CompiledRisk(
             f"risk.rules[{i}]",
             r.tier,
-            conditions.compile(r.when, ("risk", "rules", i, "when"), Context.RISK),
+            condition(r.when, ("risk", "rules", i, "when"), Context.RISK),
             r.reason,
             r.citation,
         )
@@ -269,13 +282,13 @@ def compile_pack(
     for index, duty in enumerate(doc.duties):
         path = ("duties", index)
         compiled = requirement(Requirement(action=duty.action, deadline=duty.every))
-        when = conditions.compile(duty.when, (*path, "when"), Context.RISK)
+        when = condition(duty.when, (*path, "when"), Context.RISK)
         starts = (
             None
             if duty.starts is None
-            else conditions.compile(duty.starts, (*path, "starts"), Context.PATTERN)
+            else condition(duty.starts, (*path, "starts"), Context.PATTERN)
         )
-        by = conditions.compile(duty.by, (*path, "by"), Context.PATTERN)
+        by = condition(duty.by, (*path, "by"), Context.PATTERN)
         if compiled is not None:
             duties.append(
                 CompiledDuty(duty.id, duty.citation, compiled, when, starts, by, duty.note)
@@ -291,7 +304,7 @@ def compile_pack(
                     pattern.title,
                     pattern.citation,
                     "count",
-                    conditions.compile(count.of, (*path, "count", "of"), Context.PATTERN),
+                    condition(count.of, (*path, "count", "of"), Context.PATTERN),
                     count.at_least,
                     count.within_days or (count.within.days if count.within else None),
                     count.in_run,
@@ -308,13 +321,13 @@ def compile_pack(
                     pattern.title,
                     pattern.citation,
                     "sequence",
-                    conditions.compile(seq.first, (*path, "sequence", "first"), Context.PATTERN),
+                    condition(seq.first, (*path, "sequence", "first"), Context.PATTERN),
                     1,
                     seq.within_days,
                     False,
                     None,
-                    conditions.compile(seq.next, (*path, "sequence", "next"), Context.PATTERN),
-                    conditions.compile(seq.then, (*path, "sequence", "then"), Context.PATTERN),
+                    condition(seq.next, (*path, "sequence", "next"), Context.PATTERN),
+                    condition(seq.then, (*path, "sequence", "then"), Context.PATTERN),
                 )
             )
     closure = None
@@ -324,7 +337,7 @@ def compile_pack(
                 c.id,
                 c.title,
                 c.citation,
-                conditions.compile(c.when, ("closure", "requires", i, "when"), Context.CLOSURE),
+                condition(c.when, ("closure", "requires", i, "when"), Context.CLOSURE),
             )
             for i, c in enumerate(doc.closure.requires)
         )
@@ -380,6 +393,7 @@ def compile_pack(
         },
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
+        trees=trees,
     )
 
 

@@ -156,6 +156,7 @@ class Fact:
     getter: Getter
     contexts: frozenset[Context] = ALL
     domain: tuple[str, ...] | None = None  # None: open (text) or taken from the pack
+    event_type: str | None = None  # the one event type that has this fact, if any
 
 
 def _age(case: Case, moment: Moment) -> int | None:
@@ -338,6 +339,7 @@ FACTS: dict[str, Fact] = {
             _field_of("concern", "level"),
             EVENT,
             _values(ConcernLevel),
+            event_type="concern",
         ),
         Fact(
             "announced",
@@ -345,6 +347,7 @@ FACTS: dict[str, Fact] = {
             "a home visit was announced",
             _field_of("home_visit", "announced"),
             EVENT,
+            event_type="home_visit",
         ),
         Fact(
             "out_of_hours",
@@ -353,6 +356,7 @@ FACTS: dict[str, Fact] = {
             "working hours and calendar)",
             lambda c, m: m.out_of_hours,
             EVENT,
+            event_type="call",
         ),
         Fact(
             "absence_days",
@@ -361,6 +365,7 @@ FACTS: dict[str, Fact] = {
             "when open-ended",
             lambda c, m: m.absence_days,
             EVENT,
+            event_type="worker_absence",
         ),
         Fact(
             "channel",
@@ -369,6 +374,7 @@ FACTS: dict[str, Fact] = {
             _field_of("message", "channel"),
             EVENT,
             _values(Channel),
+            event_type="message",
         ),
         Fact(
             "action",
@@ -376,6 +382,7 @@ FACTS: dict[str, Fact] = {
             "the action id an action event records",
             _field_of("action", "action"),
             EVENT,
+            event_type="action",
         ),
         Fact(
             "referral_kind",
@@ -384,6 +391,7 @@ FACTS: dict[str, Fact] = {
             _field_of("referral", "kind"),
             EVENT,
             _values(ReferralKind),
+            event_type="referral",
         ),
         Fact(
             "new_plan",
@@ -392,6 +400,7 @@ FACTS: dict[str, Fact] = {
             _field_of("plan_change", "plan"),
             EVENT,
             _values(Plan),
+            event_type="plan_change",
         ),
         Fact(
             "review_kind",
@@ -400,6 +409,7 @@ FACTS: dict[str, Fact] = {
             _field_of("review", "kind"),
             EVENT,
             _values(ReviewKind),
+            event_type="review",
         ),
         Fact(
             "concern_levels",
