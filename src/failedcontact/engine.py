@@ -8,8 +8,8 @@ JSON text directly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import itemgetter
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
