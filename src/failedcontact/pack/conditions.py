@@ -177,6 +177,9 @@ class ConditionCompiler:
                 else f" within {months} calendar months"
             )
         text = ", ".join(f"{_COUNT_WORDS[op]} {bound}" for op, bound in node.bounds)
+        after = self.tree(node.since) if node.since is not None else None
+        if after is not None:
+            where += f" after the latest event where {after.text}"
         description = f"events where {select.text}{where}{within} number {text}"
         if self.reader is not None:
             # Static analysis: a count depends on the history, so it is an unknown boolean.
@@ -190,10 +193,24 @@ class ConditionCompiler:
         relations = tuple(_RELATIONS[op] for op, _ in node.bounds)
         limits = tuple(bound for _, bound in node.bounds)
         start_of = _SCOPE_START[node.scope]
+        in_episode = node.in_episode
         window = node.days * _DAY if node.days else None
+        since = after.test if after is not None else None
+        since_types = after.event_types if after is not None else None
 
         def counted(case: Case, moment: Moment) -> bool:
             start = start_of(moment)
+            if in_episode and start < moment.episode_start:
+                start = moment.episode_start
+            if since is not None:
+                timeline = moment.timeline
+                for position in range(moment.position, start - 1, -1):
+                    earlier = timeline[position]
+                    if (since_types is None or earlier.type in since_types) and since(
+                        case, earlier
+                    ):
+                        start = position + 1
+                        break
             if window is not None:
                 earliest: float | None = moment.stamp - window
             elif months is not None:

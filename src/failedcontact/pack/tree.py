@@ -120,6 +120,10 @@ class Count:
     days: int | None
     months: int | None
     path: Path
+    # In a closure condition every count stays inside the current episode (contract 1.1).
+    in_episode: bool = False
+    # Only events after the latest event matching this (up to the moment) are counted.
+    since: Node | None = None
 
 
 Node = Test | AllOf | AnyOf | Not | Count
@@ -137,6 +141,7 @@ def walk(node: Node | None) -> Iterator[Node]:
         yield from walk(node.part)
     elif isinstance(node, Count):
         yield from walk(node.of)
+        yield from walk(node.since)
 
 
 def constants(node: Node | None, found: dict[str, set[Any]]) -> None:
@@ -234,11 +239,11 @@ class ConditionParser:
             self._error(
                 "pack.condition",
                 "`count` takes a mapping with `of` (which events), a bound such as "
-                "`at_least`, and optionally `scope` and `within_days` or `within`",
+                "`at_least`, and optionally `scope`, `since` and `within_days` or `within`",
                 path,
             )
             return None
-        allowed = ("of", "scope", "within_days", "within", *COUNT_BOUNDS)
+        allowed = ("of", "scope", "since", "within_days", "within", *COUNT_BOUNDS)
         for key in value:
             if key not in allowed:
                 self._error(
@@ -250,6 +255,13 @@ class ConditionParser:
                 )
                 return None
         select = self._condition(value["of"], (*path, "of"), Context.PATTERN)
+        since = (
+            self._condition(value["since"], (*path, "since"), Context.PATTERN)
+            if "since" in value
+            else None
+        )
+        if "since" in value and since is None:
+            return None
         scope_text = value.get("scope", "history")
         if scope_text not in tuple(Scope):
             self._error(
@@ -303,7 +315,8 @@ class ConditionParser:
                 return None
         if select is None:
             return None
-        return Count(select, tuple(bounds), scope, days, months, path)
+        in_episode = context is Context.CLOSURE
+        return Count(select, tuple(bounds), scope, days, months, path, in_episode, since)
 
     def _domain(self, fact: Fact) -> tuple[str, ...] | None:
         return self.domains.get(fact.name, fact.domain)
