@@ -276,9 +276,11 @@ def test_diff_north_lincs_pan_beds_shows_the_real_differences_only() -> None:
     result = run("diff", "--format", "json", "north_lincs", "pan_beds")
     assert result.returncode == 0, result.stderr
     found = {(d["category"], d["subject"]) for d in json.loads(result.stdout)["differences"]}
+    # Both cover pregnant women (north_lincs 5c, pan_beds introduction); only Pan Beds
+    # defines 'No Access' (kept appointments, access unreasonably denied): docs/decisions.md.
     assert found == {
-        ("scope", "pregnant women (unborn children) covered explicitly"),
         ("failed contacts", "`appointment.cancelled_by_family` counts as a failed contact"),
+        ("failed contacts", "`home_visit.child_not_seen` counts as a failed contact"),
         ("contacts", "`report_significant_harm` contacts"),
         ("actions", "`request_joint_visit_with_housing_officer` required"),
     }

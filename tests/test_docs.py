@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import runpy
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,14 +49,15 @@ def test_adding_an_area_as_the_guide_says_needs_no_python(tmp_path: Path) -> Non
     )  # fmt: skip
     scenarios = tmp_path / "tests" / "west_shire"
     scenarios.mkdir(parents=True)
-    shutil.copy(ROOT / "policies" / "tests" / "pan_beds" / "scenarios.yaml", scenarios)
-    copied = scenarios / "scenarios.yaml"
-    copied.write_text(
-        copied.read_text(encoding="utf-8")
-        .replace("pack: pan_beds", f"pack: {pack}")
-        .replace("pan_beds ", "west_shire "),
-        encoding="utf-8",
-    )
+    for source in sorted((ROOT / "policies" / "tests" / "pan_beds").glob("*.yaml")):
+        copied = scenarios / source.name
+        copied.write_text(
+            source.read_text(encoding="utf-8")
+            .replace("pack: pan_beds", f"pack: {pack}")
+            .replace("pan_beds ", "west_shire ")
+            .replace("pan_beds.", "west_shire."),
+            encoding="utf-8",
+        )
     check = _cli("check", "--strict", str(pack))
     assert check.returncode == 0, check.stdout + check.stderr
     run = _cli("test", "--min-coverage", "100", str(scenarios))

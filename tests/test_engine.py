@@ -291,3 +291,14 @@ def test_as_of_is_echoed_as_given_and_naive_as_uk_local(north_lincs: fc.Pack) ->
     assert json.loads(given_utc.model_dump_json())["as_of"] == "2026-07-01T10:00:00+00:00"
     naive = north_lincs.assess(case, datetime(2026, 7, 1, 11))
     assert json.loads(naive.model_dump_json())["as_of"] == "2026-07-01T11:00:00+01:00"
+
+
+@pytest.mark.parametrize(("pack_id", "noted"), [("north_lincs", False), ("pan_beds", False),
+                                                ("derbyshire", True)])  # fmt: skip
+def test_scope_note_only_where_the_guidance_does_not_name_pregnant_women(
+    pack_id: str, noted: bool
+) -> None:
+    # north_lincs 5c and pan_beds' introduction name pregnant women; Derbyshire does not.
+    case = _case(_visit("2026-11-23T10:00:00"), child={"unborn": True})
+    trace = fc.load_pack(pack_id).assess(case, AS_OF).trace
+    assert any(t.id == "scope" for t in trace) is noted

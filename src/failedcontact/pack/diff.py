@@ -21,12 +21,18 @@ class Difference:
     right: str
 
 
+def _local(pack: CompiledPack, action: str) -> str:
+    """An action id as compared across packs: a pack's own `<id>.name` becomes `<own>.name`."""
+    prefix = f"{pack.document.id}."
+    return f"<own>.{action.removeprefix(prefix)}" if action.startswith(prefix) else action
+
+
 def _requirements(pack: CompiledPack) -> dict[str, set[tuple[str, str, str, str]]]:
     found: dict[str, set[tuple[str, str, str, str]]] = {}
     for rule in pack.rules:
         triggers = ", ".join(sorted(rule.triggers))
         for requirement in rule.requires:
-            found.setdefault(requirement.action, set()).add(
+            found.setdefault(_local(pack, requirement.action), set()).add(
                 (triggers, rule.when.text, requirement.timescale.describe(), requirement.owner)
             )
     return found
@@ -36,7 +42,7 @@ def _duties(pack: CompiledPack) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for duty in pack.duties:
         starts = f", from the latest event where {duty.starts.text}" if duty.starts else ""
-        found.setdefault(duty.requirement.action, set()).add(
+        found.setdefault(_local(pack, duty.requirement.action), set()).add(
             f"{duty.requirement.timescale.describe('every')} while {duty.when.text}{starts}, "
             f"discharged by an event where {duty.by.text}"
         )
@@ -48,14 +54,20 @@ def _evidence(pack: CompiledPack, action: str) -> str:
         r.completed_by.text
         for rule in pack.rules
         for r in rule.requires
-        if r.action == action and r.completed_by is not None
+        if _local(pack, r.action) == action and r.completed_by is not None
     }
     return "an `action` record" + (f", or an event where {_show(texts)}" if texts else "")
 
 
 def _contacts(pack: CompiledPack, action: str) -> str:
     group = next(
-        (r.contacts for rule in pack.rules for r in rule.requires if r.action == action), None
+        (
+            r.contacts
+            for rule in pack.rules
+            for r in rule.requires
+            if _local(pack, r.action) == action
+        ),
+        None,
     )
     if group is None:
         return "none"
