@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import failedcontact as fc
+from failedcontact.errors import Severity
 from failedcontact.loader import analyse_text, bundled_dir
 
 from .conftest import MINIMAL_PACK
@@ -142,3 +143,23 @@ def test_minimal_pack_has_no_rule_findings() -> None:
 def test_bundled_packs_are_clean_under_analysis(pack_id: str) -> None:
     text = (bundled_dir() / f"{pack_id}.yaml").read_text(encoding="utf-8")
     assert [d.render() for d in _findings(text)] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "shared"),
+    [
+        ("make_referral", "consider_referral_to_social_care"),  # a listed alias
+        ("call_police", "call_police"),  # the shared id itself, behind the prefix
+        ("telephone_famly", "telephone_family"),  # a near spelling
+        ("call_back", None),  # a genuinely local step
+    ],
+    ids=["alias", "same-name", "near-spelling", "local"],
+)
+def test_own_action_meaning_a_shared_one_is_reported(name: str, shared: str | None) -> None:
+    text = MINIMAL_PACK.replace("demo.call_back", f"demo.{name}")
+    found = [d for d in _findings(text) if d.code == "analysis.own-means-shared"]
+    if shared is None:
+        assert not found
+    else:
+        assert len(found) == 1 and f"`{shared}`" in found[0].message
+        assert found[0].severity is Severity.WARNING  # `check --strict` fails on it

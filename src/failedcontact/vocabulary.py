@@ -206,6 +206,34 @@ SHARED_ACTION_CATEGORIES: dict[str, ActionCategory] = {
 }
 SHARED_ACTION_IDS: tuple[str, ...] = tuple(SHARED_ACTION_CATEGORIES)
 
+# Other names a pack might give a shared action: a pack's own id named like this means the
+# same as the shared id and should use it (docs/decisions.md, "means the same").
+SHARED_ACTION_ALIASES: dict[str, tuple[str, ...]] = {
+    "check_address": ("confirm_address", "verify_address", "address_check"),
+    "leave_written_communication": ("leave_card", "leave_calling_card", "leave_note"),
+    "review_child_record": ("review_record", "check_child_record", "assess_from_record"),
+    "send_no_access_letter": ("no_access_letter", "send_letter", "write_to_family"),
+    "offer_further_appointment": ("offer_appointment", "rebook_appointment", "reappoint"),
+    "telephone_family": ("phone_family", "call_family", "ring_family"),
+    "inform_line_manager": ("tell_line_manager", "inform_manager", "tell_manager"),
+    "discuss_with_cp_lead": (
+        "discuss_with_safeguarding_lead",
+        "consult_safeguarding_lead",
+        "discuss_with_designated_lead",
+    ),
+    "further_visit": ("revisit", "repeat_visit", "return_visit", "visit_again"),
+    "consider_referral_to_social_care": (
+        "make_referral",
+        "refer_to_social_care",
+        "referral_to_social_care",
+        "social_care_referral",
+    ),
+    "report_significant_harm": ("report_harm", "report_concern", "report_to_social_care"),
+    "call_police": ("call_999", "phone_police", "contact_police"),
+    "risk_assessment": ("assess_risk", "complete_risk_assessment", "risk_assess"),
+    "record_failed_contact": ("record_contact", "record_no_access", "record_attempt"),
+}
+
 SHARED_PATTERN_IDS: tuple[str, ...] = (
     "disguised_compliance",
     "closure",

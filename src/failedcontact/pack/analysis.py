@@ -10,6 +10,7 @@ as never firing cannot fire), but some involving counts may be missed.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from typing import Any
 
 from ..errors import Diagnostic, Severity
 from ..vocabulary import (
+    SHARED_ACTION_ALIASES,
+    SHARED_ACTION_CATEGORIES,
+    SHARED_ACTION_IDS,
     AppointmentOutcome,
     CallOutcome,
     HomeVisitOutcome,
@@ -232,6 +236,7 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
     _pairs(rules, satisfiable, space, report)
     _risk(pack, space, report, skipped)
     _unused(pack, report)
+    _own_means_shared(pack, report)
     return found, Summary(len(satisfiable) + len(doc.risk.rules), tuple(skipped))
 
 
@@ -309,6 +314,34 @@ def _risk(
                     "move it before the broader rule, or remove it",
                 )
                 break
+
+
+def shared_meaning(name: str) -> str | None:
+    """The shared action id an own action's name (after its prefix) means, if any."""
+    if name in SHARED_ACTION_CATEGORIES:
+        return name
+    for shared, aliases in SHARED_ACTION_ALIASES.items():
+        if name in aliases:
+            return shared
+    close = difflib.get_close_matches(name, SHARED_ACTION_IDS, n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
+def _own_means_shared(pack: CompiledPack, report: Callable[..., None]) -> None:
+    prefix = f"{pack.document.id}."
+    for action_id in pack.document.actions:
+        if not action_id.startswith(prefix):
+            continue
+        shared = shared_meaning(action_id.removeprefix(prefix))
+        if shared is not None:
+            report(
+                "analysis.own-means-shared",
+                Severity.WARNING,
+                f"action `{action_id}` means the same as the shared action `{shared}`",
+                ("actions", action_id),
+                f"use `{shared}` so case systems keyed on shared ids see it, "
+                "with this pack's title, owner and deadline",
+            )
 
 
 def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
