@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import failedcontact as fc
+from failedcontact.calendar import months_before
 from failedcontact.case import UK, Case, age_in_years
 
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
@@ -109,7 +110,18 @@ _FAILED = {
     ("home_visit", "prevented_from_seeing_child"),
     ("appointment", "not_brought"),
 }
-_SEEN = {("home_visit", "child_seen"), ("appointment", "attended")}
+_SEEN = {
+    ("home_visit", "child_seen"),
+    ("home_visit", "seen_not_alone"),
+    ("appointment", "attended"),
+}
+_ONGO = {"ongo homes", "ongo homes ltd", "ongo homes limited", "ongo"}
+# Steps the work itself completes when it follows the trigger (north_lincs 6a).
+_EVIDENCE = {
+    "leave_written_communication": {("message", "card"), ("message", "letter")},
+    "send_no_access_letter": {("message", "letter")},
+    "telephone_family": {("call", "answered")},
+}
 _UNIVERSAL = [
     "check_address",
     "leave_written_communication",
@@ -147,20 +159,24 @@ def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> d
         if e.type in _WITH_OUTCOME and (e.type, e.outcome) in _SEEN:
             last_seen = pos
     plan, service = case.child.plan, case.service
-    universal = service in ("universal", "adult_service")
-    eh_cin = plan in ("early_help", "child_in_need", "looked_after") or service in (
-        "early_help",
-        "social_care",
+    on_6b_plan = plan in ("early_help", "child_in_need")
+    universal = service in ("universal", "adult_service") and not on_6b_plan
+    eh_cin = on_6b_plan or (
+        service in ("early_help", "social_care")
+        and plan not in ("child_protection", "looked_after")
     )
-    ongo = (case.household.landlord or "").casefold() == "ongo homes"
-    fired: dict[str, tuple[int, int, datetime]] = {}
+    ongo = " ".join((case.household.landlord or "").split()).casefold() in _ONGO
+    fired: dict[str, tuple[int, int, datetime, bool]] = {}
     done: dict[str, int] = {}
+    evidence: list[tuple[int, tuple[str, str]]] = []
     run = 0
     levels = set()
 
-    def need(ids: list[str], pos: int, i: int, at: datetime) -> None:
+    def need(ids: list[str], pos: int, i: int, at: datetime, at_once: bool = False) -> None:
         for action in ids:
-            fired[action] = (pos, i, at)
+            previous = fired.get(action)
+            if previous is None or previous[0] != pos:  # the first rule at an event wins
+                fired[action] = (pos, i, at, at_once and action == "check_address")
 
     for pos, i in enumerate(order):
         e = events[i]
@@ -171,6 +187,12 @@ def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> d
             run += 1
         if e.type == "action":
             done[e.action] = pos  # type: ignore[union-attr]
+        elif e.type == "message":
+            evidence.append((pos, ("message", e.channel)))  # type: ignore[union-attr]
+        elif e.type == "call":
+            evidence.append((pos, ("call", e.outcome)))  # type: ignore[union-attr]
+        if e.type == "address_change":
+            need(["check_address"], pos, i, e.at)
         if e.type == "concern":
             levels.add(e.level)  # type: ignore[union-attr]
             if eh_cin:
@@ -199,31 +221,35 @@ def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> d
                     e.at,
                 )
             if eh_cin:
-                need(_EH_CIN, pos, i, e.at)
+                need(_EH_CIN, pos, i, e.at, at_once=True)
                 if run >= 2:
                     need(["send_no_access_letter", "offer_further_appointment"], pos, i, e.at)
             if plan in ("early_help", "child_in_need"):
                 need(["inform_lead_professional"], pos, i, e.at)
-            if plan == "child_protection":
+            if plan in ("child_protection", "looked_after"):
                 need(
                     [
                         "discuss_with_cp_lead",
                         "discuss_with_key_worker",
                         "confirm_discussion_in_writing",
+                        "north_lincs.consider_earlier_review_conference",
                     ],
                     pos,
                     i,
                     e.at,
                 )
+            if case.household.communication_needs:
+                need(["north_lincs.communicate_to_needs"], pos, i, e.at)
     actions = []
-    for action, (pos, i, at) in fired.items():
+    for action, (pos, i, at, at_once) in fired.items():
         if action in _FIVE_DAYS:
             due: datetime | None = calendar.end_of_working_days(at, 5)
-        elif action == "report_significant_harm":
+        elif action == "report_significant_harm" or at_once:
             due = at.astimezone(UK)
         else:
             due = None
-        if done.get(action, -1) > pos:
+        wanted = _EVIDENCE.get(action, set())
+        if done.get(action, -1) > pos or any(q > pos and k in wanted for q, k in evidence):
             status = "done"
         elif due is not None and now > due.timestamp():
             status = "overdue"
@@ -246,7 +272,7 @@ def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> d
             closure += 1
     if closure >= 3:
         patterns.append("closure")
-    year_ago = now - 365 * 86400
+    year_ago = months_before(now, 12)
     moves = [i for i in order if events[i].type == "address_change" and stamps[i] > year_ago]
     if len(moves) >= 2:
         patterns.append("flight")
@@ -262,6 +288,7 @@ def hand_written(case: Case, as_of: datetime, calendar: fc.WorkingCalendar) -> d
         or service == "social_care"
         or child.cp_plan_in_last_year
         or child.disability
+        or child.urgent_health_need
         or levels & {"significant_harm", "immediate_danger"}
     ):
         tier = "high"
