@@ -85,9 +85,9 @@ def due_at(kind: str, amount: float, at: datetime, calendar: WorkingCalendar) ->
     return None
 
 
-# What required an action: (position, moment, requirement, rule, sequence). A tuple, not a
-# class, because one is made for every requirement of every rule that fires.
-_Fired = tuple[int, Moment, CompiledRequirement, CompiledRule, int]
+# What required an action: (position, moment, requirement, rule). A tuple, not a class,
+# because one is made for every requirement of every rule that fires.
+_Fired = tuple[int, Moment, CompiledRequirement, CompiledRule]
 
 
 def _describe(moment: Moment, pack: CompiledPack) -> str:
@@ -215,7 +215,6 @@ def evaluate(
     matched = matcher(pack, case, moments, last_seen_position) if matcher is not None else None
     rules_for_event = pack.rules_for_event
     fired: dict[str, _Fired] = {}
-    sequence = 0
     once_fired: set[CompiledRule] = set()
     for position, moment in enumerate(moments):
         index = moment.index
@@ -237,10 +236,9 @@ def evaluate(
                     continue
                 once_fired.add(rule)
             for requirement in rule.requires:
-                sequence += 1
                 previous = fired.get(requirement.action)
                 if previous is None or previous[0] != position:
-                    fired[requirement.action] = (position, moment, requirement, rule, sequence)
+                    fired[requirement.action] = (position, moment, requirement, rule)
             if described is None:
                 described = _describe(moment, pack)
             why = f"{described}; {rule.when.text}"
@@ -270,7 +268,7 @@ def evaluate(
                        pattern.citation)
             )  # fmt: skip
     summary.patterns = frozenset(p["id"] for p in found)
-    _fire_at_as_of(pack, case, summary, fired, trace, sequence)
+    _fire_at_as_of(pack, case, summary, fired, trace)
 
     tier, reasons = _risk(pack, case, summary, trace)
     ranked = _actions(pack, case, fired, last_done, now, cal, moments, episode_start)
@@ -362,7 +360,6 @@ def _fire_at_as_of(
     summary: Summary,
     fired: dict[str, _Fired],
     trace: list[dict[str, Any]],
-    sequence: int,
 ) -> None:
     """Rules `on: [as_of]`: their clock starts at `as_of`, from the case's facts then."""
     position = len(summary.timeline)
@@ -370,9 +367,8 @@ def _fire_at_as_of(
         if not rule.when.test(case, summary):
             continue
         for requirement in rule.requires:
-            sequence += 1
             if requirement.action not in fired:  # an event's instance keeps its own clock
-                fired[requirement.action] = (position, summary, requirement, rule, sequence)
+                fired[requirement.action] = (position, summary, requirement, rule)
         why = f"at as_of; {rule.when.text}"
         trace.append(
             _trace("rule", rule.id, None, f"{why}; {rule.note}" if rule.note else why,
@@ -507,7 +503,7 @@ def _actions(
     deadlines: dict[tuple[int, str, float], tuple[datetime | None, float | None]] = {}
     result = []
     for action_id, item in fired.items():
-        position, moment, requirement, rule, _ = item
+        position, moment, requirement, rule = item
         timescale = requirement.timescale
         key = (moment.index, timescale.kind, timescale.amount)
         found = deadlines.get(key)
