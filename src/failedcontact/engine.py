@@ -273,7 +273,7 @@ def evaluate(
     tier, reasons = _risk(pack, case, summary, trace)
     ranked = _actions(pack, case, fired, last_done, now, cal, moments, episode_start)
     for duty in pack.duties:
-        _duty(duty, case, summary, ranked, now, cal, trace)
+        _duty(pack, duty, case, summary, ranked, now, cal, trace)
     ranked.sort(key=_first)
     actions = [entry for _, entry in ranked]
     summary.open_actions = sum(1 for a in actions if a["status"] != "done")
@@ -416,6 +416,7 @@ _first = itemgetter(0)  # the urgency of a ranked entry (a C-level sort key)
 
 
 def _duty(
+    pack: CompiledPack,
     duty: CompiledDuty,
     case: Case,
     summary: Summary,
@@ -443,10 +444,11 @@ def _duty(
             if (types is None or moment.type in types) and test(case, moment):
                 anchor = moment
                 break
-    at = anchor.at if anchor is not None else summary.at
+    at = (anchor.at if anchor is not None else summary.at).astimezone(UK)
     requirement = duty.requirement
     due = due_at(requirement.timescale.kind, requirement.timescale.amount, at, calendar)
-    entry = _entry(requirement, duty.citation, due, "outstanding", anchor, at, [])
+    contacts = _contacts(pack, requirement, case.household.local_authority or "")
+    entry = _entry(requirement, duty.citation, due, "outstanding", anchor, at, contacts)
     entry["recurring"] = True
     item = _ranked(entry, due.timestamp() if due is not None else None, now)
     since = "the last qualifying event" if anchor is not start else "the duty began"
@@ -463,6 +465,17 @@ def _duty(
                 ranked[position] = item  # one entry per id: the more urgent instance
             return
     ranked.append(item)
+
+
+def _contacts(
+    pack: CompiledPack, requirement: CompiledRequirement, authority: str
+) -> list[dict[str, str]]:
+    """The action's contacts for the child's local authority, else the group's default."""
+    if requirement.contacts is None:
+        return []
+    by_area = pack.contacts.get(requirement.contacts, {})
+    listed = by_area.get(authority) or by_area.get("default") or ()
+    return [{"name": name, "phone": phone} for name, phone in listed]
 
 
 def _entry(
@@ -517,11 +530,7 @@ def _actions(
         done = last_done.get(action_id, -1) > after or (
             requirement.completed_by is not None and _completed(requirement, case, moments, after)
         )
-        contacts: list[dict[str, str]] = []
-        if requirement.contacts is not None:
-            by_area = pack.contacts.get(requirement.contacts, {})
-            listed = by_area.get(authority) or by_area.get("default") or ()
-            contacts = [{"name": name, "phone": phone} for name, phone in listed]
+        contacts = _contacts(pack, requirement, authority)
         at = local_at.get(moment.index)
         if at is None:
             at = local_at[moment.index] = moment.at.astimezone(UK)
