@@ -18,7 +18,7 @@ from .assessment import Assessment
 from .case import Case, as_uk_instant
 from .errors import CaseError, Diagnostic, PackError, Severity
 from .fmt import format_text
-from .loader import bundled_dir, bundled_ids, inspect_file, load_pack, parse_case
+from .loader import Pack, bundled_dir, bundled_ids, inspect_file, load_pack, parse_case
 from .pack.analysis import inexact
 from .pack.coverage import coverage
 from .pack.diff import diff_packs
@@ -114,14 +114,15 @@ def assess(
     raw = _read_case_input(case)
     if not jsonl:
         try:
-            assessment = compiled.assess(parse_case(raw), when)
+            parsed = parse_case(raw)
+            assessment = compiled.assess(parsed, when)
         except CaseError as error:
             raise _fail(
                 EXIT_CASE,
                 "error: invalid case\n"
                 + "\n".join(f"  {issue.render()}" for issue in error.issues),
             ) from None
-        _emit(assessment, output, indent=2)
+        _emit(assessment, output, indent=2, case=parsed, pack=compiled)
         return
     bad = 0
     out = sys.stdout
@@ -129,14 +130,15 @@ def assess(
         try:
             if not line.strip():
                 raise CaseError([])
-            assessment = compiled.assess(parse_case(line), when)
+            parsed = parse_case(line)
+            assessment = compiled.assess(parsed, when)
         except CaseError as error:
             bad += 1
             detail = "; ".join(i.render() for i in error.issues) or "empty line, expected a case"
             _err.print(f"line {number}: {detail}", markup=False)
             continue
         if output is OutputFormat.TABLE:
-            _emit(assessment, output, indent=None)
+            _emit(assessment, output, indent=None, case=parsed, pack=compiled)
         else:
             out.write(assessment.model_dump_json() + "\n")
     out.flush()
@@ -144,9 +146,11 @@ def assess(
         raise _fail(EXIT_CASE, f"error: {bad} invalid line(s); the others were assessed")
 
 
-def _emit(assessment: Assessment, output: OutputFormat, indent: int | None) -> None:
+def _emit(
+    assessment: Assessment, output: OutputFormat, indent: int | None, case: Case, pack: Pack
+) -> None:
     if output is OutputFormat.TABLE:
-        render_table(assessment, Console())
+        render_table(assessment, Console(), case, pack.compiled)
     else:
         sys.stdout.write(assessment.model_dump_json(indent=indent) + "\n")
 
@@ -169,7 +173,7 @@ def explain(
     except CaseError as error:
         raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
             f"  {issue.render()}" for issue in error.issues)) from None  # fmt: skip
-    render_explanation(assessment, parsed, Console(highlight=False))
+    render_explanation(assessment, parsed, Console(highlight=False), compiled.compiled)
 
 
 @app.command("diff")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .assessment import Assessment
+from .assessment import Assessment, RequiredAction
 from .case import UK, Case
+from .pack.compiler import CompiledPack
+from .pack.describe import describer_for, humanise, ordinal
+from .vocabulary import OUTCOME_EVENT_TYPES, SEEN_PAIRS, ActionStatus
 
 _TIER_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
 _STATUS_STYLE = {"done": "green", "overdue": "bold red", "outstanding": "yellow"}
@@ -22,10 +27,13 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UK).strftime("%d %b %Y %H:%M")
 
 
-def render_table(assessment: Assessment, console: Console) -> None:
+def render_table(
+    assessment: Assessment, console: Console, case: Case, pack: CompiledPack | None = None
+) -> None:
     """Print the assessment as a summary panel, an actions table and the patterns."""
     tier = assessment.risk_tier.value
-    summary = Text()
+    summary = Text(first_line(assessment) + "\n", style="bold")
+    summary.append(summary_line(assessment) + "\n", style=_TIER_STYLE[tier])
     summary.append(f"Case {assessment.case_id}", style="bold")
     summary.append(f"  pack {assessment.pack.id} {assessment.pack.version}")
     summary.append(f"  as of {_when(assessment.as_of)}\n")
@@ -41,16 +49,18 @@ def render_table(assessment: Assessment, console: Console) -> None:
     actions.add_column("status", no_wrap=True)
     actions.add_column("due", no_wrap=True)
     actions.add_column("action", ratio=1)
-    for action in assessment.actions:
-        cell = Text(action.title)
-        cell.append(f"\n{action.owner}; event {action.trigger.event}; {action.citation}", "dim")
-        for contact in action.contacts:
-            cell.append(f"\ncall {contact.name}: {contact.phone}", "bold")
-        actions.add_row(
-            Text(action.status.value, style=_STATUS_STYLE[action.status.value]),
-            _when(action.due),
-            cell,
-        )
+    for group in groups(assessment, case, pack):
+        actions.add_row("", "", Text(f"{group.heading} ({group.citation})", style="bold"))
+        for action in group.actions:
+            cell = Text(action.title)
+            cell.append(f"\n{action.owner}", "dim")
+            for contact in action.contacts:
+                cell.append("\n" + call_line(contact.name, contact.phone), "bold")
+            actions.add_row(
+                Text(action.status.value, style=_STATUS_STYLE[action.status.value]),
+                _when(action.due),
+                cell,
+            )
     if assessment.actions:
         parts.append(actions)
     else:
@@ -68,24 +78,15 @@ def render_table(assessment: Assessment, console: Console) -> None:
     console.print(Panel(Group(*parts), title="failedcontact assessment"))
 
 
-def _event_words(case: Case, index: int | None) -> str:
-    if index is None:
-        return "the case's facts at the time of assessment"
-    event = case.events[index]
-    outcome = getattr(event, "outcome", None)
-    what = event.type.replace("_", " ") + (
-        f" ({str(outcome).replace('_', ' ')})" if outcome else ""
-    )
-    return f"the {what} on {_when(event.at)} (event {index})"
-
-
-def render_explanation(assessment: Assessment, case: Case, console: Console) -> None:
-    """Explain the assessment for a practitioner, in plain English."""
+def render_explanation(
+    assessment: Assessment, case: Case, console: Console, pack: CompiledPack | None = None
+) -> None:
+    """Explain the assessment for a practitioner: the most urgent thing first, in their words."""
+    console.print(first_line(assessment), style="bold", markup=False)
     tier = assessment.risk_tier.value
-    heading = Text("Risk: ")
-    heading.append(tier.upper(), style=_TIER_STYLE[tier])
+    heading = Text(summary_line(assessment), style=_TIER_STYLE[tier])
     heading.append(f"   (case {assessment.case_id}, {assessment.pack.id} {assessment.pack.version},"
-                   f" as of {_when(assessment.as_of)})")  # fmt: skip
+                   f" as of {_when(assessment.as_of)})", style="default")  # fmt: skip
     console.print(heading)
     for reason in assessment.risk_reasons:
         console.print(f"  because {reason}.", markup=False)
@@ -93,35 +94,33 @@ def render_explanation(assessment: Assessment, case: Case, console: Console) -> 
             else "not seen in this history")  # fmt: skip
     console.print(f"\nThe child was {seen}; failed contacts since then: "
                   f"{assessment.failed_contacts}.", markup=False)  # fmt: skip
-    rules = [t for t in assessment.trace if t.step == "rule"]
     if not assessment.actions:
         console.print("\nNo actions are required.")
     else:
-        console.print("\nWhat to do:", style="bold")
-    for action in assessment.actions:
-        line = Text("  • ")
-        line.append(f"[{action.status.value.upper()}] ", style=_STATUS_STYLE[action.status.value])
-        line.append(action.title, style="bold")
-        console.print(line)
-        when = (f"due by {_when(action.due)}" if action.due is not None
-                else "no timescale is set")  # fmt: skip
-        if action.recurring:
-            when += " (a recurring duty: due again after each qualifying contact)"
-        console.print(f"    {when}; owner: {action.owner}.", markup=False)
-        source = next(
-            (t for t in rules if t.event == action.trigger.event and action.id in t.actions),
-            None,
-        )
-        why = f"required by {_event_words(case, action.trigger.event)}"
-        if source is not None:
-            why += f": {source.why.split('; ', 1)[-1]}"
-        console.print(f"    Why: {why}.", markup=False)
-        console.print(f"    Guidance: {action.citation}.", markup=False)
-        for contact in action.contacts:
-            console.print(f"    Call {contact.name} on {contact.phone}.", markup=False)
-    overdue = [a.title for a in assessment.actions if a.status.value == "overdue"]
-    if overdue:
-        console.print(f"\nOverdue now: {len(overdue)} action(s).", style="bold red")
+        console.print("\nWhat to do, most urgent first:", style="bold")
+    for group in groups(assessment, case, pack):
+        count = len(group.actions)
+        console.print(f"\n{group.heading}: {count} step{'s' if count != 1 else ''}"
+                      f" ({group.citation})", style="bold", markup=False)  # fmt: skip
+        reasons = {why_line(assessment, action, pack) for action in group.actions}
+        shared = reasons.pop() if len(reasons) == 1 else None
+        if shared is not None:
+            console.print(f"  Why: {shared}", markup=False)
+        for action in group.actions:
+            line = Text("  • ")
+            status = action.status.value
+            line.append(f"[{status.upper()}] ", style=_STATUS_STYLE[status])
+            line.append(action.title, style="bold")
+            console.print(line)
+            when = (f"due by {_day(action.due, assessment.as_of)}" if action.due is not None
+                    else "no timescale is set")  # fmt: skip
+            if action.recurring:
+                when += " (a recurring duty: due again after each qualifying contact)"
+            console.print(f"    {when}; owner: {action.owner}.", markup=False)
+            for contact in action.contacts:
+                console.print(f"    {call_line(contact.name, contact.phone)}", markup=False)
+            if shared is None:
+                console.print(f"    Why: {why_line(assessment, action, pack)}", markup=False)
     for pattern in assessment.patterns:
         events = ", ".join(str(i) for i in pattern.events)
         console.print(f"\nPattern to watch: {pattern.title} (events {events}).", style="magenta")
@@ -133,3 +132,150 @@ def render_explanation(assessment: Assessment, case: Case, console: Console) -> 
         console.print("\nThe case may not close yet. Still needed:", style="bold")
         for unmet in assessment.closure.unmet:
             console.print(f"  • {unmet.title}", markup=False)
+
+
+def _day(value: datetime, as_of: datetime) -> str:
+    """`Fri 4 Dec 23:59`, with the year when it is not `as_of`'s."""
+    local = value.astimezone(UK)
+    year = "" if local.year == as_of.astimezone(UK).year else f" {local.year}"
+    return f"{local:%a} {local.day} {local:%b}{year} {local:%H:%M}"
+
+
+def first_line(assessment: Assessment) -> str:
+    """The most urgent thing to do, or that nothing is outstanding."""
+    open_actions = [a for a in assessment.actions if a.status is not ActionStatus.DONE]
+    if not open_actions:
+        return "Nothing to do now: every required step is done."
+    top = open_actions[0]  # the contract orders actions most urgent first
+    if top.status is ActionStatus.OVERDUE and top.due is not None:
+        state = f"overdue since {_day(top.due, assessment.as_of)}"
+    elif top.due is not None:
+        state = f"due {_day(top.due, assessment.as_of)}"
+    else:
+        state = "no timescale set"
+    return f"Do first: {top.title} ({state})."
+
+
+def summary_line(assessment: Assessment) -> str:
+    """`HIGH risk: 1 overdue, 9 outstanding; next due Fri 4 Dec 23:59`."""
+    overdue = sum(a.status is ActionStatus.OVERDUE for a in assessment.actions)
+    outstanding = sum(a.status is ActionStatus.OUTSTANDING for a in assessment.actions)
+    upcoming = [a.due for a in assessment.actions if a.status is ActionStatus.OUTSTANDING and a.due]
+    line = (
+        f"{assessment.risk_tier.value.upper()} risk: {overdue} overdue, {outstanding} outstanding"
+    )
+    if upcoming:
+        line += f"; next due {_day(min(upcoming), assessment.as_of)}"
+    return line
+
+
+def dialable(phone: str) -> list[str]:
+    """The numbers to dial for a number as printed; `a/b` is a number and its alternative line."""
+    first, *others = (part.strip() for part in phone.split("/"))
+    base = "".join(c for c in first if c.isdigit() or c == "+")
+    numbers = [base]
+    for other in others:
+        digits = "".join(c for c in other if c.isdigit())
+        numbers.append(base[: len(base) - len(digits)] + digits if digits else base)
+    return numbers
+
+
+def call_line(name: str, phone: str) -> str:
+    """`Call <team> on <number as printed> (dial <each number in digits>).`"""
+    numbers = dialable(phone)
+    dial = "" if numbers == [phone] else f" (dial {' or '.join(numbers)})"
+    return f"Call {name} on {phone}{dial}."
+
+
+@dataclass(frozen=True, slots=True)
+class StepGroup:
+    """Steps that share one trigger and one citation."""
+
+    heading: str
+    citation: str
+    actions: tuple[RequiredAction, ...]
+
+
+def groups(assessment: Assessment, case: Case, pack: CompiledPack | None) -> list[StepGroup]:
+    """Steps grouped by trigger and citation, groups in the order of their most urgent step."""
+    found: dict[tuple[int | None, str], list[RequiredAction]] = {}
+    for action in assessment.actions:
+        found.setdefault((action.trigger.event, action.citation), []).append(action)
+    return [
+        StepGroup(trigger_words(assessment, case, pack, event), citation, tuple(actions))
+        for (event, citation), actions in found.items()
+    ]
+
+
+def trigger_words(
+    assessment: Assessment, case: Case, pack: CompiledPack | None, index: int | None
+) -> str:
+    """What happened, in words: `Second no access visit on Fri 27 Nov 10:00`."""
+    if index is None:
+        return "From what is known about the case"
+    event: Any = case.events[index]
+    when = _day(event.at, assessment.as_of)
+    if pack is not None and event.type in OUTCOME_EVENT_TYPES:
+        kind = pack.failed_kind.get((event.type, event.outcome))
+        if kind is not None:
+            number = _run_number(case, pack, index)
+            name = pack.document.failed_contacts[kind].name
+            return f"{name.capitalize()}, the {ordinal(number)} failed contact in a row, on {when}"
+    if event.type == "concern":
+        level = {"welfare": "the child's welfare", "significant_harm": "significant harm",
+                 "immediate_danger": "immediate danger"}[event.level]  # fmt: skip
+        return f"Concern about {level} on {when}"
+    what = humanise(event.type).capitalize()
+    if event.type in OUTCOME_EVENT_TYPES:
+        what += f" ({humanise(event.outcome)})"
+    elif event.type == "action" and pack is not None:
+        title = pack.document.actions.get(event.action)
+        what = f"Recorded: {title.title if title else humanise(event.action)}"
+    return f"{what} on {when}"
+
+
+def _run_number(case: Case, pack: CompiledPack, index: int) -> int:
+    """Which failed contact of its run the event at `index` is."""
+    events: tuple[Any, ...] = case.events
+    target = events[index].at.timestamp()
+    ordered = sorted(range(len(events)), key=lambda i: events[i].at.timestamp())
+    count = 0
+    for i in ordered:
+        event = events[i]
+        if event.at.timestamp() > target:
+            break
+        if event.type in OUTCOME_EVENT_TYPES:
+            if (event.type, event.outcome) in SEEN_PAIRS:
+                count = 0
+            elif (event.type, event.outcome) in pack.failed_kind:
+                count += 1
+        if i == index:
+            break
+    return max(count, 1)
+
+
+def why_line(assessment: Assessment, action: RequiredAction, pack: CompiledPack | None) -> str:
+    """Why the step is required, from the rule's condition in plain words."""
+    source = next(
+        (t for t in assessment.trace
+         if t.step == "rule" and t.event == action.trigger.event and action.id in t.actions),
+        None,
+    )  # fmt: skip
+    if source is None or pack is None:
+        return "the guidance requires it at this point."
+    reason = plain_reason(pack, source.id)
+    return f"{reason}." if reason != "always" else "the guidance requires this step here."
+
+
+def plain_reason(pack: CompiledPack, rule_id: str) -> str:
+    """A rule's or duty's condition in a practitioner's words."""
+    describer = describer_for(pack.document)
+    for index, rule in enumerate(pack.rules):
+        if rule.id == rule_id:
+            return describer.describe(pack.trees.get(("rules", index, "when")))
+    for index, duty in enumerate(pack.duties):
+        if duty.id == rule_id:
+            every = duty.requirement.timescale.describe("at least every")
+            applies = describer.describe(pack.trees.get(("duties", index, "when")))
+            return f"{applies}, so the child must be seen {every}"
+    return "always"
