@@ -346,3 +346,25 @@ def test_diff_shows_duty_and_completion_evidence_changes(tmp_path: Path) -> None
     ]
     assert [d["subject"] for d in differences] == ["`send_no_access_letter` completed by"]
     assert "`card`" in differences[0]["right"] and "`card`" not in differences[0]["left"]
+
+
+def test_jsonl_lines_end_at_newline_only_and_bad_utf8_is_reported(tmp_path: Path) -> None:
+    # U+2028, U+2029 and U+0085 are legal inside JSON strings: they must not split a line.
+    separators = {"case_id": "A-1\u2028\u2029\u0085"}
+    stream = tmp_path / "cases.jsonl"
+    stream.write_bytes(
+        json.dumps(separators, ensure_ascii=False).encode("utf-8")
+        + b"\n"
+        + b'{"case_id": "B-\xff"}\n'
+        + b'{"case_id": "C-3"}\r\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "failedcontact", "assess", "--pack", "north_lincs",
+         "--as-of", AS_OF, "--jsonl", str(stream)],
+        capture_output=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    out = result.stdout.decode().split("\n")  # not splitlines(): it splits on U+2028 too
+    ids = [json.loads(line)["case_id"] for line in out if line]
+    assert ids == [separators["case_id"], "C-3"]
+    assert "line 2: not valid UTF-8 at byte 16 of the line" in result.stderr.decode()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +18,7 @@ from rich.table import Table
 
 from .assessment import Assessment
 from .case import Case, as_uk_instant
-from .errors import CaseError, Diagnostic, PackError, Severity
+from .errors import CaseError, CaseIssue, Diagnostic, PackError, Severity
 from .fmt import format_text
 from .loader import Pack, bundled_dir, bundled_ids, inspect_file, load_pack, parse_case
 from .pack.analysis import inexact
@@ -111,8 +113,8 @@ def assess(
     """Assess one case (or a JSON Lines batch) and print the contract's assessment."""
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
-    raw = _read_case_input(case)
     if not jsonl:
+        raw = _read_case_input(case)
         try:
             parsed = parse_case(raw)
             assessment = compiled.assess(parsed, when)
@@ -126,24 +128,50 @@ def assess(
         return
     bad = 0
     out = sys.stdout
-    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
-        try:
-            if not line.strip():
-                raise CaseError([])
-            parsed = parse_case(line)
-            assessment = compiled.assess(parsed, when)
-        except CaseError as error:
-            bad += 1
-            detail = "; ".join(i.render() for i in error.issues) or "empty line, expected a case"
-            _err.print(f"line {number}: {detail}", markup=False)
-            continue
-        if output is OutputFormat.TABLE:
-            _emit(assessment, output, indent=None, case=parsed, pack=compiled)
-        else:
-            out.write(assessment.model_dump_json() + "\n")
+    with _case_lines(case) as lines:
+        # Lines end at b"\n" only: U+2028, U+2029 and U+0085 are legal inside JSON strings.
+        for number, raw_line in enumerate(lines, start=1):
+            try:
+                try:
+                    line = raw_line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise CaseError(
+                        [CaseIssue("", f"not valid UTF-8 at byte {error.start + 1} of the line")]
+                    ) from None
+                if not line.strip():
+                    raise CaseError([])
+                parsed = parse_case(line)
+                assessment = compiled.assess(parsed, when)
+            except CaseError as error:
+                bad += 1
+                detail = (
+                    "; ".join(i.render() for i in error.issues) or "empty line, expected a case"
+                )
+                _err.print(f"line {number}: {detail}", markup=False)
+                continue
+            if output is OutputFormat.TABLE:
+                _emit(assessment, output, indent=None, case=parsed, pack=compiled)
+            else:
+                out.write(assessment.model_dump_json() + "\n")
     out.flush()
     if bad:
         raise _fail(EXIT_CASE, f"error: {bad} invalid line(s); the others were assessed")
+
+
+@contextmanager
+def _case_lines(case: str) -> Iterator[Iterator[bytes]]:
+    """The input's lines as bytes, read as they come (a stream, not the whole input)."""
+    try:
+        stream = sys.stdin.buffer if case == "-" else Path(case).open("rb")  # noqa: SIM115
+    except OSError as error:
+        raise _fail(
+            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
+        ) from None
+    try:
+        yield (line.removesuffix(b"\n").removesuffix(b"\r") for line in stream)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
 
 
 def _emit(
