@@ -6,7 +6,8 @@ import json
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from datetime import tzinfo as tzinfo_base
 from typing import Any
 
 import pytest
@@ -302,3 +303,29 @@ def test_scope_note_only_where_the_guidance_does_not_name_pregnant_women(
     case = _case(_visit("2026-11-23T10:00:00"), child={"unborn": True})
     trace = fc.load_pack(pack_id).assess(case, AS_OF).trace
     assert any(t.id == "scope" for t in trace) is noted
+
+
+class _NoOffset(tzinfo_base):
+    """A tzinfo that gives no offset: Python treats such a time as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+
+def test_as_of_whose_tzinfo_gives_no_offset_is_uk_local_time(north_lincs: fc.Pack) -> None:
+    case = _case(_visit("2026-11-23T10:00:00"))
+    odd = north_lincs.assess(case, datetime(2026, 11, 25, 9, tzinfo=_NoOffset()))
+    naive = north_lincs.assess(case, datetime(2026, 11, 25, 9))
+    assert odd.model_dump_json() == naive.model_dump_json()
+
+
+def test_offset_with_seconds_is_echoed_as_rfc3339_on_both_paths(north_lincs: fc.Pack) -> None:
+    # Kathmandu kept +05:41:16 until 1986; RFC 3339 offsets are whole minutes.
+    as_of = datetime(1985, 6, 1, 12, tzinfo=timezone(timedelta(hours=5, minutes=41, seconds=16)))
+    case = _case(_visit("1985-05-30T10:00:00"))
+    typed = json.loads(north_lincs.assess(case, as_of).model_dump_json())["as_of"]
+    plain = json.loads(north_lincs.assess_json(json.dumps(case), as_of))["as_of"]
+    assert typed == plain == "1985-06-01T06:18:44+00:00"

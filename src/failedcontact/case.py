@@ -44,8 +44,9 @@ def as_uk_instant(value: datetime) -> datetime:
         raise ValueError(
             f"`{value.isoformat()}` is outside the supported years {FIRST_YEAR}-{LAST_YEAR}"
         )
-    if value.tzinfo is not None:
+    if value.utcoffset() is not None:
         return value
+    # Naive, or a tzinfo that gives no offset (which Python also treats as naive).
     local = value.replace(tzinfo=UK)
     # fold=0 and fold=1 give different offsets only around a clock change: the earlier
     # reading has the smaller offset inside the skipped hour (spring) and the larger one

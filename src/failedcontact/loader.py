@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -188,9 +188,15 @@ def _as_of(value: datetime) -> datetime:
     if not isinstance(value, datetime):
         raise CaseError([CaseIssue("as_of", f"expected a datetime, got `{value!r}`")])
     try:
-        return as_uk_instant(value)
+        instant = as_uk_instant(value)
     except ValueError as error:
         raise CaseError([CaseIssue("as_of", str(error))]) from None
+    offset = instant.utcoffset()
+    if offset is not None and offset.total_seconds() % 60:
+        # RFC 3339 offsets are whole minutes: an offset with seconds (some zones before
+        # the 1970s-80s) is echoed as the same instant in UTC, identically on both paths.
+        return instant.astimezone(UTC)
+    return instant
 
 
 def parse_case(data: str | bytes | dict[str, Any] | Any) -> Case:
