@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 import failedcontact as fc
+from failedcontact.cli import app
 from failedcontact.pack import tree
 from failedcontact.pack.describe import Describer
 from failedcontact.pack.facts import FACTS, Kind
@@ -139,3 +141,26 @@ def test_every_fact_reads_without_field_names(name: str) -> None:
 )  # fmt: skip
 def test_plain_words(fact: str, op: Operator, values: tuple[object, ...], words: str) -> None:
     assert Describer().describe(tree.Test(FACTS[fact], op, values, len(values) > 1, ())) == words
+
+
+def test_pack_and_case_text_prints_literally(tmp_path: Path) -> None:
+    # Rich markup, emoji codes and terminal control sequences in pack text (issue: hostile
+    # input, item 9): printed as written, with the escape character made visible.
+    text = (Path(__file__).resolve().parents[1] / "policies" / "north_lincs.yaml").read_text()
+    hostile = "Offer [/bold] a further [see section 4a] appointment :thumbs_up: \x1b[31m"
+    pack_file = tmp_path / "north_lincs.yaml"
+    pack_file.write_text(
+        text.replace(
+            "title: Offer the family a further appointment", f"title: {json.dumps(hostile)}"
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["explain", "--pack", str(pack_file), "--as-of", "2026-11-25T09:00:00Z",
+              str(EXAMPLES / "second_no_access.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Offer [/bold] a further [see section 4a] appointment :thumbs_up: \u241b[31m" in (
+        result.output
+    )
+    assert "\x1b" not in result.output

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .assessment import Assessment
 from .case import Case, as_uk_instant
-from .errors import CaseError, CaseIssue, Diagnostic, PackError, Severity
+from .errors import CaseError, CaseIssue, Diagnostic, PackError, Severity, literal
 from .fmt import format_text
 from .loader import Pack, bundled_dir, bundled_ids, inspect_file, load_pack, parse_case
 from .pack.analysis import inexact
@@ -37,7 +37,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Assess a child's failed contacts against a local safeguarding policy pack.",
 )
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _console(stderr: bool = False, soft_wrap: bool = False) -> Console:
+    """A console that prints user and pack text literally: no markup, no emoji codes."""
+    return Console(stderr=stderr, soft_wrap=soft_wrap, highlight=False, markup=False, emoji=False)
+
+
+_err = _console(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -63,7 +70,7 @@ class SchemaName(StrEnum):
 
 
 def _fail(code: int, message: str) -> typer.Exit:
-    _err.print(message, markup=False)
+    _err.print(literal(message), markup=False)
     return typer.Exit(code)
 
 
@@ -147,7 +154,7 @@ def assess(
                 detail = (
                     "; ".join(i.render() for i in error.issues) or "empty line, expected a case"
                 )
-                _err.print(f"line {number}: {detail}", markup=False)
+                _err.print(literal(f"line {number}: {detail}"), markup=False)
                 continue
             if output is OutputFormat.TABLE:
                 _emit(assessment, output, indent=None, case=parsed, pack=compiled)
@@ -178,7 +185,7 @@ def _emit(
     assessment: Assessment, output: OutputFormat, indent: int | None, case: Case, pack: Pack
 ) -> None:
     if output is OutputFormat.TABLE:
-        render_table(assessment, Console(), case, pack.compiled)
+        render_table(assessment, _console(), case, pack.compiled)
     else:
         sys.stdout.write(assessment.model_dump_json(indent=indent) + "\n")
 
@@ -201,7 +208,7 @@ def explain(
     except CaseError as error:
         raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
             f"  {issue.render()}" for issue in error.issues)) from None  # fmt: skip
-    render_explanation(assessment, parsed, Console(highlight=False), compiled.compiled)
+    render_explanation(assessment, parsed, _console(), compiled.compiled)
 
 
 @app.command("diff")
@@ -219,7 +226,7 @@ def diff_command(
         sys.stdout.write(json.dumps({"left": left, "right": right, "differences": rows},
                                     indent=2) + "\n")  # fmt: skip
         return
-    console = Console(highlight=False)
+    console = _console()
     for side, pack in (("left", a), ("right", b)):
         document = pack.document
         console.print(f"{side}: {document.id} {document.version} - {document.area} "
@@ -252,7 +259,7 @@ def packs() -> None:
             document.source.issued or "undated",
             document.source.title,
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -278,7 +285,7 @@ def check(
     """Load each pack through every stage and report every problem; exit 3 on an error."""
     found: list[Diagnostic] = []
     report: list[dict[str, object]] = []
-    out = Console(highlight=False, soft_wrap=True)
+    out = _console(soft_wrap=True)
     for item in pack_files:
         path = Path(item)
         if not path.exists() and not item.endswith((".yaml", ".yml")) and "/" not in item:
@@ -375,7 +382,7 @@ def test_command(
         }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        out = Console(highlight=False, soft_wrap=True)
+        out = _console(soft_wrap=True)
         for outcome in suite.failed:
             scenario = outcome.scenario
             out.print(f"FAIL {scenario.file}:{scenario.line}: {scenario.name} ({scenario.section})",
@@ -414,7 +421,7 @@ def verify(
     except ImportError as error:  # hypothesis is in the `test` extra
         raise _fail(EXIT_PACK, f"error: verify needs hypothesis: pip install "
                     f"'failedcontact[test]' ({error})") from None  # fmt: skip
-    console = Console(highlight=False, soft_wrap=True)
+    console = _console(soft_wrap=True)
     broken = 0
     for item in pack_files:
         pack = _pack_or_exit(item)
@@ -460,7 +467,7 @@ def fmt_command(
                 path.write_text(formatted, encoding="utf-8")
     verb = "would reformat" if check_only else "reformatted"
     for path in changed:
-        Console(highlight=False).print(f"{verb} {path}")
+        _console().print(f"{verb} {path}")
     if check_only and changed:
         raise typer.Exit(1)
 

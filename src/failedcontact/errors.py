@@ -94,3 +94,16 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 def one_of(choices: Iterable[str]) -> str:
     """Format choices as a backticked, comma-separated list."""
     return ", ".join(f"`{c}`" for c in choices)
+
+
+_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)} | {0x7F: "\u2421"}
+_PICTURES |= {code: "\ufffd" for code in range(0x80, 0xA0)}
+_KEEP = {ord("\n"), ord("\t")}
+
+
+def literal(text: str) -> str:
+    """Text safe to print to a terminal: each control character shown as a symbol (ESC as ␛).
+
+    The symbol is one character, so styles laid over the text stay where they were.
+    """
+    return text.translate({k: v for k, v in _PICTURES.items() if k not in _KEEP})

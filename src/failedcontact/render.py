@@ -13,6 +13,7 @@ from rich.text import Text
 
 from .assessment import Assessment, RequiredAction
 from .case import UK, Case
+from .errors import literal
 from .pack.compiler import CompiledPack
 from .pack.describe import describer_for, humanise, ordinal
 from .vocabulary import OUTCOME_EVENT_TYPES, SEEN_PAIRS, ActionStatus
@@ -32,14 +33,14 @@ def render_table(
 ) -> None:
     """Print the assessment as a summary panel, an actions table and the patterns."""
     tier = assessment.risk_tier.value
-    summary = Text(first_line(assessment) + "\n", style="bold")
+    summary = Text(literal(first_line(assessment)) + "\n", style="bold")
     summary.append(summary_line(assessment) + "\n", style=_TIER_STYLE[tier])
-    summary.append(f"Case {assessment.case_id}", style="bold")
+    summary.append(literal(f"Case {assessment.case_id}"), style="bold")
     summary.append(f"  pack {assessment.pack.id} {assessment.pack.version}")
     summary.append(f"  as of {_when(assessment.as_of)}\n")
     summary.append("Risk: ")
     summary.append(tier.upper(), style=_TIER_STYLE[tier])
-    summary.append(" - " + "; ".join(assessment.risk_reasons) + "\n")
+    summary.append(literal(" - " + "; ".join(assessment.risk_reasons)) + "\n")
     summary.append(f"Failed contacts in the current run: {assessment.failed_contacts}")
     last = _when(assessment.last_seen) if assessment.last_seen else "never (in this history)"
     summary.append(f"   Child last seen: {last}")
@@ -50,12 +51,12 @@ def render_table(
     actions.add_column("due", no_wrap=True)
     actions.add_column("action", ratio=1)
     for group in groups(assessment, case, pack):
-        actions.add_row("", "", Text(f"{group.heading} ({group.citation})", style="bold"))
+        actions.add_row("", "", Text(literal(f"{group.heading} ({group.citation})"), style="bold"))
         for action in group.actions:
-            cell = Text(action.title)
-            cell.append(f"\n{action.owner}", "dim")
+            cell = Text(literal(action.title))
+            cell.append(literal(f"\n{action.owner}"), "dim")
             for contact in action.contacts:
-                cell.append("\n" + call_line(contact.name, contact.phone), "bold")
+                cell.append(literal("\n" + call_line(contact.name, contact.phone)), "bold")
             actions.add_row(
                 Text(action.status.value, style=_STATUS_STYLE[action.status.value]),
                 _when(action.due),
@@ -67,14 +68,17 @@ def render_table(
         parts.append(Text("No actions are required."))
     for pattern in assessment.patterns:
         parts.append(
-            Text(f"Pattern to watch: {pattern.title} (events {pattern.events})", style="magenta")
+            Text(
+                literal(f"Pattern to watch: {pattern.title} (events {pattern.events})"),
+                style="magenta",
+            )
         )
     if assessment.closure is not None:
         if assessment.closure.allowed:
             parts.append(Text("The case may close.", style="green"))
         else:
             unmet = "; ".join(u.title for u in assessment.closure.unmet)
-            parts.append(Text(f"The case may not close yet: {unmet}", style="red"))
+            parts.append(Text(literal(f"The case may not close yet: {unmet}"), style="red"))
     console.print(Panel(Group(*parts), title="failedcontact assessment"))
 
 
@@ -82,14 +86,15 @@ def render_explanation(
     assessment: Assessment, case: Case, console: Console, pack: CompiledPack | None = None
 ) -> None:
     """Explain the assessment for a practitioner: the most urgent thing first, in their words."""
-    console.print(first_line(assessment), style="bold", markup=False)
+    console.print(literal(first_line(assessment)), style="bold", markup=False)
     tier = assessment.risk_tier.value
     heading = Text(summary_line(assessment), style=_TIER_STYLE[tier])
-    heading.append(f"   (case {assessment.case_id}, {assessment.pack.id} {assessment.pack.version},"
-                   f" as of {_when(assessment.as_of)})", style="default")  # fmt: skip
+    heading.append(literal(f"   (case {assessment.case_id}, {assessment.pack.id} "
+                           f"{assessment.pack.version}, as of {_when(assessment.as_of)})"),
+                   style="default")  # fmt: skip
     console.print(heading)
     for reason in assessment.risk_reasons:
-        console.print(f"  because {reason}.", markup=False)
+        console.print(literal(f"  because {reason}."), markup=False)
     seen = (f"last seen {_when(assessment.last_seen)}" if assessment.last_seen
             else "not seen in this history")  # fmt: skip
     console.print(f"\nThe child was {seen}; failed contacts since then: "
@@ -100,30 +105,35 @@ def render_explanation(
         console.print("\nWhat to do, most urgent first:", style="bold")
     for group in groups(assessment, case, pack):
         count = len(group.actions)
-        console.print(f"\n{group.heading}: {count} step{'s' if count != 1 else ''}"
-                      f" ({group.citation})", style="bold", markup=False)  # fmt: skip
+        console.print(literal(f"\n{group.heading}: {count} step{'s' if count != 1 else ''}"
+                      f" ({group.citation})"), style="bold", markup=False)  # fmt: skip
         reasons = {why_line(assessment, action, pack) for action in group.actions}
         shared = reasons.pop() if len(reasons) == 1 else None
         if shared is not None:
-            console.print(f"  Why: {shared}", markup=False)
+            console.print(literal(f"  Why: {shared}"), markup=False)
         for action in group.actions:
             line = Text("  • ")
             status = action.status.value
             line.append(f"[{status.upper()}] ", style=_STATUS_STYLE[status])
-            line.append(action.title, style="bold")
+            line.append(literal(action.title), style="bold")
             console.print(line)
             when = (f"due by {_day(action.due, assessment.as_of)}" if action.due is not None
                     else "no timescale is set")  # fmt: skip
             if action.recurring:
                 when += " (a recurring duty: due again after each qualifying contact)"
-            console.print(f"    {when}; owner: {action.owner}.", markup=False)
+            console.print(literal(f"    {when}; owner: {action.owner}."), markup=False)
             for contact in action.contacts:
-                console.print(f"    {call_line(contact.name, contact.phone)}", markup=False)
+                console.print(
+                    literal(f"    {call_line(contact.name, contact.phone)}"), markup=False
+                )
             if shared is None:
-                console.print(f"    Why: {why_line(assessment, action, pack)}", markup=False)
+                console.print(
+                    literal(f"    Why: {why_line(assessment, action, pack)}"), markup=False
+                )
     for pattern in assessment.patterns:
         events = ", ".join(str(i) for i in pattern.events)
-        console.print(f"\nPattern to watch: {pattern.title} (events {events}).", style="magenta")
+        console.print(literal(f"\nPattern to watch: {pattern.title} (events {events})."),
+                      style="magenta", markup=False)  # fmt: skip
     if assessment.closure is None:
         console.print("\nThis guidance says nothing about closing the case.")
     elif assessment.closure.allowed:
@@ -131,7 +141,7 @@ def render_explanation(
     else:
         console.print("\nThe case may not close yet. Still needed:", style="bold")
         for unmet in assessment.closure.unmet:
-            console.print(f"  • {unmet.title}", markup=False)
+            console.print(literal(f"  • {unmet.title}"), markup=False)
 
 
 def _day(value: datetime, as_of: datetime) -> str:
