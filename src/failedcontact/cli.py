@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 from rich.console import Console
@@ -83,13 +83,27 @@ def _parse_as_of(text: str | None) -> datetime:
         raise _fail(EXIT_CASE, f"error: --as-of: `{text}`: {error}") from None
 
 
+MAX_CASE_BYTES = 64 * 1024 * 1024  # one case (or one JSONL line): docs/reliability.md
+
+
 def _read_case_input(case: str) -> bytes:
     try:
-        return sys.stdin.buffer.read() if case == "-" else Path(case).read_bytes()
+        if case == "-":
+            data = sys.stdin.buffer.read(MAX_CASE_BYTES + 1)
+        else:
+            path = Path(case)
+            if not path.is_file():
+                raise _fail(EXIT_CASE, f"error: case input `{case}` is not a regular file")
+            with path.open("rb") as stream:
+                data = stream.read(MAX_CASE_BYTES + 1)
     except OSError as error:
         raise _fail(
             EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
         ) from None
+    if len(data) > MAX_CASE_BYTES:
+        raise _fail(EXIT_CASE, f"error: case input `{case}` is larger than "
+                    f"{MAX_CASE_BYTES:,} bytes")  # fmt: skip
+    return data
 
 
 def _pack_or_exit(pack: str):  # type: ignore[no-untyped-def]
@@ -139,6 +153,10 @@ def assess(
         # Lines end at b"\n" only: U+2028, U+2029 and U+0085 are legal inside JSON strings.
         for number, raw_line in enumerate(lines, start=1):
             try:
+                if raw_line is None:
+                    raise CaseError(
+                        [CaseIssue("", f"the line is longer than {MAX_CASE_BYTES:,} bytes")]
+                    )
                 try:
                     line = raw_line.decode("utf-8")
                 except UnicodeDecodeError as error:
@@ -166,19 +184,35 @@ def assess(
 
 
 @contextmanager
-def _case_lines(case: str) -> Iterator[Iterator[bytes]]:
+def _case_lines(case: str) -> Iterator[Iterator[bytes | None]]:
     """The input's lines as bytes, read as they come (a stream, not the whole input)."""
     try:
+        if case != "-" and not Path(case).is_file():
+            raise _fail(EXIT_CASE, f"error: case input `{case}` is not a regular file")
         stream = sys.stdin.buffer if case == "-" else Path(case).open("rb")  # noqa: SIM115
     except OSError as error:
         raise _fail(
             EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
         ) from None
     try:
-        yield (line.removesuffix(b"\n").removesuffix(b"\r") for line in stream)
+        yield _bounded_lines(stream)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _bounded_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """Lines without their ending; None for a line over `MAX_CASE_BYTES` (skipped)."""
+    while True:
+        line = stream.readline(MAX_CASE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_CASE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # drop the rest of the long line
+                line = stream.readline(1 << 20)
+            yield None  # reported as an invalid line, so the numbering stays right
+            continue
+        yield line.removesuffix(b"\n").removesuffix(b"\r")
 
 
 def _emit(

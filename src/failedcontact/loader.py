@@ -28,7 +28,7 @@ from .pack.analysis import analyse
 from .pack.compiler import CompiledPack, compile_pack
 from .pack.coverage import check_coverage
 from .pack.document import PackDocument
-from .pack.reader import read_yaml
+from .pack.reader import MAX_PACK_BYTES, read_yaml
 from .pack.references import check_references
 from .pack.schema import validate_document
 from .vocabulary import EventType
@@ -117,13 +117,30 @@ def compile_text(text: str, file: str) -> CompiledPack | list[Diagnostic]:
 def inspect_file(path: str | Path) -> tuple[CompiledPack | None, list[Diagnostic]]:
     """The pack file at `path` through every stage and the analysis: pack and findings."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [
-            Diagnostic("pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path), 1, 1)
-        ]
+    text = read_pack_text(path)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     return analyse_text(text, str(path), deep=True)
+
+
+def read_pack_text(path: Path) -> str | Diagnostic:
+    """A pack file's text: a regular file, within the size limit, in UTF-8."""
+    where = str(path)
+    try:
+        if not path.is_file():  # a FIFO or device would block or never end
+            return Diagnostic("pack.not-found", f"`{where}` is not a regular file", where, 1, 1)
+        size = path.stat().st_size
+        if size > MAX_PACK_BYTES:
+            return Diagnostic("pack.too-large", f"`{where}` is {size:,} bytes; a pack may "
+                              f"have at most {MAX_PACK_BYTES:,}", where, 1, 1)  # fmt: skip
+        raw = path.read_bytes()
+    except OSError as error:
+        return Diagnostic("pack.not-found", f"cannot read `{where}`: {error.strerror}", where, 1, 1)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Diagnostic("pack.not-a-pack", f"`{where}` is not UTF-8 text (byte "
+                          f"{error.start + 1}), so it is not a pack", where, 1, 1)  # fmt: skip
 
 
 def check_file(path: str | Path) -> list[Diagnostic]:
@@ -249,16 +266,9 @@ def case_issues(error: ValidationError) -> list[CaseIssue]:
 def load_pack(name: str | Path) -> Pack:
     """Load a bundled pack by id, or a pack file by path; raise `PackError` with every problem."""
     path = _resolve(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PackError(
-            [
-                Diagnostic(
-                    "pack.not-found", f"cannot read `{path}`: {error}".lower(), str(path), 1, 1
-                )
-            ]
-        ) from None
+    text = read_pack_text(path)
+    if isinstance(text, Diagnostic):
+        raise PackError([text])
     result = compile_text(text, _display(path))
     if isinstance(result, list):
         raise PackError(result)

@@ -9,10 +9,27 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    Event,
+    ScalarEvent,
+)
 
 from ..errors import Diagnostic
 
 Path = tuple[str | int, ...]
+
+# Limits on pack files (docs/reliability.md): far above any real pack, far below trouble.
+MAX_PACK_BYTES = 5_000_000
+MAX_DEPTH = 64
+MAX_ALIASES = 200
+MAX_NODES = 500_000
+
+
+class _TooBig(Exception):
+    """The data expands past `MAX_NODES` (aliases used as a bomb)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +67,12 @@ class _Walk:
         self.keys: dict[Path, tuple[int, int]] = {}
         self.values: dict[Path, tuple[int, int]] = {(): (1, 1)}
         self.tags: list[tuple[str, Path]] = []
+        self.nodes = 0
 
     def plain(self, node: Any, path: Path) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig
         tag = getattr(getattr(node, "tag", None), "value", None)
         if tag is not None:
             self.tags.append((str(tag), path))
@@ -80,15 +101,69 @@ class _Walk:
         return node
 
 
+def _refuse_non_plain(events: Any, file: str) -> Diagnostic | None:
+    """Refuse what plain YAML 1.2 data does not need, before anything is built or expanded.
+
+    Explicit tags (`!!python/object`, `!!binary`, `!<...>`, `%TAG` shorthands), merge keys
+    (`<<`), nesting deeper than `MAX_DEPTH` and more than `MAX_ALIASES` aliases.
+    """
+    depth = aliases = 0
+
+    def at(event: Event, code: str, message: str, help: str) -> Diagnostic:
+        mark = event.start_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return Diagnostic(code, message, file, line, column, help)
+
+    for event in events:
+        tag = getattr(event, "tag", None)
+        implicit = getattr(event, "implicit", True)
+        explicit = tag is not None and not (
+            implicit if isinstance(implicit, bool) else any(implicit)
+        )
+        if explicit or (tag is not None and isinstance(event, CollectionStartEvent)):
+            return at(event, "pack.yaml", f"yaml tag `{tag}` is not allowed in a pack",
+                      "packs are plain data, yaml 1.2 core types only (text, numbers, "
+                      "true/false, null, lists and mappings): remove the tag")  # fmt: skip
+        if isinstance(event, ScalarEvent) and event.value == "<<" and implicit != (False, True):
+            return at(event, "pack.yaml", "merge keys (`<<`) are not allowed in a pack",
+                      "write the keys out, or repeat a whole value with an alias")  # fmt: skip
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return at(event, "pack.too-large",
+                          f"the data is nested more than {MAX_DEPTH} levels deep",
+                          "a pack needs only a few levels")  # fmt: skip
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                return at(event, "pack.too-large",
+                          f"the pack uses more than {MAX_ALIASES} aliases",
+                          "use anchors and aliases only to repeat small parts")  # fmt: skip
+    return None
+
+
 def read_yaml(text: str, file: str) -> Located | Diagnostic:
     """Parse YAML safely (no tags, no objects) and locate every node.
 
     Returns a diagnostic instead when the text is not YAML, has a duplicate key or
     uses a tag; the pipeline stops there because nothing after it can be located.
     """
+    if len(text) > MAX_PACK_BYTES:
+        return Diagnostic(
+            "pack.too-large",
+            f"the file is {len(text):,} characters; a pack may have at most {MAX_PACK_BYTES:,}",
+            file,
+            1,
+            1,
+        )
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
+        refused = _refuse_non_plain(yaml.parse(text), file)
+        if refused is not None:
+            return refused
         root = yaml.load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -106,7 +181,17 @@ def read_yaml(text: str, file: str) -> Located | Diagnostic:
     except Exception as error:  # ruamel raises several unrelated types for bad input
         return Diagnostic("pack.yaml", f"not readable as yaml: {error}".lower(), file, 1, 1)
     walk = _Walk()
-    data = walk.plain(root, ())
+    try:
+        data = walk.plain(root, ())
+    except _TooBig:
+        return Diagnostic(
+            "pack.too-large",
+            f"the data expands to more than {MAX_NODES:,} values through its aliases",
+            file,
+            1,
+            1,
+            "use anchors and aliases only to repeat small parts",
+        )
     located = Located(file, data, walk.keys, walk.values)
     if walk.tags:
         tag, path = walk.tags[0]

@@ -12,11 +12,23 @@ from ..errors import Diagnostic, did_you_mean, one_of
 from .document import PackDocument
 from .reader import Located, Path
 
+_PACK_KEYS = frozenset({"id", "title", "source", "calendar", "failed_contacts", "risk", "actions"})
+
 
 def validate_document(source: Located) -> PackDocument | list[Diagnostic]:
     """Return the validated document, or a diagnostic for every schema problem."""
     if not isinstance(source.data, dict):
         return [source.diagnostic("pack.schema", "a pack must be a yaml mapping", ())]
+    if not _PACK_KEYS & set(source.data):
+        # Say so once, without echoing the file's contents back as "unknown fields".
+        return [
+            source.diagnostic(
+                "pack.not-a-pack",
+                "this file is not a policy pack: it has none of a pack's keys",
+                (),
+                f"a pack is a yaml mapping with {one_of(sorted(_PACK_KEYS))} and more",
+            )
+        ]
     try:
         return PackDocument.model_validate(source.data)
     except ValidationError as error:
