@@ -125,3 +125,45 @@ def test_description_reads_as_english() -> None:
 def test_event_type_filters_are_sound(condition: Any, event_types: set[str] | None) -> None:
     compiled, _ = _compile(condition, Context.PATTERN)
     assert compiled.event_types == (None if event_types is None else frozenset(event_types))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"count": {"of": {"event": "concern"}, "at_least": 2}},
+        {"count": {"of": {"event": "concern"}, "at_least": 2, "scope": "run"}},
+        {"count": {"of": {"event": "call"}, "equals": 1, "within": {"days": 3}}},
+        {"count": {"of": {"event": "call"}, "at_most": 2, "within": {"months": 1}}},
+        {"count": {"of": {"event": "call"}, "at_least": 1, "since": {"event": "concern"}}},
+        {"count": {"of": {"failed_contact": True}, "more_than": 1,
+                   "scope": "since_failed_contact"}},
+    ],
+    ids=["history", "run", "days", "months", "since", "since-failed"],
+)  # fmt: skip
+def test_indexed_count_agrees_with_a_direct_scan(condition: dict[str, Any]) -> None:
+    # The engine indexes each count once per assessment; the answer must be the scan's.
+    compiled, problems = _compile(condition)
+    assert not problems
+    kinds = ["concern", "call", "home_visit", "call", "concern", "call", "home_visit", "call"]
+    timeline: list[Moment] = []
+    for position, kind in enumerate(kinds):
+        event: dict[str, Any] = {"at": f"2026-11-{position + 10}T10:00:00+00:00", "type": kind}
+        if kind == "concern":
+            event["level"] = "welfare"
+        elif kind == "call":
+            event["outcome"] = "no_answer"
+        else:
+            event["outcome"] = "no_response"
+        parsed = fc.parse_case({"case_id": "I", "events": [event]}).events[0]
+        failed = "no_access" if kind == "home_visit" else None
+        moment = Moment(parsed, position, parsed.at, parsed.at.timestamp(), failed, 0, False)
+        moment.timeline, moment.position = timeline, position
+        moment.run_start = 3
+        moment.failed_position = 6 if position >= 6 else (2 if position >= 2 else -1)
+        timeline.append(moment)
+    memo: dict[object, Any] = {}
+    for moment in timeline:
+        moment.memo = None
+        direct = compiled.test(CASE, moment)
+        moment.memo = memo
+        assert compiled.test(CASE, moment) is direct, moment.position

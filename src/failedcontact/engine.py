@@ -154,6 +154,8 @@ def evaluate(
             last_seen_position = position
 
     summary = Summary(as_of, 0, False, None)
+    memo: dict[object, Any] = {}  # this assessment's count indexes (see conditions.py)
+    summary.memo = memo
     # A rule's test on case facts holds or not for the whole assessment: run it once.
     case_ok: dict[CompiledRule, bool] = {}
     for rule in pack.rules:
@@ -201,6 +203,7 @@ def evaluate(
         moment.run_start = run_start
         moment.episode_start = episode_start
         moment.failed_position = failed_position
+        moment.memo = memo
         if event_type == "call":
             moment.out_of_hours = (
                 event.out_of_hours
@@ -572,7 +575,8 @@ def _pattern(
         for position, moment in enumerate(moments):
             if (types is not None and moment.type not in types) or not select(case, moment):
                 continue
-            for offset, later in enumerate(moments[position + 1 :], start=position + 1):
+            for offset in range(position + 1, len(moments)):  # no copy of the rest per match
+                later = moments[offset]
                 if is_next(case, later):
                     if then(case, later) and (
                         window is None or later.stamp - moment.stamp <= window

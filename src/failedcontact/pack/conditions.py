@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -197,34 +198,54 @@ class ConditionCompiler:
         window = node.days * _DAY if node.days else None
         since = after.test if after is not None else None
         since_types = after.event_types if after is not None else None
+        key = object()  # this count's entry in an assessment's memo
+
+        def matches(case: Case, moment: Moment, test: Predicate, kinds: Any) -> bool:
+            return (kinds is None or moment.type in kinds) and test(case, moment)
+
+        def index(case: Case, moment: Moment) -> _CountIndex:
+            """Built once per assessment: prefix counts, last `since` match, timestamps."""
+            memo = moment.memo
+            assert memo is not None
+            found: _CountIndex | None = memo.get(key)
+            if found is None:
+                timeline = moment.timeline
+                prefix = [0]
+                for earlier in timeline:
+                    prefix.append(prefix[-1] + matches(case, earlier, test, types))
+                last: list[int] = []
+                if since is not None:
+                    latest = -1
+                    for position, earlier in enumerate(timeline):
+                        if matches(case, earlier, since, since_types):
+                            latest = position
+                        last.append(latest)
+                stamps = [earlier.stamp for earlier in timeline]
+                found = memo[key] = _CountIndex(prefix, last, stamps)
+            return found
 
         def counted(case: Case, moment: Moment) -> bool:
             start = start_of(moment)
             if in_episode and start < moment.episode_start:
                 start = moment.episode_start
-            if since is not None:
-                timeline = moment.timeline
-                for position in range(moment.position, start - 1, -1):
-                    earlier = timeline[position]
-                    if (since_types is None or earlier.type in since_types) and since(
-                        case, earlier
-                    ):
-                        start = position + 1
-                        break
+            position = moment.position
             if window is not None:
                 earliest: float | None = moment.stamp - window
             elif months is not None:
                 earliest = months_before(moment.stamp, months)
             else:
                 earliest = None
-            total = 0
-            for earlier in moment.timeline[start : moment.position + 1]:
-                if types is not None and earlier.type not in types:
-                    continue
-                if earliest is not None and earlier.stamp <= earliest:
-                    continue
-                if test(case, earlier):
-                    total += 1
+            if moment.memo is None:  # outside an assessment (tests, tools): scan directly
+                total = _scan(case, moment, start, earliest, test, types, since, since_types)
+            else:
+                found = index(case, moment)
+                if since is not None and position >= 0:
+                    latest = found.last[position]
+                    if latest >= start:
+                        start = latest + 1
+                if earliest is not None:
+                    start = max(start, bisect_right(found.stamps, earliest))
+                total = found.prefix[position + 1] - found.prefix[start] if position >= start else 0
             return all(rel(total, limit) for rel, limit in zip(relations, limits, strict=True))
 
         return Compiled(counted, description, select.facts | {"count"})
@@ -258,6 +279,44 @@ class ConditionCompiler:
             compiled = _build(op, name, get, values, facts)
         types = self._event_types(node)
         return compiled if types is None else replace(compiled, event_types=types)
+
+
+@dataclass(frozen=True, slots=True)
+class _CountIndex:
+    """One count's view of one assessment's timeline."""
+
+    prefix: list[int]  # prefix[i]: matching events among the first i
+    last: list[int]  # last[i]: the latest position <= i matching `since` (-1: none)
+    stamps: list[float]  # each event's timestamp, in timeline order
+
+
+def _scan(
+    case: Case,
+    moment: Moment,
+    start: int,
+    earliest: float | None,
+    test: Predicate,
+    types: Any,
+    since: Predicate | None,
+    since_types: Any,
+) -> int:
+    """The same count by walking the timeline (used outside an assessment)."""
+    timeline = moment.timeline
+    if since is not None:
+        for position in range(moment.position, start - 1, -1):
+            earlier = timeline[position]
+            if (since_types is None or earlier.type in since_types) and since(case, earlier):
+                start = position + 1
+                break
+    total = 0
+    for earlier in timeline[start : moment.position + 1]:
+        if types is not None and earlier.type not in types:
+            continue
+        if earliest is not None and earlier.stamp <= earliest:
+            continue
+        if test(case, earlier):
+            total += 1
+    return total
 
 
 def _known_and_not(test: Predicate, get: Callable[[Case, Moment], Any]) -> Predicate:

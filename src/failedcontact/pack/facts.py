@@ -36,6 +36,7 @@ class Moment:
         "failed_position",
         "index",
         "kind",
+        "memo",
         "out_of_hours",
         "position",
         "run_count",
@@ -71,6 +72,9 @@ class Moment:
         self.episode_start = 0  # position of the event that opened the episode
         self.failed_position = -1  # position of the latest failed contact so far (-1: none)
         self.out_of_hours: bool | None = None
+        # Shared by every moment of one assessment (and only that one): indexes that make
+        # `count` conditions linear in the history. None outside the engine.
+        self.memo: dict[object, Any] | None = None
         self.absence_days: int | None = None
 
 
