@@ -80,3 +80,38 @@ def test_oversized_case_input_is_refused() -> None:
 def test_a_device_is_not_read_as_a_case() -> None:
     status, output = _check("assess", "--pack", "north_lincs", "/dev/zero")
     assert status == 2 and "is not a regular file" in output
+
+
+def _many_cases(tmp_path: Path, count: int = 3000) -> Path:
+    line = '{"case_id":"P","events":[{"at":"2026-11-23T10:00:00","type":"home_visit",' \
+           '"outcome":"no_response"}]}\n'  # fmt: skip
+    stream = tmp_path / "many.jsonl"
+    stream.write_text(line * count, encoding="utf-8")
+    return stream
+
+
+def test_a_closed_output_pipe_ends_with_one_message_and_status_4(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "failedcontact", "assess", "--pack", "north_lincs",
+               "--as-of", AS_OF, "--jsonl", str(_many_cases(tmp_path))]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    assert first.startswith(b'{"contract":"1.1"')  # whole lines came through
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 4
+    assert "error: cannot write the output: the reader closed the output pipe" in error
+    assert "Traceback" not in error
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_ends_with_one_message_and_status_4(tmp_path: Path) -> None:
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "failedcontact", "assess", "--pack", "north_lincs",
+             "--as-of", AS_OF, "--jsonl", str(_many_cases(tmp_path))],
+            stdout=full, stderr=subprocess.PIPE, cwd=ROOT, check=False, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 4
+    assert b"error: cannot write the output: No space left on device" in result.stderr
+    assert b"Traceback" not in result.stderr

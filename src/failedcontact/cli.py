@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from .scenarios import ScenarioFileError, discover, run_suite
 
 EXIT_CASE = 2
 EXIT_PACK = 3
+EXIT_OUTPUT = 4  # the output could not be written: a closed pipe, a full disk
 
 app = typer.Typer(
     add_completion=False,
@@ -145,11 +148,12 @@ def assess(
                 "error: invalid case\n"
                 + "\n".join(f"  {issue.render()}" for issue in error.issues),
             ) from None
-        _emit(assessment, output, indent=2, case=parsed, pack=compiled)
+        with _writing():
+            _emit(assessment, output, indent=2, case=parsed, pack=compiled)
         return
     bad = 0
     out = sys.stdout
-    with _case_lines(case) as lines:
+    with _case_lines(case) as lines, _writing():
         # Lines end at b"\n" only: U+2028, U+2029 and U+0085 are legal inside JSON strings.
         for number, raw_line in enumerate(lines, start=1):
             try:
@@ -509,3 +513,25 @@ def fmt_command(
 def main() -> None:
     """Entry point of the `failedcontact` console script."""
     app()
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Turn a failed write (a closed pipe, a full disk) into one message and exit status 4."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise _output_failed("the reader closed the output pipe") from None
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+            raise
+        raise _output_failed(error.strerror or str(error)) from None
+
+
+def _output_failed(why: str) -> typer.Exit:
+    """Every line written before this was written whole; say why the rest was not."""
+    # Point stdout at nothing, so the interpreter's last flush cannot fail a second time.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return _fail(EXIT_OUTPUT, f"error: cannot write the output: {why}")
