@@ -7,6 +7,7 @@ import pytest
 import failedcontact as fc
 from failedcontact.errors import Severity
 from failedcontact.loader import analyse_text, bundled_dir
+from failedcontact.pack import analysis
 
 from .conftest import MINIMAL_PACK
 
@@ -163,3 +164,40 @@ def test_own_action_meaning_a_shared_one_is_reported(name: str, shared: str | No
     else:
         assert len(found) == 1 and f"`{shared}`" in found[0].message
         assert found[0].severity is Severity.WARNING  # `check --strict` fails on it
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "{failed_contacts: {at_least: 100000000}}",
+        "{failed_contacts: {at_least: " + str(10**36) + "}}",
+    ],
+    ids=["hundred-million", "ten-to-the-36"],
+)
+def test_huge_numbers_are_analysed_exactly_and_fast(condition: str) -> None:
+    text = MINIMAL_PACK.replace("when: {failed_contacts: 1}", f"when: {condition}")
+    found = _findings(text)  # was minutes and gigabytes, or an OverflowError
+    assert not [d for d in found if d.code in ("analysis.unsatisfiable", "analysis.budget")]
+
+
+def test_many_flags_in_one_test_are_not_expanded_into_a_power_set() -> None:
+    flags = [f"f{i}" for i in range(26)]
+    text = MINIMAL_PACK.replace(
+        "flags:\n  demo_flag: a flag for tests\n",
+        "flags:\n" + "".join(f"  {flag}: a flag\n" for flag in flags),
+    ).replace(
+        "when: {failed_contacts: 1}", f"when: {{flags: {{contains_any: [{', '.join(flags)}]}}}}"
+    )
+    assert "analysis.unsatisfiable" not in {d.code for d in _findings(text)}
+
+
+def test_a_spent_budget_is_reported_not_exploded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analysis, "BUDGET", 2_000)
+    rule = (
+        "  - id: r{i}\n    citation: demo 1, first\n    on: [failed_contact]\n"
+        "    when: {{failed_contacts: {{at_least: {i}}}, plan: {{in: [none, early_help]}}}}\n"
+        "    require: [offer_further_appointment]\n"
+    )
+    text = MINIMAL_PACK + "".join(rule.format(i=i) for i in range(1, 60))
+    found = [d for d in _findings(text) if d.code == "analysis.budget"]
+    assert len(found) == 1 and found[0].severity is Severity.WARNING

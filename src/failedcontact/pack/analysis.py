@@ -36,6 +36,15 @@ from .references import AS_OF
 from .tree import constants, uses_count
 
 _LIMIT = 200_000  # assignments per question; above it the question is skipped, and said so
+# Assignments tried in one pack's whole analysis; past it the rest is not analysed, and said
+# so. A count, not a time, so `check` gives the same answer on every machine.
+BUDGET = 3_000_000
+
+
+class _OutOfBudget(Exception):
+    """The analysis budget is spent."""
+
+
 _EVENT_FACTS = frozenset(
     {
         "event",
@@ -102,6 +111,7 @@ class _Space:
             "patterns": tuple(p.id for p in doc.patterns),
         }
         self.compiler = ConditionCompiler(source, domains, reader=_read)
+        self.remaining = BUDGET
 
     def compile(self, path: Path) -> Compiled:
         """Compile the tree at `path` against assignments of fact values."""
@@ -112,11 +122,15 @@ class _Space:
         if fact.kind is Kind.BOOL:
             return [True, False]
         if fact.kind is Kind.INT:
-            top = max([v for v in mentioned if isinstance(v, int)] + [0]) + 1
+            # Comparisons with constants change truth only at the constants: each constant,
+            # its neighbours and the lowest value stand for every number (exact, and small
+            # however large the constants are).
             low = 1 if (fact.name == "failed_contacts" and failed) else 0
-            values: list[Any] = list(range(low, top + 1))
-            if fact.name == "failed_contacts" and failed is False:
-                values = list(range(0, top + 1))
+            points = {low}
+            for value in mentioned:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    points.update(v for v in (value - 1, value, value + 1) if v >= low)
+            values: list[Any] = sorted(points)
             return values + ([None] if fact.name in ("age_years", "absence_days") else [])
         if fact.kind is Kind.SET:
             items = sorted(str(v) for v in mentioned)
@@ -181,18 +195,27 @@ class _Space:
         free = sorted(f for f in facts if f not in _EVENT_FACTS)
         size = len(shapes)
         for name in free:
-            size *= len(self._domain_of(name, True))
-        if size > _LIMIT:
-            return None
+            size *= self._domain_size(name)
+            if size > _LIMIT:
+                return None
 
         def generate() -> Iterator[dict[str, Any]]:
             for shape in shapes:
                 failed = bool(shape.get("failed_contact")) if shape else None
                 domains = [self._domain_of(name, failed) for name in free]
                 for values in itertools.product(*domains):
+                    self.remaining -= 1
+                    if self.remaining < 0:
+                        raise _OutOfBudget
                     yield {**shape, **dict(zip(free, values, strict=True))}
 
         return generate()
+
+    def _domain_size(self, name: str) -> int:
+        """How many values a fact's domain has, without building a set fact's power set."""
+        if not name.startswith("count:") and FACTS[name].kind is Kind.SET:
+            return int(2 ** len(self.constants.get(name, set())))
+        return len(self._domain_of(name, True))
 
 
 def _holds(test: Predicate, assignment: dict[str, Any]) -> bool:
@@ -216,7 +239,30 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
         needs = {(r.action, r.timescale.describe(), r.owner) for r in pack.rules[index].requires}
         rules.append((index, rule, compiled, space.shapes(frozenset(rule.on)), needs))
 
-    satisfiable = {}
+    try:
+        satisfiable = _satisfiable(rules, space, report, skipped)
+        _pairs(rules, satisfiable, space, report)
+        _risk(pack, space, report, skipped)
+    except _OutOfBudget:
+        satisfiable = {}
+        skipped.append(f"the rest of the analysis (budget of {BUDGET:,} combinations spent)")
+        report(
+            "analysis.budget",
+            Severity.WARNING,
+            f"the static analysis stopped after {BUDGET:,} combinations; rules after that "
+            "point were not checked for contradictions, overlaps or shadowing",
+            (),
+            "the pack still loads and assesses; split very large conditions or packs",
+        )
+    _unused(pack, report)
+    _own_means_shared(pack, report)
+    return found, Summary(len(satisfiable) + len(doc.risk.rules), tuple(skipped))
+
+
+def _satisfiable(
+    rules: list[Any], space: _Space, report: Callable[..., None], skipped: list[str]
+) -> dict[int, bool]:
+    satisfiable: dict[int, bool] = {}
     for index, rule, compiled, shapes, _ in rules:
         points = space.assignments(compiled.facts, shapes)
         if points is None:
@@ -232,12 +278,7 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
                 "check for contradictory tests, such as two different values of one fact "
                 "or a count its triggers rule out",
             )
-
-    _pairs(rules, satisfiable, space, report)
-    _risk(pack, space, report, skipped)
-    _unused(pack, report)
-    _own_means_shared(pack, report)
-    return found, Summary(len(satisfiable) + len(doc.risk.rules), tuple(skipped))
+    return satisfiable
 
 
 def _covers(shape: dict[str, Any], triggers: list[str]) -> bool:
