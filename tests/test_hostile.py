@@ -115,3 +115,19 @@ def test_a_full_disk_ends_with_one_message_and_status_4(tmp_path: Path) -> None:
     assert result.returncode == 4
     assert b"error: cannot write the output: No space left on device" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("id: demo\nflow: {x: 1,  # keep\n  y: 2}\n", "pack.fmt-comment"),
+        ("a: " + "[" * 3000 + "]" * 3000 + "\n", "pack.too-large"),
+    ],
+    ids=["comment-in-flow", "deep-nesting"],
+)
+def test_fmt_refuses_rather_than_loses_or_crashes(tmp_path: Path, text: str, code: str) -> None:
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(text, encoding="utf-8")
+    status, output = _check("fmt", str(pack))
+    assert status == 3 and f"error[{code}]" in output, output
+    assert pack.read_text(encoding="utf-8") == text  # left as it was

@@ -10,6 +10,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
 from .errors import Diagnostic, PackError
+from .pack.reader import refuse_non_plain
 
 
 def _null(representer: RoundTripRepresenter, data: None) -> Any:
@@ -26,9 +27,16 @@ def _yaml() -> YAML:
 
 
 def format_text(text: str, file: str = "<pack>") -> str:
-    """The text laid out in the project's style: 2-space mappings, `- ` lists indented 2."""
+    """The text laid out in the project's style: 2-space mappings, `- ` lists indented 2.
+
+    Refuses (rather than loses) a comment the round trip would drop, such as one inside a
+    `{...}` or `[...]` collection, and data the reader would refuse (tags, deep nesting).
+    """
     yaml = _yaml()
     try:
+        refused = refuse_non_plain(yaml.parse(text), file)
+        if refused is not None:
+            raise PackError([refused])
         document = yaml.load(text)
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -38,4 +46,24 @@ def format_text(text: str, file: str = "<pack>") -> str:
         ) from None
     out = io.StringIO()
     yaml.dump(document, out)
-    return out.getvalue()
+    formatted = out.getvalue()
+    for number, line in enumerate(text.splitlines(), start=1):
+        comment = _comment(line)
+        if comment and comment not in formatted:
+            raise PackError([Diagnostic(
+                "pack.fmt-comment",
+                f"formatting would drop the comment `{comment}`",
+                file, number, line.index(comment) + 1,
+                "a comment inside `{...}` or `[...]` cannot be kept: move it to a line of its "
+                "own, or write the collection in block style",
+            )])  # fmt: skip
+    return formatted
+
+
+def _comment(line: str) -> str | None:
+    """The comment on a line (`# ...` after a space, or the whole line), else None."""
+    stripped = line.lstrip()
+    if stripped.startswith("#"):
+        return stripped.rstrip()
+    at = line.find(" #")
+    return line[at + 1 :].rstrip() if at >= 0 else None

@@ -101,7 +101,7 @@ class _Walk:
         return node
 
 
-def _refuse_non_plain(events: Any, file: str) -> Diagnostic | None:
+def refuse_non_plain(events: Any, file: str) -> Diagnostic | None:
     """Refuse what plain YAML 1.2 data does not need, before anything is built or expanded.
 
     Explicit tags (`!!python/object`, `!!binary`, `!<...>`, `%TAG` shorthands), merge keys
@@ -161,7 +161,7 @@ def read_yaml(text: str, file: str) -> Located | Diagnostic:
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
-        refused = _refuse_non_plain(yaml.parse(text), file)
+        refused = refuse_non_plain(yaml.parse(text), file)
         if refused is not None:
             return refused
         root = yaml.load(text)
