@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -164,7 +165,9 @@ def read_yaml(text: str, file: str) -> Located | Diagnostic:
         refused = refuse_non_plain(yaml.parse(text), file)
         if refused is not None:
             return refused
-        root = yaml.load(text)
+        with warnings.catch_warnings():  # a re-used anchor is legal yaml: no stderr noise
+            warnings.simplefilter("ignore")
+            root = yaml.load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
