@@ -133,3 +133,15 @@ def test_fmt_refuses_rather_than_loses_or_crashes(tmp_path: Path, text: str, cod
     status, output = _check("fmt", str(pack))
     assert status == 3 and f"error[{code}]" in output, output
     assert pack.read_text(encoding="utf-8") == text  # left as it was
+
+
+def test_a_limit_can_be_raised_through_the_environment(tmp_path: Path) -> None:
+    case = tmp_path / "case.json"
+    case.write_text('{"case_id": "' + "x" * 2000 + '"}', encoding="utf-8")
+    command = [sys.executable, "-m", "failedcontact", "assess", "--pack", "north_lincs",
+               "--as-of", AS_OF, str(case)]  # fmt: skip
+    env = {**os.environ, "FAILEDCONTACT_MAX_CASE_BYTES": "1000"}
+    small = subprocess.run(command, capture_output=True, cwd=ROOT, check=False, env=env)
+    assert small.returncode == 2 and b"larger than 1,000 bytes" in small.stderr
+    env["FAILEDCONTACT_MAX_CASE_BYTES"] = "10000"
+    assert subprocess.run(command, capture_output=True, cwd=ROOT, env=env).returncode == 0

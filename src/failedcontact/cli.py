@@ -22,6 +22,7 @@ from .assessment import Assessment
 from .case import Case, as_uk_instant
 from .errors import CaseError, CaseIssue, Diagnostic, PackError, Severity, literal
 from .fmt import format_text
+from .limits import MAX_CASE_BYTES
 from .loader import Pack, bundled_dir, bundled_ids, inspect_file, load_pack, parse_case
 from .pack.analysis import inexact
 from .pack.coverage import coverage
@@ -84,9 +85,6 @@ def _parse_as_of(text: str | None) -> datetime:
         return as_uk_instant(datetime.fromisoformat(text))
     except ValueError as error:
         raise _fail(EXIT_CASE, f"error: --as-of: `{text}`: {error}") from None
-
-
-MAX_CASE_BYTES = 64 * 1024 * 1024  # one case (or one JSONL line): docs/reliability.md
 
 
 def _read_case_input(case: str) -> bytes:

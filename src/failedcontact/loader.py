@@ -24,11 +24,12 @@ from .errors import (
     UnknownPackError,
     did_you_mean,
 )
+from .limits import MAX_PACK_BYTES
 from .pack.analysis import analyse
 from .pack.compiler import CompiledPack, compile_pack
 from .pack.coverage import check_coverage
 from .pack.document import PackDocument
-from .pack.reader import MAX_PACK_BYTES, read_yaml
+from .pack.reader import read_yaml
 from .pack.references import check_references
 from .pack.schema import validate_document
 from .vocabulary import EventType

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Diagnostic, Severity
+from ..limits import ANALYSIS_BUDGET
 from ..vocabulary import (
     SHARED_ACTION_ALIASES,
     SHARED_ACTION_CATEGORIES,
@@ -38,7 +39,7 @@ from .tree import constants, uses_count
 _LIMIT = 200_000  # assignments per question; above it the question is skipped, and said so
 # Assignments tried in one pack's whole analysis; past it the rest is not analysed, and said
 # so. A count, not a time, so `check` gives the same answer on every machine.
-BUDGET = 3_000_000
+BUDGET = ANALYSIS_BUDGET
 
 
 class _OutOfBudget(Exception):

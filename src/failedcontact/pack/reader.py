@@ -20,13 +20,10 @@ from ruamel.yaml.events import (
 
 from ..errors import Diagnostic
 
-Path = tuple[str | int, ...]
+# Far above any real pack, far below trouble; raisable (docs/reliability.md).
+from ..limits import MAX_ALIASES, MAX_DEPTH, MAX_NODES, MAX_PACK_BYTES
 
-# Limits on pack files (docs/reliability.md): far above any real pack, far below trouble.
-MAX_PACK_BYTES = 5_000_000
-MAX_DEPTH = 64
-MAX_ALIASES = 200
-MAX_NODES = 500_000
+Path = tuple[str | int, ...]
 
 
 class _TooBig(Exception):
