@@ -156,8 +156,6 @@ class ActionStatus(StrEnum):
 
 RISK_ORDER: dict[RiskTier, int] = {RiskTier.LOW: 0, RiskTier.MEDIUM: 1, RiskTier.HIGH: 2}
 
-# Event types that carry an `outcome`.
-OUTCOME_EVENT_TYPES: frozenset[str] = frozenset({"home_visit", "appointment", "call"})
 
 # Outcomes that end the current run of failed contacts (contract: "Events").
 SEEN_PAIRS: frozenset[tuple[str, str]] = frozenset(
@@ -169,10 +167,16 @@ EPISODE_EVENT_TYPES: frozenset[str] = frozenset({"referral", "support_request"})
 SEEN_OUTCOMES: frozenset[str] = frozenset(f"{t}.{o}" for t, o in SEEN_PAIRS)
 
 # Every `type.outcome` pair a pack may count as a failed contact.
+# Each event type that carries an outcome, with its outcomes in contract order.
+OUTCOMES_BY_EVENT: dict[str, tuple[str, ...]] = {
+    "home_visit": tuple(o.value for o in HomeVisitOutcome),
+    "appointment": tuple(o.value for o in AppointmentOutcome),
+    "call": tuple(o.value for o in CallOutcome),
+}
+# Event types that carry an `outcome`.
+OUTCOME_EVENT_TYPES: frozenset[str] = frozenset(OUTCOMES_BY_EVENT)
 CONTACT_OUTCOMES: tuple[str, ...] = tuple(
-    [f"home_visit.{o.value}" for o in HomeVisitOutcome]
-    + [f"appointment.{o.value}" for o in AppointmentOutcome]
-    + [f"call.{o.value}" for o in CallOutcome]
+    f"{event}.{outcome}" for event, outcomes in OUTCOMES_BY_EVENT.items() for outcome in outcomes
 )
 
 # The shared action ids and their fixed categories (contract: "Shared action ids").

@@ -19,12 +19,10 @@ from typing import Any
 from ..errors import Diagnostic, Severity
 from ..limits import ANALYSIS_BUDGET
 from ..vocabulary import (
+    OUTCOMES_BY_EVENT,
     SHARED_ACTION_ALIASES,
     SHARED_ACTION_CATEGORIES,
     SHARED_ACTION_IDS,
-    AppointmentOutcome,
-    CallOutcome,
-    HomeVisitOutcome,
     Plan,
     ReferralKind,
     ReviewKind,
@@ -63,11 +61,6 @@ _EVENT_FACTS = frozenset(
         "review_kind",
     }
 )
-_OUTCOMES: dict[str, list[str | None]] = {
-    "home_visit": [o.value for o in HomeVisitOutcome],
-    "appointment": [o.value for o in AppointmentOutcome],
-    "call": [o.value for o in CallOutcome],
-}
 _EXPANSIONS: dict[str, tuple[str, list[Any]]] = {
     "concern": ("concern_level", ["welfare", "significant_harm", "immediate_danger"]),
     "message": ("channel", ["letter", "text", "email", "card"]),
@@ -165,7 +158,7 @@ class _Space:
             if trigger == "failed_contact":
                 pairs = [(t, o) for t, o in failed_kind]
             else:
-                pairs = [(trigger, o) for o in _OUTCOMES.get(trigger, [None])]
+                pairs = [(trigger, o) for o in OUTCOMES_BY_EVENT.get(trigger, (None,))]
             for event_type, outcome in pairs:
                 kind = failed_kind.get((event_type, outcome)) if outcome else None
                 base = {

@@ -10,7 +10,7 @@ from typing import Any
 from ..calendar import months_before
 from ..case import Case
 from ..errors import Diagnostic
-from ..vocabulary import AppointmentOutcome, CallOutcome, HomeVisitOutcome
+from ..vocabulary import OUTCOMES_BY_EVENT
 from .facts import Context, Fact, Getter, Kind, Moment
 from .reader import Located, Path
 from .tree import (
@@ -52,11 +52,6 @@ _NUMBER_WORDS = {
     Operator.AT_MOST: "at most",
     Operator.MORE_THAN: "more than",
     Operator.LESS_THAN: "less than",
-}
-_OUTCOMES_OF: dict[str, frozenset[str]] = {
-    "home_visit": frozenset(o.value for o in HomeVisitOutcome),
-    "appointment": frozenset(o.value for o in AppointmentOutcome),
-    "call": frozenset(o.value for o in CallOutcome),
 }
 _SCOPE_WORDS = {
     Scope.HISTORY: "",
@@ -157,7 +152,7 @@ class ConditionCompiler:
             return frozenset(str(v) for v in values)
         if name == "outcome":
             return frozenset(
-                t for t, outcomes in _OUTCOMES_OF.items() for v in values if v in outcomes
+                t for t, outcomes in OUTCOMES_BY_EVENT.items() for v in values if v in outcomes
             )
         if name == "failed_contact" and values == (True,):
             return frozenset().union(*self.kind_types.values())

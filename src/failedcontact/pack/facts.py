@@ -11,12 +11,10 @@ from typing import Any
 from ..case import UK, Case, age_in_years
 from ..vocabulary import (
     OUTCOME_EVENT_TYPES,
-    AppointmentOutcome,
-    CallOutcome,
+    OUTCOMES_BY_EVENT,
     Channel,
     ConcernLevel,
     EventType,
-    HomeVisitOutcome,
     Plan,
     ReferralKind,
     ReviewKind,
@@ -190,9 +188,7 @@ def _values(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(member.value for member in enum)
 
 
-_OUTCOMES = tuple(
-    dict.fromkeys(_values(HomeVisitOutcome) + _values(AppointmentOutcome) + _values(CallOutcome))
-)
+_OUTCOMES = tuple(dict.fromkeys(o for outcomes in OUTCOMES_BY_EVENT.values() for o in outcomes))
 
 
 def _summary_attr(name: str) -> Getter:
