@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 
@@ -17,6 +18,7 @@ from .document import (
     Interval,
     Months,
     PackDocument,
+    PatternSpec,
     Requirement,
     Weeks,
     Window,
@@ -278,58 +280,9 @@ def compile_pack(
         for i, r in enumerate(doc.risk.rules)
     )
     otherwise = doc.risk.otherwise
-    duties = []
-    for index, duty in enumerate(doc.duties):
-        path = ("duties", index)
-        compiled = requirement(Requirement(action=duty.action, deadline=duty.every))
-        when = condition(duty.when, (*path, "when"), Context.RISK)
-        starts = (
-            None
-            if duty.starts is None
-            else condition(duty.starts, (*path, "starts"), Context.PATTERN)
-        )
-        by = condition(duty.by, (*path, "by"), Context.PATTERN)
-        if compiled is not None:
-            duties.append(
-                CompiledDuty(duty.id, duty.citation, compiled, when, starts, by, duty.note)
-            )
-    patterns = []
-    for index, pattern in enumerate(doc.patterns):
-        path = ("patterns", index)
-        if pattern.count is not None:
-            count = pattern.count
-            patterns.append(
-                CompiledPattern(
-                    pattern.id,
-                    pattern.title,
-                    pattern.citation,
-                    "count",
-                    condition(count.of, (*path, "count", "of"), Context.PATTERN),
-                    count.at_least,
-                    count.within_days or (count.within.days if count.within else None),
-                    count.in_run,
-                    _months(count.within),
-                    None,
-                    None,
-                )
-            )
-        elif pattern.sequence is not None:
-            seq = pattern.sequence
-            patterns.append(
-                CompiledPattern(
-                    pattern.id,
-                    pattern.title,
-                    pattern.citation,
-                    "sequence",
-                    condition(seq.first, (*path, "sequence", "first"), Context.PATTERN),
-                    1,
-                    seq.within_days,
-                    False,
-                    None,
-                    condition(seq.next, (*path, "sequence", "next"), Context.PATTERN),
-                    condition(seq.then, (*path, "sequence", "then"), Context.PATTERN),
-                )
-            )
+    duties = _duties(doc, condition, requirement)
+    found = (_pattern(p, ("patterns", i), condition) for i, p in enumerate(doc.patterns))
+    patterns = [p for p in found if p is not None]
     closure = None
     if doc.closure is not None:
         closure = tuple(
@@ -394,6 +347,66 @@ def compile_pack(
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
         trees=trees,
+    )
+
+
+_Condition = Callable[[object, Path, Context], Compiled]
+
+
+def _duties(
+    doc: PackDocument,
+    condition: _Condition,
+    requirement: Callable[[Requirement], CompiledRequirement | None],
+) -> list[CompiledDuty]:
+    duties = []
+    for index, duty in enumerate(doc.duties):
+        path = ("duties", index)
+        compiled = requirement(Requirement(action=duty.action, deadline=duty.every))
+        when = condition(duty.when, (*path, "when"), Context.RISK)
+        starts = (
+            None
+            if duty.starts is None
+            else condition(duty.starts, (*path, "starts"), Context.PATTERN)
+        )
+        by = condition(duty.by, (*path, "by"), Context.PATTERN)
+        if compiled is not None:
+            duties.append(
+                CompiledDuty(duty.id, duty.citation, compiled, when, starts, by, duty.note)
+            )
+    return duties
+
+
+def _pattern(pattern: PatternSpec, path: Path, condition: _Condition) -> CompiledPattern | None:
+    if pattern.count is not None:
+        count = pattern.count
+        return CompiledPattern(
+            pattern.id,
+            pattern.title,
+            pattern.citation,
+            "count",
+            condition(count.of, (*path, "count", "of"), Context.PATTERN),
+            count.at_least,
+            count.within_days or (count.within.days if count.within else None),
+            count.in_run,
+            _months(count.within),
+            None,
+            None,
+        )
+    seq = pattern.sequence
+    if seq is None:
+        return None  # neither `count` nor `sequence`: the reference check reports it
+    return CompiledPattern(
+        pattern.id,
+        pattern.title,
+        pattern.citation,
+        "sequence",
+        condition(seq.first, (*path, "sequence", "first"), Context.PATTERN),
+        1,
+        seq.within_days,
+        False,
+        None,
+        condition(seq.next, (*path, "sequence", "next"), Context.PATTERN),
+        condition(seq.then, (*path, "sequence", "then"), Context.PATTERN),
     )
 
 
