@@ -136,8 +136,10 @@ def test_every_fact_reads_without_field_names(name: str) -> None:
         ("plan", Operator.NOT_IN, ("none",), "the child is on a plan"),
         ("age_years", Operator.LESS_THAN, (5,), "the child is fewer than 5 years old"),
         ("disability", Operator.EQUALS, (True,), "the child has a disability"),
+        ("landlord", Operator.IS_KNOWN, (True,), "the landlord is known"),
+        ("age_years", Operator.IS_KNOWN, (False,), "the child's age is not known"),
     ],
-    ids=["ordinal", "tenure", "plan", "any-plan", "age", "bool"],
+    ids=["ordinal", "tenure", "plan", "any-plan", "age", "bool", "known", "not-known"],
 )  # fmt: skip
 def test_plain_words(fact: str, op: Operator, values: tuple[object, ...], words: str) -> None:
     assert Describer().describe(tree.Test(FACTS[fact], op, values, len(values) > 1, ())) == words

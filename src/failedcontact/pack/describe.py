@@ -26,6 +26,14 @@ _SUBJECTS: dict[str, tuple[str, str]] = {
     "referral_kind": ("the referral is", "the referral is not"),
     "review_kind": ("the meeting is", "the meeting is not"),
 }
+# What a fact is called when only whether it is known matters.
+_NOUNS: dict[str, str] = {
+    "age_years": "the child's age",
+    "landlord": "the landlord",
+    "tenure": "the family's tenure",
+    "local_authority": "the child's local authority",
+    "absence_days": "the length of the absence",
+}
 _LABELS: dict[str, dict[str, str]] = {
     "service": {
         "universal": "a universal service",
@@ -217,10 +225,8 @@ class Describer:
     def _test(self, node: Test) -> str:
         name, op, values = node.fact.name, node.op, node.values
         if op is Operator.IS_KNOWN:
-            subject = _SUBJECTS.get(name, (f"the {humanise(name)} is",))[0]
-            return f"{subject} {'known' if values[0] else 'not known'}".replace(
-                " is known", " known"
-            )
+            noun = _NOUNS.get(name, f"the {humanise(name)}")
+            return f"{noun} is {'known' if values[0] else 'not known'}"
         if node.fact.kind is Kind.BOOL:
             yes, no = _BOOLEANS.get(name, (humanise(name), f"not {humanise(name)}"))
             return yes if values[0] else no
