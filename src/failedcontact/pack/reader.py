@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -64,16 +64,12 @@ class _Walk:
     def __init__(self) -> None:
         self.keys: dict[Path, tuple[int, int]] = {}
         self.values: dict[Path, tuple[int, int]] = {(): (1, 1)}
-        self.tags: list[tuple[str, Path]] = []
         self.nodes = 0
 
     def plain(self, node: Any, path: Path) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _TooBig
-        tag = getattr(getattr(node, "tag", None), "value", None)
-        if tag is not None:
-            self.tags.append((str(tag), path))
         if isinstance(node, CommentedMap):
             result: dict[Any, Any] = {}
             for key in node:
@@ -92,8 +88,6 @@ class _Walk:
                 self.values[child] = (il + 1, ic + 1)
                 items.append(self.plain(item, child))
             return items
-        if isinstance(node, TaggedScalar):
-            return node.value
         if isinstance(node, str):
             return str(node)
         return node
@@ -192,13 +186,5 @@ def read_yaml(text: str, file: str) -> Located | Diagnostic:
             1,
             "use anchors and aliases only to repeat small parts",
         )
-    located = Located(file, data, walk.keys, walk.values)
-    if walk.tags:
-        tag, path = walk.tags[0]
-        return located.diagnostic(
-            "pack.yaml",
-            f"yaml tag `{tag}` is not allowed in a pack",
-            path,
-            "packs are plain data: remove the tag",
-        )
-    return located
+    # Tags were refused by the pre-scan, before anything was built.
+    return Located(file, data, walk.keys, walk.values)
