@@ -401,11 +401,14 @@ _Ranked = tuple[_Urgency, dict[str, Any]]
 _NO_EVENT = 1 << 62
 
 
-def _ranked(entry: dict[str, Any], due_stamp: float | None, now: float) -> _Ranked:
-    """Set the entry's status from its due time (unless done) and rank it."""
+def _ranked(
+    entry: dict[str, Any], due_stamp: float | None, now: float, done: bool = False
+) -> _Ranked:
+    """Set the entry's status (done, else from its due time) and rank it."""
     event = entry["trigger"]["event"]
     order = event if event is not None else _NO_EVENT
-    if entry["status"] == "done":
+    if done:
+        entry["status"] = "done"
         return (3, 0.0, order, entry["id"]), entry
     if due_stamp is None:
         entry["status"] = "outstanding"
@@ -451,7 +454,7 @@ def _duty(
     requirement = duty.requirement
     due = due_at(requirement.timescale.kind, requirement.timescale.amount, at, calendar)
     contacts = _contacts(pack, requirement, case.household.local_authority or "")
-    entry = _entry(requirement, duty.citation, due, "outstanding", anchor, at, contacts)
+    entry = _entry(requirement, duty.citation, due, anchor, at, contacts)
     entry["recurring"] = True
     item = _ranked(entry, due.timestamp() if due is not None else None, now)
     since = "the last qualifying event" if anchor is not start else "the duty began"
@@ -485,7 +488,6 @@ def _entry(
     requirement: CompiledRequirement,
     citation: str,
     due: datetime | None,
-    status: str,
     moment: Moment | None,
     at: datetime,
     contacts: list[dict[str, str]],
@@ -498,7 +500,7 @@ def _entry(
         "category": requirement.category.value,
         "recurring": False,
         "due": due,
-        "status": status,
+        "status": "outstanding",  # set by _ranked
         "trigger": {"event": moment.index if moment is not None else None, "at": at},
         "contacts": contacts,
     }
@@ -538,10 +540,8 @@ def _actions(
         if at is None:
             at = local_at[moment.index] = moment.at.astimezone(UK)
         trigger = moment if moment.event is not None else None
-        entry = _entry(
-            requirement, rule.citation, due, "done" if done else "", trigger, at, contacts
-        )
-        result.append(_ranked(entry, due_stamp, now))
+        entry = _entry(requirement, rule.citation, due, trigger, at, contacts)
+        result.append(_ranked(entry, due_stamp, now, done))
     return result
 
 
