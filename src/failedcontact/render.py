@@ -15,7 +15,7 @@ from .assessment import Assessment, RequiredAction
 from .case import UK, Case
 from .errors import literal
 from .pack.compiler import CompiledPack
-from .pack.describe import describer_for, humanise, ordinal
+from .pack.describe import describer_for, humanise, label, ordinal
 from .vocabulary import OUTCOME_EVENT_TYPES, SEEN_PAIRS, ActionStatus
 
 _TIER_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
@@ -107,11 +107,11 @@ def render_explanation(
         count = len(group.actions)
         console.print(literal(f"\n{group.heading}: {count} step{'s' if count != 1 else ''}"
                       f" ({group.citation})"), style="bold", markup=False)  # fmt: skip
-        reasons = {why_line(assessment, action, pack) for action in group.actions}
-        shared = reasons.pop() if len(reasons) == 1 else None
+        reasons = [why_line(assessment, action, pack) for action in group.actions]
+        shared = reasons[0] if len(set(reasons)) == 1 else None
         if shared is not None:
             console.print(literal(f"  Why: {shared}"), markup=False)
-        for action in group.actions:
+        for action, reason in zip(group.actions, reasons, strict=True):
             line = Text("  • ")
             status = action.status.value
             line.append(f"[{status.upper()}] ", style=_STATUS_STYLE[status])
@@ -127,9 +127,7 @@ def render_explanation(
                     literal(f"    {call_line(contact.name, contact.phone)}"), markup=False
                 )
             if shared is None:
-                console.print(
-                    literal(f"    Why: {why_line(assessment, action, pack)}"), markup=False
-                )
+                console.print(literal(f"    Why: {reason}"), markup=False)
     for pattern in assessment.patterns:
         events = ", ".join(str(i) for i in pattern.events)
         console.print(literal(f"\nPattern to watch: {pattern.title} (events {events})."),
@@ -232,9 +230,7 @@ def trigger_words(
             name = pack.document.failed_contacts[kind].name
             return f"{name.capitalize()}, the {ordinal(number)} failed contact in a row, on {when}"
     if event.type == "concern":
-        level = {"welfare": "the child's welfare", "significant_harm": "significant harm",
-                 "immediate_danger": "immediate danger"}[event.level]  # fmt: skip
-        return f"Concern about {level} on {when}"
+        return f"Concern about {label('concern_level', event.level)} on {when}"
     what = humanise(event.type).capitalize()
     if event.type in OUTCOME_EVENT_TYPES:
         what += f" ({humanise(event.outcome)})"

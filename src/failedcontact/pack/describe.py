@@ -174,6 +174,11 @@ def ordinal(number: int) -> str:
     return _ORDINALS[number - 1] if 1 <= number <= len(_ORDINALS) else f"{number}th"
 
 
+def label(fact: str, value: object) -> str:
+    """A fact's value in words, as the descriptions write it (`significant harm`)."""
+    return _LABELS.get(fact, {}).get(str(value), humanise(value))
+
+
 def humanise(value: object) -> str:
     """A value as words: `child_in_need` reads `child in need`."""
     return str(value).replace("_", " ")
@@ -207,7 +212,7 @@ class Describer:
         own = self.labels.get(fact, {})
         if str(value) in own:
             return own[str(value)]
-        return _LABELS.get(fact, {}).get(str(value), humanise(value))
+        return label(fact, value)
 
     def _count(self, node: Count) -> str:
         bounds = " and ".join(f"{_RELATION_WORDS[op]} {n}" for op, n in node.bounds)
@@ -263,7 +268,7 @@ class Describer:
     def _set(self, name: str, op: Operator, values: tuple[object, ...]) -> str:
         joiner = " or " if op is Operator.CONTAINS_ANY else " and "
         if name == "concern_levels":
-            levels = joiner.join(_LABELS["concern_level"].get(str(v), humanise(v)) for v in values)
+            levels = joiner.join(label("concern_level", v) for v in values)
             return f"a concern about {levels} has been raised"
         if name == "patterns":
             found = joiner.join(self._label("patterns", v).lower() for v in values)
