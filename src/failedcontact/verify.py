@@ -20,7 +20,7 @@ from .loader import Pack, parse_case
 from .pack.compiler import CompiledDuty
 from .pack.facts import Moment
 from .pack.tree import Test, walk
-from .vocabulary import RISK_ORDER, RiskTier
+from .vocabulary import RISK_ORDER, SEEN_PAIRS, RiskTier
 
 Check = Callable[[Pack, dict[str, Any], datetime], str | None]
 _ESCALATIONS = frozenset(
@@ -59,17 +59,14 @@ def order_independent(pack: Pack, case: dict[str, Any], as_of: datetime) -> str 
         if a[key] != b[key]:
             return f"reversing the events changes `{key}`"
 
-    def moved(event: int | None, identity: bool = False) -> int:
-        if event is None:
-            return -1  # a trigger with no event (as_of)
-        return event if identity else order[event]
-
+    # A trigger with no event (a rule on as_of) sorts as -1 in both.
     mine = sorted(
-        (x["id"], x["due"], x["status"], moved(x["trigger"]["event"], identity=True))
+        (x["id"], x["due"], x["status"], -1 if (e := x["trigger"]["event"]) is None else e)
         for x in a["actions"]
     )
     theirs = sorted(
-        (x["id"], x["due"], x["status"], moved(x["trigger"]["event"])) for x in b["actions"]
+        (x["id"], x["due"], x["status"], -1 if (e := x["trigger"]["event"]) is None else order[e])
+        for x in b["actions"]
     )
     if mine != theirs:
         return "reversing the events changes the actions"
@@ -177,11 +174,8 @@ def as_of_monotone(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | N
     return None
 
 
-_SEEN_EVENTS = (
-    {"type": "home_visit", "outcome": "child_seen"},
-    {"type": "home_visit", "outcome": "seen_not_alone"},
-    {"type": "appointment", "outcome": "attended"},
-)
+# Every event that means the child was seen (the contract's list, in a fixed order).
+_SEEN_EVENTS = tuple({"type": t, "outcome": o} for t, o in sorted(SEEN_PAIRS))
 
 
 def duty_fresh_after_visit(pack: Pack, case: dict[str, Any], as_of: datetime) -> str | None:
