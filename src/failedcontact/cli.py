@@ -87,20 +87,33 @@ def _parse_as_of(text: str | None) -> datetime:
         raise _fail(EXIT_CASE, f"error: --as-of: `{text}`: {error}") from None
 
 
-def _read_case_input(case: str) -> bytes:
+@contextmanager
+def _case_stream(case: str) -> Iterator[BinaryIO]:
+    """Case input as a byte stream: standard input (`-`) or a regular file."""
     try:
-        if case == "-":
-            data = sys.stdin.buffer.read(MAX_CASE_BYTES + 1)
-        else:
-            path = Path(case)
-            if not path.is_file():
-                raise _fail(EXIT_CASE, f"error: case input `{case}` is not a regular file")
-            with path.open("rb") as stream:
-                data = stream.read(MAX_CASE_BYTES + 1)
+        if case != "-" and not Path(case).is_file():  # a FIFO or device may never end
+            raise _fail(EXIT_CASE, f"error: case input `{case}` is not a regular file")
+        stream = sys.stdin.buffer if case == "-" else Path(case).open("rb")  # noqa: SIM115
     except OSError as error:
         raise _fail(
             EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
         ) from None
+    try:
+        yield stream
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _read_case_input(case: str) -> bytes:
+    """One case, read whole, up to `MAX_CASE_BYTES`."""
+    with _case_stream(case) as stream:
+        try:
+            data = stream.read(MAX_CASE_BYTES + 1)
+        except OSError as error:
+            raise _fail(
+                EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
+            ) from None
     if len(data) > MAX_CASE_BYTES:
         raise _fail(EXIT_CASE, f"error: case input `{case}` is larger than "
                     f"{MAX_CASE_BYTES:,} bytes")  # fmt: skip
@@ -188,19 +201,8 @@ def assess(
 @contextmanager
 def _case_lines(case: str) -> Iterator[Iterator[bytes | None]]:
     """The input's lines as bytes, read as they come (a stream, not the whole input)."""
-    try:
-        if case != "-" and not Path(case).is_file():
-            raise _fail(EXIT_CASE, f"error: case input `{case}` is not a regular file")
-        stream = sys.stdin.buffer if case == "-" else Path(case).open("rb")  # noqa: SIM115
-    except OSError as error:
-        raise _fail(
-            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
-        ) from None
-    try:
+    with _case_stream(case) as stream:
         yield _bounded_lines(stream)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
 
 
 def _bounded_lines(stream: BinaryIO) -> Iterator[bytes | None]:
