@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import failedcontact as fc
-from failedcontact.loader import analyse_text, bundled_dir
+from failedcontact.locate import bundled_dir
+from failedcontact.pack.pipeline import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
@@ -107,7 +108,7 @@ def _fuzz_case(data: bytes, packs: list[fc.Pack]) -> None:
 
 def _fuzz_pack(data: bytes) -> None:
     text = data.decode("utf-8", errors="replace")
-    analyse_text(text, "fuzz.yaml", deep=True)
+    run_pipeline(text, "fuzz.yaml")
 
 
 def run(kind: str, seconds: float, seed: int) -> int:

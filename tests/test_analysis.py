@@ -6,8 +6,9 @@ import pytest
 
 import failedcontact as fc
 from failedcontact.errors import Severity
-from failedcontact.loader import analyse_text, bundled_dir
+from failedcontact.locate import bundled_dir
 from failedcontact.pack import analysis
+from failedcontact.pack.pipeline import Stage, run_pipeline
 
 from .conftest import MINIMAL_PACK
 
@@ -15,9 +16,11 @@ RULES_END = "    require: [report_significant_harm]\n"
 
 
 def _findings(text: str) -> list[fc.Diagnostic]:
-    compiled, found = analyse_text(text, "demo.yaml", deep=True)
-    assert compiled is not None, [d.render() for d in found]
-    return found
+    result = run_pipeline(text, "demo.yaml")
+    # only the analysis may object: earlier stages would hide what it finds
+    assert result.reached is Stage.ANALYSIS, [d.render() for d in result.diagnostics]
+    assert (result.compiled is None) == bool(result.errors)
+    return list(result.diagnostics)
 
 
 def _line(text: str, needle: str, occurrence: int = 1) -> int:

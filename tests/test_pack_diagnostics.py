@@ -7,9 +7,16 @@ from collections.abc import Callable
 import pytest
 
 import failedcontact as fc
-from failedcontact.loader import compile_text
+from failedcontact.pack.compiler import CompiledPack
+from failedcontact.pack.pipeline import run_pipeline
 
 from .conftest import MINIMAL_PACK
+
+
+def _compiled(text: str, file: str) -> CompiledPack | list[fc.Diagnostic]:
+    """The compiled pack, or the errors that stopped it."""
+    result = run_pipeline(text, file)
+    return result.compiled if result.compiled is not None else result.errors
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -22,17 +29,17 @@ def _line_of(text: str, needle: str) -> int:
 @pytest.mark.parametrize("issued", ["null", '"2020"', '"2020-01-31"', "2020-01-31"])
 def test_issue_date_forms(issued: str) -> None:
     text = MINIMAL_PACK.replace('issued: "2020-01"', f"issued: {issued}")
-    assert not isinstance(compile_text(text, "demo.yaml"), list)
+    assert not isinstance(_compiled(text, "demo.yaml"), list)
 
 
 def test_bad_issue_date_is_a_diagnostic_not_a_crash() -> None:
     text = MINIMAL_PACK.replace('issued: "2020-01"', "issued: December 2018")
-    result = compile_text(text, "demo.yaml")
+    result = _compiled(text, "demo.yaml")
     assert isinstance(result, list) and result[0].code == "pack.schema"
 
 
 def test_minimal_pack_compiles() -> None:
-    compiled = compile_text(MINIMAL_PACK, "demo.yaml")
+    compiled = _compiled(MINIMAL_PACK, "demo.yaml")
     assert not isinstance(compiled, list), compiled
 
 
@@ -262,7 +269,7 @@ def test_broken_pack_is_located(
 ) -> None:
     assert old in MINIMAL_PACK
     text = MINIMAL_PACK.replace(old, new, 1)
-    result = compile_text(text, "demo.yaml")
+    result = _compiled(text, "demo.yaml")
     assert isinstance(result, list), "the broken pack compiled"
     matching = [d for d in result if d.code == code]
     assert matching, [d.render() for d in result]
@@ -284,7 +291,7 @@ def test_all_problems_are_collected_not_just_the_first() -> None:
         .replace("when: {failed_contacts: 1}", "when: {failed_contactz: 1}")
         .replace("when: {plan: child_protection}", "when: {plan: cp}")
     )
-    result = compile_text(text, "demo.yaml")
+    result = _compiled(text, "demo.yaml")
     assert isinstance(result, list)
     codes = sorted(d.code for d in result)
     assert codes == [
@@ -299,7 +306,7 @@ def test_schema_errors_are_all_reported() -> None:
     text = MINIMAL_PACK.replace("area: Demo\n", "area: Demo\ncolour: blue\n").replace(
         "version: 1.0.0", "version: x"
     )
-    result = compile_text(text, "demo.yaml")
+    result = _compiled(text, "demo.yaml")
     assert isinstance(result, list)
     assert {d.code for d in result} == {"pack.unknown-field", "pack.schema"}
 
@@ -321,7 +328,7 @@ def test_unknown_bundled_pack_suggests_a_name() -> None:
 
 
 def test_check_file_is_clean_for_bundled_packs() -> None:
-    from failedcontact.loader import bundled_dir
+    from failedcontact.locate import bundled_dir
 
     for pack_id in fc.bundled_ids():
         assert fc.check_file(bundled_dir() / f"{pack_id}.yaml") == []

@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import failedcontact as fc
-from failedcontact.loader import compile_text
+from failedcontact.locate import bundled_dir
+from failedcontact.pack.pipeline import run_pipeline
 from failedcontact.strategies import case_and_as_of
 from failedcontact.verify import INVARIANTS
 
@@ -112,13 +113,15 @@ YAML_ATOMS = st.sampled_from(
 
 @given(parts=st.lists(YAML_ATOMS, max_size=40))
 def test_any_yaml_gives_a_pack_or_diagnostics(parts: list[str]) -> None:
-    result = compile_text("".join(parts), "random.yaml")
-    assert isinstance(result, list) or result.document is not None
+    result = run_pipeline("".join(parts), "random.yaml")
+    # either it loads, or it says why, at a real place in the file
+    assert (result.compiled is None) == bool(result.errors)
+    assert all(d.line >= 1 and d.column >= 1 for d in result.diagnostics)
 
 
 @given(data=st.data())
 def test_mutated_bundled_pack_gives_a_pack_or_diagnostics(data: st.DataObject) -> None:
-    text = (fc.loader.bundled_dir() / "north_lincs.yaml").read_text(encoding="utf-8")
+    text = (bundled_dir() / "north_lincs.yaml").read_text(encoding="utf-8")
     lines = text.splitlines()
     for _ in range(data.draw(st.integers(1, 4))):
         index = data.draw(st.integers(0, len(lines) - 1))
@@ -127,6 +130,6 @@ def test_mutated_bundled_pack_gives_a_pack_or_diagnostics(data: st.DataObject) -
                 ["", "  bogus: 1", "    - x", lines[index][::-1], lines[index].replace(":", "")]
             )
         )
-    result = compile_text("\n".join(lines), "mutated.yaml")
-    if isinstance(result, list):
-        assert result and all(d.line >= 1 and d.column >= 1 for d in result)
+    result = run_pipeline("\n".join(lines), "mutated.yaml")
+    assert (result.compiled is None) == bool(result.errors)
+    assert all(d.line >= 1 and d.column >= 1 for d in result.diagnostics)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from failedcontact.loader import Pack, bundled_ids, load_pack
+from failedcontact.loader import Pack, load_pack
+from failedcontact.locate import bundled_ids
 from failedcontact.scenarios import Scenario, discover, load_scenarios, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1] / "policies" / "tests"

@@ -3,8 +3,10 @@
 from .assessment import Assessment
 from .calendar import WorkingCalendar
 from .case import Case
+from .case_input import parse_case
 from .errors import CaseError, Diagnostic, FailedContactError, PackError
-from .loader import Pack, bundled_ids, check_file, load_pack, parse_case
+from .loader import Pack, check_file, load_pack
+from .locate import bundled_ids
 
 __all__ = [
     "Assessment",

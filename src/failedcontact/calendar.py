@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import holidays
 
 from .case import UK
+from .errors import UsageError
 
 _END_OF_DAY = time(23, 59, 59)
 _MAX_SCAN_YEARS = 3
@@ -32,10 +33,10 @@ class WorkingCalendar:
         working_hours: tuple[time, time] = (time(9), time(17)),
     ) -> None:
         if country not in holidays.list_supported_countries():
-            raise ValueError(f"`{country}` is not a country the holidays package knows")
+            raise UsageError(f"`{country}` is not a country the holidays package knows")
         supported = holidays.list_supported_countries()[country]
         if subdivision is not None and subdivision not in supported:
-            raise ValueError(
+            raise UsageError(
                 f"`{subdivision}` is not a subdivision of `{country}`; expected one of "
                 + ", ".join(f"`{s}`" for s in supported)
             )
@@ -78,7 +79,7 @@ class WorkingCalendar:
     def add_working_days(self, day: date, count: int) -> date:
         """Return the `count`th working day after `day` (`day` itself never counts)."""
         if count < 0:
-            raise ValueError("count must not be negative")
+            raise UsageError("count must not be negative")
         if count == 0:
             return day
         ordinal = day.toordinal()
@@ -91,7 +92,7 @@ class WorkingCalendar:
                 return date.fromordinal(working[start + remaining - 1])
             remaining -= len(working) - start
             year += 1
-        raise ValueError(f"no {count}th working day within {_MAX_SCAN_YEARS} years")
+        raise UsageError(f"no {count}th working day within {_MAX_SCAN_YEARS} years")
 
     def end_of_working_days(self, start: datetime, count: int) -> datetime:
         """The last instant (23:59:59 UK local) of the `count`th working day after `start`."""

@@ -20,14 +20,17 @@ from rich.table import Table
 
 from .assessment import Assessment
 from .case import Case, as_uk_instant
+from .case_input import parse_case
 from .errors import CaseError, CaseIssue, Diagnostic, PackError, Severity, literal
 from .fmt import format_text
 from .limits import MAX_CASE_BYTES
-from .loader import Pack, bundled_dir, bundled_ids, inspect_file, load_pack, parse_case
+from .loader import Pack, load_pack
+from .locate import Origin, bundled_dir, bundled_ids, resolve_pack, working_tree
 from .pack.analysis import inexact
 from .pack.coverage import coverage
 from .pack.diff import diff_packs
 from .pack.document import PackDocument
+from .pack.pipeline import run_file
 from .render import render_explanation, render_table
 from .scenarios import ScenarioFileError, discover, run_suite
 
@@ -120,11 +123,16 @@ def _read_case_input(case: str) -> bytes:
     return data
 
 
-def _pack_or_exit(pack: str):  # type: ignore[no-untyped-def]
+def _pack_or_exit(pack: str) -> Pack:
+    """Load a pack by path or id; an id means the working tree's `policies/<id>.yaml` first."""
     try:
-        return load_pack(pack)
+        loaded = load_pack(pack, near=Path.cwd())
     except PackError as error:
         raise _fail(EXIT_PACK, f"error: invalid pack\n{error}") from None
+    if loaded.source is not None and loaded.source.origin is not Origin.FILE:
+        _err.print(literal(f"pack {loaded.id} {loaded.version}: {loaded.source.describe()}"),
+                   style="dim")  # fmt: skip
+    return loaded
 
 
 @app.command()
@@ -325,10 +333,16 @@ def check(
     report: list[dict[str, object]] = []
     out = _console(soft_wrap=True)
     for item in pack_files:
-        path = Path(item)
-        if not path.exists() and not item.endswith((".yaml", ".yml")) and "/" not in item:
-            path = bundled_dir() / f"{item}.yaml"
-        compiled, diagnostics = inspect_file(path)
+        try:
+            source = resolve_pack(item, near=Path.cwd())
+        except PackError as error:
+            diagnostics: list[Diagnostic] = list(error.diagnostics)
+            compiled = None
+        else:
+            if source.origin is not Origin.FILE:
+                _err.print(literal(f"{item}: {source.describe()}"), style="dim")
+            result = run_file(source.path, _shown(source.path))
+            diagnostics, compiled = list(result.diagnostics), result.compiled
         found.extend(diagnostics)
         document = compiled.document if compiled is not None else None
         sections = _section_coverage(document) if document is not None else None
@@ -362,6 +376,14 @@ def check(
         raise typer.Exit(EXIT_PACK)
 
 
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _section_coverage(document: PackDocument) -> dict[str, list[str] | None]:
     """Each section's citing parts (None: not actionable, with its reason)."""
     cited = coverage(document)
@@ -387,7 +409,9 @@ def test_command(
     ] = None,
 ) -> None:
     """Run pack scenarios: a summary, each failure with its file, line and diff, and coverage."""
-    roots = paths or [bundled_dir() / "tests"]
+    tree = working_tree(Path.cwd())
+    default = tree / "tests" if tree is not None and (tree / "tests").is_dir() else None
+    roots = paths or [default or bundled_dir() / "tests"]
     try:
         files = [f for root in roots for f in discover(root)]
         suite = run_suite(files, run_pattern)

@@ -27,11 +27,16 @@ class Diagnostic:
     help: str | None = None
     severity: Severity = Severity.ERROR
 
+    @property
+    def located(self) -> bool:
+        """False for a problem that is not at a place in a file (line 0): an unknown pack id."""
+        return self.line > 0
+
     def render(self) -> str:
         """Format as `file:line:col: severity[code]: message`, with the help on its own line."""
-        text = (
-            f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
-        )
+        text = f"{self.severity}[{self.code}]: {self.message}"
+        if self.located:
+            text = f"{self.file}:{self.line}:{self.column}: {text}"
         if self.help:
             text += f"\n  help: {self.help}"
         return text
@@ -42,9 +47,9 @@ class Diagnostic:
             "code": self.code,
             "severity": str(self.severity),
             "message": self.message,
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
+            "file": self.file if self.located else None,
+            "line": self.line if self.located else None,
+            "column": self.column if self.located else None,
             "help": self.help,
         }
 
@@ -79,6 +84,10 @@ class PackError(FailedContactError):
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class UsageError(FailedContactError, ValueError):
+    """A library function was called with an argument it cannot use."""
 
 
 class UnknownPackError(PackError):

@@ -11,8 +11,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from .case_input import parse_case
 from .errors import CaseError, PackError
-from .loader import Pack, load_pack, parse_case
+from .loader import Pack, load_pack
 
 _KNOWN_KEYS = frozenset({"name", "section", "pack", "as_of", "case", "expect"})
 _EXPECT_KEYS = frozenset(
@@ -128,8 +129,9 @@ def _run(
     expect = scenario.expect
     cache = packs if packs is not None else {}
     try:
-        pack = cache.get(scenario.pack) or load_pack(scenario.pack)
-        cache[scenario.pack] = pack
+        key = f"{scenario.pack}@{scenario.file.parent}"
+        pack = cache.get(key) or load_pack(scenario.pack, near=scenario.file.parent)
+        cache[key] = pack
     except PackError as error:
         return _check_pack_error(expect, error), None, set()
     if "pack_error" in expect:

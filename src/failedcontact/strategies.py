@@ -248,7 +248,7 @@ def cases(pack: Pack, max_events: int = 40) -> st.SearchStrategy[dict[str, Any]]
 @st.composite
 def as_of_for(draw: st.DrawFn, case: dict[str, Any]) -> datetime:
     """An `as_of` before, between or after the case's events (aware)."""
-    from .loader import parse_case
+    from .case_input import parse_case
 
     times = sorted(e.at for e in parse_case(case).events)
     if not times:

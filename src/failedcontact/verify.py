@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .case import UK
+from .case_input import parse_case
 from .errors import CaseError
-from .loader import Pack, parse_case
+from .loader import Pack
 from .pack.compiler import CompiledDuty
 from .pack.facts import Moment
 from .pack.tree import Test, walk
