@@ -1,4 +1,4 @@
-"""Write docs/reference.md and docs/cli.md from the models and the CLI (run after changes).
+"""Write docs/reference.md, docs/scenarios.md and docs/cli.md from the models and the CLI.
 
     python docs/gen_reference.py
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 from pydantic import BaseModel
 
+from failedcontact import scenario_model
 from failedcontact.cli import app
 from failedcontact.pack import document
 from failedcontact.pack.conditions import COUNT_SCOPES, OPERATORS
@@ -107,16 +108,65 @@ def reference() -> str:
         "",
     ]
     for model in MODELS:
-        lines += [f"### {model.__name__}", "", (model.__doc__ or "").strip(), "",
-                  "| field | type | default | description |", "|---|---|---|---|"]  # fmt: skip
-        for name, field in model.model_fields.items():
-            default = "required" if field.is_required() else f"`{field.get_default()!r}`"
-            if field.default_factory is not None:
-                default = "empty"
-            lines.append(f"| `{name}` | {_type(field.annotation)} | {default} | "
-                         f"{field.description or ''} |")  # fmt: skip
-        lines.append("")
+        lines += _fields_table(model)
     return "\n".join(lines) + "\n"
+
+
+SCENARIO_MODELS: list[type[BaseModel]] = [
+    scenario_model.ScenarioFile,
+    scenario_model.Scenario,
+    scenario_model.Expectation,
+    scenario_model.ActionExpectation,
+    scenario_model.ContactExpectation,
+    scenario_model.ClosureExpectation,
+    scenario_model.CaseErrorExpectation,
+    scenario_model.PackErrorExpectation,
+]
+
+
+def _fields_table(model: type[BaseModel]) -> list[str]:
+    lines = [f"### {model.__name__}", "", (model.__doc__ or "").strip(), "",
+             "| field | type | default | description |", "|---|---|---|---|"]  # fmt: skip
+    for name, field in model.model_fields.items():
+        default = "required" if field.is_required() else f"`{field.get_default()!r}`"
+        if field.default_factory is not None:
+            default = "empty"
+        lines.append(f"| `{name}` | {_type(field.annotation)} | {default} | "
+                     f"{field.description or ''} |")  # fmt: skip
+    lines.append("")
+    return lines
+
+
+def scenarios() -> str:
+    lines = [
+        "# Scenario reference",
+        "",
+        "Generated from the models by `docs/gen_reference.py`; do not edit by hand.",
+        "",
+        "A scenario file states cases and what the guidance says the outcome must be;",
+        "`failedcontact test` runs them (see [the guide](policy-leads.md)). Every key is",
+        "checked: an unknown key, a value of the wrong shape or a scenario that expects",
+        "nothing is an error with its file, line and column. Editors that speak the YAML",
+        "language server check as you type when the file's first line is",
+        "",
+        "```yaml",
+        "# yaml-language-server: $schema=../../../schemas/scenario.schema.json",
+        "```",
+        "",
+        "A pack id in `pack` means `policies/<id>.yaml` in the working tree (the `policies`",
+        "folder at or above the scenario file) when there is one, else the bundled pack; a",
+        "path ending `.yaml` is relative to the scenario file.",
+        "",
+        "Invariants `holds` may name: "
+        + ", ".join(f"`{i.value}`" for i in scenario_model.Invariant)
+        + " ([verify](verify.md) explains each).",
+        "",
+        "## Fields",
+        "",
+    ]
+    for model in SCENARIO_MODELS:
+        lines += _fields_table(model)
+    return "\n".join(lines)
 
 
 def cli() -> str:
@@ -143,6 +193,7 @@ def cli() -> str:
 def main() -> None:
     (DOCS / "reference.md").write_text(reference(), encoding="utf-8")
     (DOCS / "cli.md").write_text(cli(), encoding="utf-8")
+    (DOCS / "scenarios.md").write_text(scenarios(), encoding="utf-8")
 
 
 if __name__ == "__main__":

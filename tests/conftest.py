@@ -1,69 +1,23 @@
-"""Shared fixtures: the bundled North Lincolnshire pack and a minimal pack text to break."""
+"""Shared fixtures: the bundled North Lincolnshire pack, a minimal pack text to break and the
+command line run in process."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from click.testing import Result
 from hypothesis import HealthCheck, settings
+from typer.testing import CliRunner
 
 import failedcontact as fc
+from failedcontact.cli import app
 
-MINIMAL_PACK = """\
-id: demo
-title: Demo pack
-area: Demo
-version: 1.0.0
-source:
-  title: Demo guidance
-  issued: "2020-01"
-  sections:
-    - {id: "1", title: One}
-calendar: {country: GB, subdivision: ENG}
-flags:
-  demo_flag: a flag for tests
-contacts:
-  harm:
-    default:
-      - {name: Demo duty team, phone: "0100 000000"}
-    luton:
-      - {name: Luton team, phone: "0100 111111"}
-failed_contacts:
-  no_access:
-    name: no access
-    outcomes: [home_visit.no_response, appointment.not_brought]
-risk:
-  rules:
-    - {tier: high, when: {plan: child_protection}, reason: cp plan}
-  otherwise: {tier: low, reason: nothing known}
-actions:
-  offer_further_appointment:
-    title: Offer another appointment
-    owner: practitioner
-    deadline: {working_days: 5}
-    citation: demo 1
-  report_significant_harm:
-    title: Report it
-    owner: practitioner
-    deadline: immediately
-    contacts: harm
-  demo.call_back:
-    title: Call back within a day
-    owner: practitioner
-    category: call
-    deadline: {hours: 24}
-rules:
-  - id: first
-    citation: demo 1, first
-    on: [failed_contact]
-    when: {failed_contacts: 1}
-    require: [offer_further_appointment, demo.call_back]
-  - id: harm
-    citation: demo 1, harm
-    on: [concern]
-    when: {concern_level: significant_harm}
-    require: [report_significant_harm]
-"""
+ROOT = Path(__file__).resolve().parents[1]
+# A small valid pack that tests break in one place at a time.
+MINIMAL_PACK = (ROOT / "tests" / "data" / "minimal_pack.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +25,22 @@ def north_lincs() -> fc.Pack:
     return fc.load_pack("north_lincs")
 
 
+Cli = Callable[..., Result]
+
+
 @pytest.fixture()
-def write_pack(tmp_path):  # type: ignore[no-untyped-def]
+def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Run `failedcontact ARGS...` in this process, from the repository's root folder."""
+    monkeypatch.chdir(ROOT)
+
+    def run(*args: str, input: str | bytes | None = None) -> Result:
+        return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture()
+def write_pack(tmp_path: Path) -> Callable[..., str]:
     def write(text: str, name: str = "pack.yaml") -> str:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")

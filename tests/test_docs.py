@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-@pytest.mark.parametrize("page", ["reference", "cli"])
+@pytest.mark.parametrize("page", ["reference", "cli", "scenarios"])
 def test_generated_pages_are_current(page: str) -> None:
     generator = runpy.run_path(str(DOCS / "gen_reference.py"))
     expected = generator[page]()

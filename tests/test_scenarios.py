@@ -8,7 +8,7 @@ import pytest
 
 from failedcontact.loader import Pack, load_pack
 from failedcontact.locate import bundled_ids
-from failedcontact.scenarios import Scenario, discover, load_scenarios, run_scenario
+from failedcontact.scenarios import Scenario, discover, load_scenarios, run_scenario, run_suite
 
 ROOT = Path(__file__).resolve().parents[1] / "policies" / "tests"
 COOKBOOK = Path(__file__).resolve().parents[1] / "docs" / "cookbook"
@@ -52,22 +52,7 @@ def test_scenario(scenario: Scenario) -> None:
 
 
 def test_every_rule_of_every_bundled_pack_is_exercised_by_its_scenarios() -> None:
-    fired: dict[str, set[str]] = {}
-    for scenario in SCENARIOS:
-        if scenario.case is None or scenario.as_of is None or "error" in scenario.expect:
-            continue
-        pack = _PACKS.get(scenario.pack) or load_pack(scenario.pack)
-        _PACKS[scenario.pack] = pack
-        assessment = pack.assess(scenario.case, scenario.as_of)
-        fired.setdefault(pack.id, set()).update(
-            t.id for t in assessment.trace if t.step in ("rule", "pattern")
-        )
-    missing = {}
-    for pack_id in bundled_ids():
-        document = load_pack(pack_id).document
-        expected = {r.id for r in document.rules} | {p.id for p in document.patterns}
-        expected |= {d.id for d in document.duties}
-        left = expected - fired.get(pack_id, set())
-        if left:
-            missing[pack_id] = sorted(left)
-    assert not missing, f"rules or patterns no scenario exercises: {missing}"
+    suite = run_suite(discover(ROOT))
+    assert set(suite.coverage) == set(bundled_ids())
+    missing = {pack: missed for pack, (_, missed) in suite.coverage.items() if missed}
+    assert not missing, f"rules, duties or patterns no scenario exercises: {missing}"

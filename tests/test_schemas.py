@@ -10,6 +10,7 @@ import pytest
 from failedcontact.assessment import Assessment
 from failedcontact.case import Case
 from failedcontact.pack.document import PackDocument
+from failedcontact.scenario_model import ScenarioFile
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 
@@ -20,8 +21,9 @@ SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
         ("case", Case.model_json_schema()),
         ("assessment", Assessment.model_json_schema(mode="serialization")),
         ("pack", PackDocument.model_json_schema()),
+        ("scenario", ScenarioFile.model_json_schema()),
     ],
-    ids=["case", "assessment", "pack"],
+    ids=["case", "assessment", "pack", "scenario"],
 )
 def test_committed_schema_is_current(name: str, generated: dict[str, object]) -> None:
     committed = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
@@ -35,3 +37,27 @@ def test_bundled_packs_point_editors_at_the_schema() -> None:
     for pack in (SCHEMAS.parent / "policies").glob("*.yaml"):
         first = pack.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../schemas/pack.schema.json", pack
+
+
+SCENARIO_FILES = sorted(
+    path
+    for folder in (
+        SCHEMAS.parent / "policies" / "tests",
+        SCHEMAS.parent / "docs" / "cookbook" / "tests",
+    )
+    for path in folder.rglob("*.yaml")
+    if "broken" not in path.parts
+)
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_scenario_files_point_editors_at_the_schema_and_match_it(path: Path) -> None:
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    text = path.read_text(encoding="utf-8")
+    target = (path.parent / text.splitlines()[0].split("$schema=", 1)[1]).resolve()
+    assert target == SCHEMAS / "scenario.schema.json", path
+    schema = json.loads(target.read_text(encoding="utf-8"))
+    data = json.loads(json.dumps(YAML(typ="safe", pure=True).load(text), default=str))
+    jsonschema.Draft202012Validator(schema).validate(data)

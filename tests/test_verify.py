@@ -2,78 +2,75 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
-import failedcontact as fc
-from failedcontact.scenarios import load_scenarios
+from failedcontact.scenarios import load_scenarios, run_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import MINIMAL_PACK, Cli
 
 # The third failed contact lowers the tier from medium to low: inconsistent on purpose.
 LOWERING_RISK = """\
     - {tier: low, when: {failed_contacts: {at_least: 3}}, reason: third contact}
     - {tier: medium, when: {failed_contacts: {at_least: 1}}, reason: any failed contact}
 """
+CONSISTENT_RISK = """\
+    - {tier: medium, when: {failed_contacts: {at_least: 1}}, reason: any failed contact}
+"""
+CP_RULE = "    - {tier: high, when: {plan: child_protection}, reason: cp plan}\n"
 
 
-def _verify(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "failedcontact", "verify", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-
-
-def test_verify_catches_a_pack_whose_third_failed_contact_lowers_the_tier(
-    tmp_path: Path,
+@pytest.mark.slow
+def test_verify_writes_a_regression_scenario_that_fails_until_the_pack_is_fixed(
+    tmp_path: Path, cli: Cli
 ) -> None:
-    text = (ROOT / "tests" / "conftest.py").read_text(encoding="utf-8")
-    pack_text = text.split('MINIMAL_PACK = """\\\n', 1)[1].split('"""', 1)[0]
-    broken = pack_text.replace(
-        "    - {tier: high, when: {plan: child_protection}, reason: cp plan}\n", LOWERING_RISK
-    )
-    pack = tmp_path / "demo.yaml"
-    pack.write_text(broken, encoding="utf-8")
+    assert CP_RULE in MINIMAL_PACK
+    pack = tmp_path / "packs" / "demo.yaml"
+    pack.parent.mkdir()
+    pack.write_text(MINIMAL_PACK.replace(CP_RULE, LOWERING_RISK), encoding="utf-8")
     out = tmp_path / "found"
-    result = _verify(
-        str(pack),
-        "--examples",
-        "200",
-        "--seed",
-        "1",
-        "--out",
-        str(out),
-        "--invariant",
-        "failed-contact-monotone",
-        "--invariant",
-        "seen-resets",
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
+    only = ("--invariant", "failed-contact-monotone", "--invariant", "seen-resets")
+    result = cli("verify", str(pack), "--examples", "200", "--seed", "1", "--out", str(out), *only)
+    assert result.exit_code == 1, result.stdout + result.stderr
     assert "failed-contact-monotone: another failed contact lowers the risk tier" in result.stdout
     written = out / "demo-failed-contact-monotone.yaml"
-    assert written.exists()
-    # The counterexample is a ready-to-run scenario, shrunk to a small case.
+    text = written.read_text(encoding="utf-8")
+    # readable YAML, one event a line, the pack named relative to the scenario file
+    document = YAML(typ="safe").load(text)
+    assert document["pack"] == "../packs/demo.yaml"
+    [body] = document["scenarios"]
+    assert body["expect"] == {"holds": ["failed-contact-monotone"]}
+    assert "\n        - {at: " in text and len(body["case"]["events"]) <= 3
+    # it states the violated expectation: it fails on the broken pack...
     [scenario] = load_scenarios(written)
-    assert scenario.case is not None and len(scenario.case["events"]) <= 3
-    assessment = fc.load_pack(str(pack)).assess(scenario.case, scenario.as_of)
-    assert assessment.risk_tier.value == scenario.expect["risk_tier"]
-    assert YAML(typ="safe").load(written.read_text(encoding="utf-8"))["pack"] == str(pack)
-    rerun = subprocess.run(
-        [sys.executable, "-m", "failedcontact", "test", str(written)],
-        capture_output=True,
-        text=True,
-        check=False,
+    assert run_scenario(scenario) != []
+    rerun = cli("test", str(written))
+    assert rerun.exit_code == 1 and "invariant `failed-contact-monotone` does not hold" in (
+        rerun.stdout
     )
-    assert rerun.returncode == 0, rerun.stdout
+    # ...and passes once the pack is fixed
+    pack.write_text(MINIMAL_PACK.replace(CP_RULE, CONSISTENT_RISK), encoding="utf-8")
+    assert run_scenario(scenario) == []
+    assert cli("test", str(written)).exit_code == 0
 
 
-def test_verify_is_clean_on_a_bundled_pack(tmp_path: Path) -> None:
-    result = _verify("north_lincs", "--examples", "40", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stdout
+@pytest.mark.slow
+def test_verify_is_clean_on_a_bundled_pack(tmp_path: Path, cli: Cli) -> None:
+    result = cli("verify", "north_lincs", "--examples", "40", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.stdout
     assert "all 9 invariants hold" in result.stdout
+
+
+def test_verify_rejects_an_unknown_invariant_as_a_usage_error(cli: Cli) -> None:
+    result = cli("verify", "north_lincs", "--invariant", "monotone")
+    assert result.exit_code == 64
+    assert "unknown invariant(s) monotone" in result.stderr
+
+
+def test_every_verify_invariant_can_be_named_in_a_scenario() -> None:
+    from failedcontact.scenario_model import Invariant
+    from failedcontact.verify import INVARIANTS
+
+    assert list(INVARIANTS) == [i.value for i in Invariant]

@@ -16,12 +16,28 @@ from typing import Annotated, BinaryIO
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .assessment import Assessment
 from .case import Case, as_uk_instant
 from .case_input import parse_case
-from .errors import CaseError, CaseIssue, Diagnostic, PackError, Severity, literal
+from .errors import (
+    CaseError,
+    CaseIssue,
+    Diagnostic,
+    PackError,
+    ScenarioFileError,
+    Severity,
+    literal,
+)
 from .fmt import format_text
 from .limits import MAX_CASE_BYTES
 from .loader import Pack, load_pack
@@ -32,11 +48,17 @@ from .pack.diff import diff_packs
 from .pack.document import PackDocument
 from .pack.pipeline import run_file
 from .render import render_explanation, render_table
-from .scenarios import ScenarioFileError, discover, run_suite
+from .scenario_model import ScenarioFile
+from .scenarios import discover, run_suite
 
-EXIT_CASE = 2
-EXIT_PACK = 3
+# Exit statuses (docs/cli.md): distinct, so a script can tell what went wrong.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and the answer is "no": a scenario failed, packs differ...
+EXIT_CASE = 2  # the case input is invalid
+EXIT_PACK = 3  # a pack is invalid or unknown
 EXIT_OUTPUT = 4  # the output could not be written: a closed pipe, a full disk
+EXIT_INPUT = 5  # an input file is missing or unreadable (case, scenario or YAML file)
+EXIT_USAGE = 64  # a bad option value or argument (click itself exits 2 for unknown options)
 
 app = typer.Typer(
     add_completion=False,
@@ -74,6 +96,7 @@ class SchemaName(StrEnum):
     CASE = "case"
     ASSESSMENT = "assessment"
     PACK = "pack"
+    SCENARIO = "scenario"
 
 
 def _fail(code: int, message: str) -> typer.Exit:
@@ -310,13 +333,15 @@ def packs() -> None:
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="case, assessment or pack")],
+    name: Annotated[SchemaName, typer.Argument(help="case, assessment, pack or scenario")],
 ) -> None:
-    """Print the JSON Schema for case input, assessment output or a pack document."""
+    """Print the JSON Schema for case input, assessment output, a pack or a scenario file."""
     if name is SchemaName.CASE:
         document = Case.model_json_schema()
     elif name is SchemaName.ASSESSMENT:
         document = Assessment.model_json_schema(mode="serialization")
+    elif name is SchemaName.SCENARIO:
+        document = ScenarioFile.model_json_schema()
     else:
         document = PackDocument.model_json_schema()
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -438,7 +463,12 @@ def test_command(
                 for o in suite.outcomes
             ],
             "coverage": {
-                pack: {"rules": total, "missed": list(missed), "percent": suite.percent(pack)}
+                pack: {
+                    "file": suite.sources[pack],
+                    "rules": total,
+                    "missed": list(missed),
+                    "percent": suite.percent(pack),
+                }
                 for pack, (total, missed) in suite.coverage.items()
             },
         }
@@ -452,6 +482,7 @@ def test_command(
             for problem in outcome.problems:
                 out.print("  " + problem.replace("\n", "\n  "), markup=False)
         for pack, (total, missed) in sorted(suite.coverage.items()):
+            out.print(f"pack {pack}: {suite.sources[pack]}", markup=False)
             line = f"coverage {pack}: {total - len(missed)}/{total} rules, duties and patterns"
             line += f" ({suite.percent(pack):.0f}%)"
             if missed:
@@ -477,33 +508,53 @@ def verify(
         list[str] | None, typer.Option("--invariant", help="Check only these invariants.")
     ] = None,
 ) -> None:
-    """Search for cases that break the consistency invariants; write each as a scenario."""
-    try:
-        from .verify import INVARIANTS, find_violations, write_scenario
-    except ImportError as error:  # hypothesis is in the `test` extra
-        raise _fail(EXIT_PACK, f"error: verify needs hypothesis: pip install "
-                    f"'failedcontact[test]' ({error})") from None  # fmt: skip
+    """Search for cases that break the consistency invariants; write each as a scenario.
+
+    Each counterexample is written as a scenario that expects the invariant to hold: it fails
+    against the pack as it is and passes once the pack is fixed.
+    """
+    from .verify import INVARIANTS, find_violations, write_scenario
+
+    unknown = sorted(set(invariant or ()) - set(INVARIANTS))
+    if unknown:
+        raise _fail(EXIT_USAGE, f"error: unknown invariant(s) {', '.join(unknown)}; expected "
+                    f"one of {', '.join(INVARIANTS)}")  # fmt: skip
     console = _console(soft_wrap=True)
+    chosen = [name for name in INVARIANTS if not invariant or name in invariant]
     broken = 0
     for item in pack_files:
         pack = _pack_or_exit(item)
-        unknown = sorted(set(invariant or ()) - set(INVARIANTS))
-        if unknown:
-            raise _fail(EXIT_CASE, f"error: unknown invariant(s) {unknown}; expected one of "
-                        f"{sorted(INVARIANTS)}")  # fmt: skip
-        found = find_violations(pack, examples=examples, seed=seed, only=invariant)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=_err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"verify {pack.id}", total=len(chosen))
+            done: set[str] = set()
+
+            def step(
+                name: str, tried: int, task: TaskID = task, done: set[str] = done, id: str = pack.id
+            ) -> None:
+                done.add(name)
+                bar.update(task, completed=len(done) - 1,
+                           description=f"verify {id}: {name}, case {tried}")  # fmt: skip
+
+            found = find_violations(pack, examples=examples, seed=seed, only=invariant,
+                                    progress=step)  # fmt: skip
         broken += len(found)
         for violation in found:
-            reference = item if item in bundled_ids() else str(Path(item).resolve())
-            path = write_scenario(pack, violation, out, reference)
+            path = write_scenario(pack, violation, out)
             console.print(f"{item}: {violation.invariant}: {violation.message}", markup=False)
-            console.print(f"  minimal counterexample written to {path}", markup=False)
+            console.print(f"  counterexample written to {path}; it fails until the pack is "
+                          f"fixed (failedcontact test {path})", markup=False)  # fmt: skip
         if not found:
-            checked = len(invariant) if invariant else len(INVARIANTS)
-            console.print(f"{item}: all {checked} invariants hold on {examples} "
+            console.print(f"{item}: all {len(chosen)} invariants hold on {examples} "
                           "generated cases each", markup=False)  # fmt: skip
     if broken:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("fmt")

@@ -86,6 +86,14 @@ class PackError(FailedContactError):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
+class ScenarioFileError(FailedContactError):
+    """A scenario file is malformed (not a failure of the pack it tests); every problem found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
 class UsageError(FailedContactError, ValueError):
     """A library function was called with an argument it cannot use."""
 

@@ -17,7 +17,8 @@ def _null(representer: RoundTripRepresenter, data: None) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
-def _yaml() -> YAML:
+def layout() -> YAML:
+    """A round-trip YAML writer in the project's style."""
     yaml = YAML(typ="rt", pure=True)
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # never re-wrap a policy lead's long titles
@@ -32,7 +33,7 @@ def format_text(text: str, file: str = "<pack>") -> str:
     Refuses (rather than loses) a comment the round trip would drop, such as one inside a
     `{...}` or `[...]` collection, and data the reader would refuse (tags, deep nesting).
     """
-    yaml = _yaml()
+    yaml = layout()
     try:
         refused = refuse_non_plain(yaml.parse(text), file)
         if refused is not None:

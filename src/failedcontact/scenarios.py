@@ -3,40 +3,32 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from pydantic import ValidationError
 
 from .case_input import parse_case
-from .errors import CaseError, PackError
-from .loader import Pack, load_pack
-
-_KNOWN_KEYS = frozenset({"name", "section", "pack", "as_of", "case", "expect"})
-_EXPECT_KEYS = frozenset(
-    {
-        "risk_tier",
-        "risk_reason_contains",
-        "failed_contacts",
-        "last_seen",
-        "actions",
-        "only_actions",
-        "no_actions",
-        "patterns",
-        "no_patterns",
-        "closure",
-        "error",
-        "pack_error",
-    }
+from .errors import (
+    CaseError,
+    Diagnostic,
+    PackError,
+    ScenarioFileError,
+    did_you_mean,
+    one_of,
 )
+from .loader import Pack, load_pack
+from .locate import is_pack_path
+from .pack.reader import Located, read_yaml
+from .pack.schema import data_path, dotted, fields_at
+from .scenario_model import Expectation, ScenarioFile
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """One scenario: where it is written, what it runs and what it expects."""
+    """One scenario as loaded: where it is written, what it runs and what it expects."""
 
     file: Path
     line: int
@@ -45,7 +37,7 @@ class Scenario:
     pack: str
     as_of: datetime | None
     case: dict[str, Any] | None
-    expect: dict[str, Any]
+    expect: Expectation
 
     @property
     def id(self) -> str:
@@ -53,58 +45,79 @@ class Scenario:
         return f"{self.file.parent.name}/{self.file.name}::{self.name}"
 
 
-class ScenarioFileError(ValueError):
-    """A scenario file is malformed (not a failure of the pack it tests)."""
-
-
 def load_scenarios(path: Path) -> list[Scenario]:
-    """Read every scenario in one file; the pack defaults to the folder's name."""
-    yaml = YAML(typ="rt", pure=True)
+    """Read and validate every scenario in one file; raise `ScenarioFileError` with every problem.
+
+    The pack defaults to the folder's name.
+    """
+    where = str(path)
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"))
-    except YAMLError as error:
-        raise ScenarioFileError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("scenarios"), list):
-        raise ScenarioFileError(f"{path}: expected a mapping with a `scenarios` list")
-    default_pack = document.get("pack", path.parent.name)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise ScenarioFileError(
+            [Diagnostic("scenario.unreadable", f"cannot read `{where}`: {why}", where, 1, 1)]
+        ) from None
+    located = read_yaml(text, where)
+    if isinstance(located, Diagnostic):
+        code = located.code.replace("pack.", "scenario.")
+        raise ScenarioFileError([replace(located, code=code)])
+    try:
+        document = ScenarioFile.model_validate(_plain(located.data))
+    except ValidationError as error:
+        raise ScenarioFileError(_diagnostics(located, error)) from None
+    default_pack = document.pack or path.parent.name
     found = []
-    for index, item in enumerate(document["scenarios"]):
-        line = item.lc.line + 1 if hasattr(item, "lc") else 1
-        where = f"{path}:{line}"
-        if not isinstance(item, dict):
-            raise ScenarioFileError(f"{where}: scenario {index} is not a mapping")
-        unknown = set(item) - _KNOWN_KEYS
-        if unknown:
-            raise ScenarioFileError(f"{where}: unknown scenario keys {sorted(unknown)}")
-        expect = _plain(item.get("expect") or {})
-        unknown = set(expect) - _EXPECT_KEYS
-        if unknown:
-            raise ScenarioFileError(f"{where}: unknown expectation keys {sorted(unknown)}")
-        for required in ("name", "section", "expect"):
-            if required not in item:
-                raise ScenarioFileError(f"{where}: scenario needs `{required}`")
-        pack = str(item.get("pack", default_pack))
-        if pack.endswith((".yaml", ".yml")):
+    for index, item in enumerate(document.scenarios):
+        line = located.where(("scenarios", index))[0]
+        pack = item.pack or default_pack
+        if is_pack_path(pack):
             pack = str((path.parent / pack).resolve())
-        as_of = item.get("as_of")
-        if isinstance(as_of, str):
-            try:
-                as_of = datetime.fromisoformat(as_of)
-            except ValueError:
-                raise ScenarioFileError(f"{where}: `as_of` is not an ISO 8601 time") from None
         found.append(
-            Scenario(
-                path,
-                line,
-                str(item["name"]),
-                str(item["section"]),
-                pack,
-                as_of,
-                _plain(item.get("case")),
-                expect,
-            )
+            Scenario(path, line, item.name, item.section, pack, item.as_of, item.case, item.expect)
         )
     return found
+
+
+def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
+    """One located diagnostic per place, in the words a policy lead would use."""
+    found: dict[tuple[str | int, ...], Diagnostic] = {}
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        path = data_path(source.data, loc)
+        if path in found:
+            continue
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            key = str(path[-1])
+            allowed = fields_at(path[:-1], ScenarioFile)
+            known = f"expected one of {one_of(allowed)}" if allowed else None
+            diagnostic = source.diagnostic(
+                "scenario.unknown-field",
+                f"unknown field `{key}` in `{dotted(path[:-1]) or 'the file'}`",
+                path,
+                did_you_mean(key, allowed) or known,
+                key=True,
+            )
+        elif kind == "missing":
+            parent = path[:-1] if path and path[-1] == loc[-1] else path
+            diagnostic = source.diagnostic(
+                "scenario.missing-field",
+                f"missing field `{loc[-1]}` in `{dotted(parent) or 'the file'}`",
+                parent,
+                key=True,
+            )
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+            message = message[0].lower() + message[1:]
+            given = item.get("input")
+            if kind != "value_error" and given is not None and not isinstance(given, dict | list):
+                message += f" (got `{given}`)"
+            nothing = "expect something" in message
+            code = "scenario.asserts-nothing" if nothing else "scenario.schema"
+            diagnostic = source.diagnostic(code, f"`{dotted(path) or 'the file'}`: {message}", path)
+        found[path] = diagnostic
+    return list(found.values())
 
 
 def _plain(node: Any) -> Any:
@@ -124,55 +137,74 @@ def run_scenario(scenario: Scenario, packs: dict[str, Pack] | None = None) -> li
 
 def _run(
     scenario: Scenario, packs: dict[str, Pack] | None
-) -> tuple[list[str], str | None, set[str]]:
-    """The problems, the pack id assessed (if any) and the rules and patterns that fired."""
+) -> tuple[list[str], Pack | None, set[str]]:
+    """The problems, the pack assessed (if any) and the rules and patterns that fired."""
     expect = scenario.expect
     cache = packs if packs is not None else {}
     try:
-        key = f"{scenario.pack}@{scenario.file.parent}"
+        key = f"{scenario.pack}@{scenario.file.parent.resolve()}"
         pack = cache.get(key) or load_pack(scenario.pack, near=scenario.file.parent)
         cache[key] = pack
     except PackError as error:
         return _check_pack_error(expect, error), None, set()
-    if "pack_error" in expect:
-        return ["expected a pack error, but the pack loaded"], pack.id, set()
-    if scenario.case is None or scenario.as_of is None:
-        return ["a scenario that assesses a case needs `case` and `as_of`"], pack.id, set()
+    if expect.pack_error is not None:
+        return ["expected a pack error, but the pack loaded"], pack, set()
+    assert scenario.case is not None and scenario.as_of is not None  # the model requires them
     try:
         assessment = pack.assess(parse_case(scenario.case), scenario.as_of)
     except CaseError as error:
-        return _check_case_error(expect, error), pack.id, set()
+        return _check_case_error(expect, error), pack, set()
     fired = {t.id for t in assessment.trace if t.step in ("rule", "pattern")}
-    if "error" in expect:
-        path = expect["error"].get("path")
-        return [f"expected a case error at `{path}`, but it assessed"], pack.id, fired
-    actual = assessment.model_dump(mode="json")
-    return _compare(expect, actual), pack.id, fired
+    if expect.error is not None:
+        return [f"expected a case error at `{expect.error.path}`, but it assessed"], pack, fired
+    problems = _compare(expect, assessment.model_dump(mode="json"))
+    problems += _check_invariants(expect, pack, scenario.case, scenario.as_of)
+    return problems, pack, fired
 
 
-def _check_pack_error(expect: dict[str, Any], error: PackError) -> list[str]:
-    wanted = expect.get("pack_error")
+def _check_invariants(
+    expect: Expectation, pack: Pack, case: dict[str, Any], as_of: datetime
+) -> list[str]:
+    if not expect.holds:
+        return []
+    from .verify import INVARIANTS
+
+    problems = []
+    for name in expect.holds:
+        broken = INVARIANTS[name](pack, case, as_of)
+        if broken is not None:
+            problems.append(f"invariant `{name}` does not hold: {broken}")
+    return problems
+
+
+def _check_pack_error(expect: Expectation, error: PackError) -> list[str]:
+    wanted = expect.pack_error
     if wanted is None:
         return [f"pack failed to load:\n{error}"]
     for diagnostic in error.diagnostics:
-        if all(str(getattr(diagnostic, key)) == str(value) for key, value in wanted.items()):
+        if (
+            diagnostic.code == wanted.code
+            and wanted.line in (None, diagnostic.line)
+            and wanted.column in (None, diagnostic.column)
+            and (wanted.message_contains or "") in diagnostic.message
+        ):
             return []
-    return [f"no diagnostic matches {wanted}; got:\n{error}"]
+    return [f"no diagnostic matches {wanted.model_dump(exclude_none=True)}; got:\n{error}"]
 
 
-def _check_case_error(expect: dict[str, Any], error: CaseError) -> list[str]:
-    wanted = expect.get("error")
+def _check_case_error(expect: Expectation, error: CaseError) -> list[str]:
+    wanted = expect.error
     if wanted is None:
         return [f"case rejected: {error}"]
-    path = wanted.get("path")
-    contains = wanted.get("message_contains", "")
     for issue in error.issues:
-        if (path is None or issue.path == path) and contains in issue.message:
+        if wanted.path in (None, issue.path) and wanted.message_contains in issue.message:
             return []
-    return [f"no case error at `{path}` containing `{contains}`; got: {error}"]
+    return [
+        f"no case error at `{wanted.path}` containing `{wanted.message_contains}`; got: {error}"
+    ]
 
 
-def _compare(expect: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+def _compare(expect: Expectation, actual: dict[str, Any]) -> list[str]:
     problems: list[str] = []
 
     def same(label: str, want: Any, got: Any) -> None:
@@ -180,48 +212,52 @@ def _compare(expect: dict[str, Any], actual: dict[str, Any]) -> list[str]:
             problems.append(f"{label}\n  - expected: {want!r}\n  + actual:   {got!r}")
 
     for key in ("risk_tier", "failed_contacts", "last_seen"):
-        if key in expect:
-            same(key, expect[key], actual[key])
-    if "risk_reason_contains" in expect:
-        text = expect["risk_reason_contains"]
+        if expect.given(key):
+            want = getattr(expect, key)
+            same(key, want.value if key == "risk_tier" else want, actual[key])
+    if expect.risk_reason_contains is not None:
+        text = expect.risk_reason_contains
         if not any(text in reason for reason in actual["risk_reasons"]):
             problems.append(f"risk_reasons: none contains {text!r}: {actual['risk_reasons']}")
     by_id = {a["id"]: a for a in actual["actions"]}
-    for action_id, fields in (expect.get("actions") or {}).items():
+    for action_id, fields in (expect.actions or {}).items():
         got = by_id.get(action_id)
         if got is None:
             problems.append(
                 f"action `{action_id}`: expected, but not required (required: {sorted(by_id)})"
             )
             continue
-        for field, want in (fields or {}).items():
+        for field in sorted(fields.model_fields_set) if fields is not None else ():
+            want = getattr(fields, field)
+            if field == "contacts":
+                want = [contact.model_dump() for contact in want]
             value = got["trigger"]["event"] if field == "trigger" else got.get(field)
             same(f"action `{action_id}`.{field}", want, value)
-    if expect.get("only_actions"):
-        extra = sorted(set(by_id) - set(expect.get("actions") or {}))
+    if expect.only_actions:
+        extra = sorted(set(by_id) - set(expect.actions or {}))
         if extra:
             problems.append(f"actions not expected: {extra}")
-    for action_id in expect.get("no_actions", []):
+    for action_id in expect.no_actions or ():
         if action_id in by_id:
             problems.append(f"action `{action_id}`: expected absent, but required")
     patterns = {p["id"]: p["events"] for p in actual["patterns"]}
-    for pattern_id, events in (expect.get("patterns") or {}).items():
+    for pattern_id, events in (expect.patterns or {}).items():
         if pattern_id not in patterns:
             problems.append(f"pattern `{pattern_id}`: expected, not found")
         elif events is not None:
             same(f"pattern `{pattern_id}`.events", events, patterns[pattern_id])
-    for pattern_id in expect.get("no_patterns", []):
+    for pattern_id in expect.no_patterns or ():
         if pattern_id in patterns:
             problems.append(f"pattern `{pattern_id}`: expected absent, but found")
-    if "closure" in expect:
-        want = expect["closure"]
+    if expect.given("closure"):
+        want = expect.closure
         got_closure = actual["closure"]
         if want is None or got_closure is None:
-            same("closure", want, got_closure)
+            same("closure", want and want.model_dump(exclude_none=True), got_closure)
         else:
-            same("closure.allowed", want.get("allowed"), got_closure["allowed"])
-            if "unmet" in want:
-                same("closure.unmet", want["unmet"], [u["id"] for u in got_closure["unmet"]])
+            same("closure.allowed", want.allowed, got_closure["allowed"])
+            if want.unmet is not None:
+                same("closure.unmet", want.unmet, [u["id"] for u in got_closure["unmet"]])
     return problems
 
 
@@ -247,10 +283,12 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Suite:
-    """Results of a scenario run and, per pack, the rules and patterns no scenario fired."""
+    """Results of a scenario run, per pack the rules and patterns no scenario fired, and the
+    file each pack id was read from."""
 
     outcomes: tuple[Outcome, ...]
     coverage: dict[str, tuple[int, tuple[str, ...]]]  # pack id -> (total, missed ids)
+    sources: dict[str, str]  # pack id -> which file, in words
 
     @property
     def failed(self) -> list[Outcome]:
@@ -264,30 +302,33 @@ class Suite:
 
 
 def run_suite(files: list[Path], pattern: str | None = None) -> Suite:
-    """Run every scenario in `files` (optionally only those whose id matches `pattern`)."""
+    """Run every scenario in `files` (optionally only those whose id matches `pattern`).
+
+    Every file is validated first, so a malformed file stops the run before anything runs.
+    """
     selector = re.compile(pattern) if pattern else None
+    loaded = [load_scenarios(file) for file in files]
     packs: dict[str, Pack] = {}
     outcomes = []
     fired: dict[str, set[str]] = {}
-    for file in files:
-        for scenario in load_scenarios(file):
+    first: dict[str, Pack] = {}
+    for scenarios in loaded:
+        for scenario in scenarios:
             if selector is not None and not selector.search(scenario.id):
                 continue
-            problems, pack_id, hit = _run(scenario, packs)
-            if pack_id is not None:
-                fired.setdefault(pack_id, set()).update(hit)
+            problems, pack, hit = _run(scenario, packs)
+            if pack is not None:
+                # ignore deliberately broken copies that share an id: the first one counts
+                first.setdefault(pack.id, pack)
+                if first[pack.id] is pack:
+                    fired.setdefault(pack.id, set()).update(hit)
             outcomes.append(Outcome(scenario, tuple(problems)))
     coverage = {}
-    for key, pack in packs.items():
-        if pack.id not in fired or key != _canonical(packs, pack.id):
-            continue
+    sources = {}
+    for pack_id, pack in first.items():
         document = pack.document
         ids = [r.id for r in document.rules] + [d.id for d in document.duties]
         ids += [p.id for p in document.patterns]
-        coverage[pack.id] = (len(ids), tuple(i for i in ids if i not in fired[pack.id]))
-    return Suite(tuple(outcomes), coverage)
-
-
-def _canonical(packs: dict[str, Pack], pack_id: str) -> str:
-    """The first key under which a pack with this id was loaded (ignore broken copies)."""
-    return next(key for key, pack in packs.items() if pack.id == pack_id)
+        coverage[pack_id] = (len(ids), tuple(i for i in ids if i not in fired[pack_id]))
+        sources[pack_id] = pack.source.describe() if pack.source is not None else "(text)"
+    return Suite(tuple(outcomes), coverage, sources)

@@ -7,6 +7,7 @@ with hypothesis and shrinks it to a minimal case written out as a ready-to-run s
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from typing import Any
 from .case import UK
 from .case_input import parse_case
 from .errors import CaseError
+from .fmt import layout
 from .loader import Pack
+from .locate import Origin, working_tree
 from .pack.compiler import CompiledDuty
 from .pack.facts import Moment
 from .pack.tree import Test, walk
@@ -248,10 +251,8 @@ def irrelevant_event_changes_nothing(
 
 
 def _schema_problem(schema: dict[str, Any], text: str) -> str | None:
-    try:
-        import jsonschema
-    except ImportError:  # pragma: no cover - the test extra installs it
-        return None
+    import jsonschema
+
     for error in jsonschema.Draft202012Validator(schema).iter_errors(json.loads(text)):
         return str(error.message)
     return None
@@ -294,9 +295,16 @@ class Violation:
 
 
 def find_violations(
-    pack: Pack, examples: int = 200, seed: int = 0, only: list[str] | None = None
+    pack: Pack,
+    examples: int = 200,
+    seed: int = 0,
+    only: list[str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> list[Violation]:
-    """Search for a violation of each invariant; shrink each one found to a minimal case."""
+    """Search for a violation of each invariant; shrink each one found to a minimal case.
+
+    `progress(invariant, cases_tried)` is called after every case tried.
+    """
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample
 
@@ -310,7 +318,15 @@ def find_violations(
         if only and name not in only:
             continue
 
-        def violated(example: tuple[dict[str, Any], datetime], check: Check = check) -> bool:
+        tried = 0
+
+        def violated(
+            example: tuple[dict[str, Any], datetime], check: Check = check, name: str = name
+        ) -> bool:
+            nonlocal tried
+            tried += 1
+            if progress is not None:
+                progress(name, tried)
             try:
                 return check(pack, *example) is not None
             except CaseError:
@@ -327,28 +343,54 @@ def find_violations(
     return found
 
 
-def write_scenario(pack: Pack, violation: Violation, folder: Path, reference: str) -> Path:
-    """Write a counterexample as a scenario file that states the violated expectation."""
-    from .fmt import format_text
+def write_scenario(pack: Pack, violation: Violation, folder: Path) -> Path:
+    """Write a counterexample as a regression scenario: it fails until the pack is fixed.
+
+    The scenario expects the violated invariant to hold for the shrunk case, so `test` on it
+    fails against the broken pack and passes once the pack is fixed.
+    """
+    import io
+
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{pack.id}-{violation.invariant}.yaml"
-    actual = pack.assess(violation.case, violation.as_of)
-    body = {
-        "pack": reference,
-        "scenarios": [
-            {
-                "name": f"counterexample: {violation.message}",
-                "section": f"{pack.id} (invariant {violation.invariant})",
-                "as_of": violation.as_of.isoformat(),
-                "case": violation.case,
-                "expect": {
-                    "risk_tier": actual.risk_tier.value,
-                    "failed_contacts": actual.failed_contacts,
-                },
-            }
-        ],
-    }
-    text = "# Found by `failedcontact verify`; fix the pack, then keep this as a regression.\n"
-    path.write_text(format_text(text + json.dumps(body, indent=2)), encoding="utf-8")
+    events = CommentedSeq()
+    # only what differs from the defaults, so the case reads as what matters
+    lean = parse_case(violation.case).model_dump(mode="json", exclude_defaults=True)
+    for event in violation.case["events"]:
+        flow = CommentedMap(event)
+        flow.fa.set_flow_style()
+        events.append(flow)
+    case = CommentedMap({**lean, "events": events})
+    scenario = CommentedMap(
+        name=f"{violation.invariant} holds (verify found: {violation.message})",
+        section=f"{pack.id} (consistency invariant `{violation.invariant}`)",
+        as_of=violation.as_of.isoformat(),
+        case=case,
+        expect={"holds": [violation.invariant]},
+    )
+    body = CommentedMap(pack=_pack_reference(pack, folder), scenarios=[scenario])
+    out = io.StringIO()
+    layout().dump(body, out)
+    tree = working_tree(folder)
+    schema = tree.parent / "schemas" / "scenario.schema.json" if tree is not None else None
+    header = (
+        f"# Found by `failedcontact verify`: {violation.message}.\n"
+        "# It fails until the pack is fixed; then keep it with the pack's scenarios.\n"
+    )
+    if schema is not None and schema.is_file():
+        header = f"# yaml-language-server: $schema={_relative(schema, folder)}\n" + header
+    path.write_text(header + out.getvalue(), encoding="utf-8")
     return path
+
+
+def _pack_reference(pack: Pack, folder: Path) -> str:
+    """How the scenario names the pack: a bundled id, or the file relative to the scenario."""
+    if pack.source is None or pack.source.origin is Origin.BUNDLED:
+        return pack.id
+    return _relative(pack.source.path, folder)
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()

@@ -37,7 +37,7 @@ def validate_document(source: Located) -> PackDocument | list[Diagnostic]:
         return [source.diagnostic("pack.schema", f"invalid pack: {error}".lower(), ())]
 
 
-def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
+def data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     """Keep the parts of a pydantic location that index real data (drop union member tags)."""
     path: list[str | int] = []
     node = data
@@ -56,20 +56,20 @@ def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
     seen: dict[Path, Diagnostic] = {}
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
-        path = _data_path(source.data, loc)
+        path = data_path(source.data, loc)
         kind = item["type"]
         if path in seen:
             continue  # one diagnostic per place: a union reports each member's complaint
-        dotted = _dotted(path)
+        shown = dotted(path)
         if kind == "extra_forbidden":
             key = str(path[-1])
-            allowed = _fields_at(path[:-1])
+            allowed = fields_at(path[:-1])
             help_line = did_you_mean(key, allowed) or (
                 f"expected one of {one_of(allowed)}" if allowed else None
             )
             diag = source.diagnostic(
                 "pack.unknown-field",
-                f"unknown field `{key}` in `{_dotted(path[:-1]) or 'the pack'}`",
+                f"unknown field `{key}` in `{dotted(path[:-1]) or 'the pack'}`",
                 path,
                 help_line,
                 key=True,
@@ -78,15 +78,13 @@ def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
             parent = path[:-1] if path and path[-1] == loc[-1] else path
             diag = source.diagnostic(
                 "pack.missing-field",
-                f"missing field `{loc[-1]}` in `{_dotted(parent) or 'the pack'}`",
+                f"missing field `{loc[-1]}` in `{dotted(parent) or 'the pack'}`",
                 parent,
                 key=True,
             )
         else:
             message = item["msg"][0].lower() + item["msg"][1:]
-            diag = source.diagnostic(
-                "pack.schema", f"`{dotted}`: {message}", path, _union_help(loc)
-            )
+            diag = source.diagnostic("pack.schema", f"`{shown}`: {message}", path, _union_help(loc))
         seen[path] = diag
     return list(seen.values())
 
@@ -100,16 +98,17 @@ def _union_help(loc: tuple[int | str, ...]) -> str | None:
     return None
 
 
-def _dotted(path: Path) -> str:
+def dotted(path: Path) -> str:
+    """A data path as text: `rules[2].require[0]`."""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
 
-def _fields_at(path: Path) -> list[str]:
-    """The field names the document model allows at `path`, as far as it can be followed."""
-    annotation: Any = PackDocument
+def fields_at(path: Path, root: type[BaseModel] = PackDocument) -> list[str]:
+    """The field names the model allows at `path`, as far as it can be followed."""
+    annotation: Any = root
     for part in path:
         annotation = _step(annotation, part)
         if annotation is None:
@@ -141,7 +140,7 @@ def _step(annotation: Any, part: str | int) -> Any:
             field = candidate.model_fields.get(str(part))
             if field is not None:
                 return field.annotation
-        elif origin is tuple and isinstance(part, int):
+        elif origin in (tuple, list) and isinstance(part, int):
             return typing.get_args(candidate)[0]
         elif origin is dict:
             return typing.get_args(candidate)[1]
