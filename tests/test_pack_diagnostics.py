@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 import failedcontact as fc
+from failedcontact.errors import Severity
 from failedcontact.pack.compiler import CompiledPack
 from failedcontact.pack.pipeline import run_pipeline
 
@@ -332,3 +334,84 @@ def test_check_file_is_clean_for_bundled_packs() -> None:
 
     for pack_id in fc.bundled_ids():
         assert fc.check_file(bundled_dir() / f"{pack_id}.yaml") == []
+
+
+TIMESCALE_MISTAKES = [
+    ("unit-typo", "{workingdays: 5}", "is not a timescale", "did you mean `working_days`?"),
+    ("zero-hours", "{hours: 0}", "greater than 0 (got `0`)", "write `deadline: immediately`"),
+    (
+        "zero-days",
+        "{working_days: 0}",
+        "greater than or equal to 1 (got `0`)",
+        "write `deadline: immediately`",
+    ),
+    (
+        "zero-calendar",
+        "{calendar_days: 0}",
+        "greater than or equal to 1 (got `0`)",
+        "write `deadline: immediately`",
+    ),
+    ("two-units", "{working_days: 5, hours: 2}", "has more than one unit", "one unit"),
+    ("a-word", "soon", "(got `soon`)", "a timescale is `immediately`, `none`"),
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "message", "help_text"),
+    [m[1:] for m in TIMESCALE_MISTAKES],
+    ids=[m[0] for m in TIMESCALE_MISTAKES],
+)
+def test_a_timescale_mistake_is_one_clear_diagnostic(
+    written: str, message: str, help_text: str
+) -> None:
+    old = "deadline: {working_days: 5}"
+    assert old in MINIMAL_PACK
+    result = run_pipeline(MINIMAL_PACK.replace(old, f"deadline: {written}", 1), "demo.yaml")
+    # one message per mistake, never the union's internals
+    assert len(result.errors) == 1, [d.render() for d in result.errors]
+    [diagnostic] = result.errors
+    assert message in diagnostic.message and "literal[" not in diagnostic.message
+    assert diagnostic.help is not None and help_text in diagnostic.help
+    assert (diagnostic.line, diagnostic.file) == (_line_of(MINIMAL_PACK, old), "demo.yaml")
+
+
+def test_check_reports_every_stage_in_one_run() -> None:
+    # a schema typo, a reference typo and an unsatisfiable rule: three rounds before
+    text = (
+        MINIMAL_PACK.replace(
+            "deadline: {working_days: 5}", "deadline: {workingdays: 5}", 1
+        ).replace("on: [concern]", "on: [concerns]")
+        + "  - id: impossible\n    citation: demo 1, first\n    on: [failed_contact]\n"
+        "    when: {all: [{plan: none}, {plan: child_protection}]}\n    require: [demo.call_back]\n"
+    )
+    result = run_pipeline(text, "demo.yaml")
+    assert [d.code for d in result.errors] == [
+        "pack.schema",
+        "pack.unknown-trigger",
+        "analysis.unsatisfiable",
+    ]
+    # the rule whose trigger is misspelt is not also called unsatisfiable
+    assert "`impossible`" in result.errors[2].message
+
+
+def test_a_dropped_action_is_not_also_reported_as_unknown() -> None:
+    text = MINIMAL_PACK.replace("deadline: {working_days: 5}", "deadline: {workingdays: 5}", 1)
+    text = text.replace("on: [concern]", "on: [concerns]")
+    codes = [d.code for d in run_pipeline(text, "demo.yaml").errors]
+    # `offer_further_appointment` is dropped for its schema problem; the rule requiring it
+    # is not reported again as requiring an unknown action
+    assert codes == ["pack.schema", "pack.unknown-trigger"]
+
+
+def test_loading_and_checking_agree_on_what_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text(
+        MINIMAL_PACK + "  - id: impossible\n    citation: demo 1, first\n"
+        "    on: [failed_contact]\n    when: {all: [{plan: none}, {plan: child_protection}]}\n"
+        "    require: [demo.call_back]\n",
+        encoding="utf-8",
+    )
+    checked = [d.code for d in fc.check_file(path) if d.severity is Severity.ERROR]
+    with pytest.raises(fc.PackError) as raised:
+        fc.load_pack(path)
+    assert [d.code for d in raised.value.diagnostics] == checked == ["analysis.unsatisfiable"]

@@ -16,13 +16,11 @@ from .errors import (
     Diagnostic,
     PackError,
     ScenarioFileError,
-    did_you_mean,
-    one_of,
 )
 from .loader import Pack, load_pack
 from .locate import is_pack_path
 from .pack.reader import Located, read_yaml
-from .pack.schema import data_path, dotted, fields_at
+from .pack.schema import validation_diagnostics
 from .scenario_model import Expectation, ScenarioFile
 
 
@@ -80,44 +78,12 @@ def load_scenarios(path: Path) -> list[Scenario]:
 
 
 def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
-    """One located diagnostic per place, in the words a policy lead would use."""
-    found: dict[tuple[str | int, ...], Diagnostic] = {}
-    for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
-        path = data_path(source.data, loc)
-        if path in found:
-            continue
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            key = str(path[-1])
-            allowed = fields_at(path[:-1], ScenarioFile)
-            known = f"expected one of {one_of(allowed)}" if allowed else None
-            diagnostic = source.diagnostic(
-                "scenario.unknown-field",
-                f"unknown field `{key}` in `{dotted(path[:-1]) or 'the file'}`",
-                path,
-                did_you_mean(key, allowed) or known,
-                key=True,
-            )
-        elif kind == "missing":
-            parent = path[:-1] if path and path[-1] == loc[-1] else path
-            diagnostic = source.diagnostic(
-                "scenario.missing-field",
-                f"missing field `{loc[-1]}` in `{dotted(parent) or 'the file'}`",
-                parent,
-                key=True,
-            )
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            message = message[0].lower() + message[1:]
-            given = item.get("input")
-            if kind != "value_error" and given is not None and not isinstance(given, dict | list):
-                message += f" (got `{given}`)"
-            nothing = "expect something" in message
-            code = "scenario.asserts-nothing" if nothing else "scenario.schema"
-            diagnostic = source.diagnostic(code, f"`{dotted(path) or 'the file'}`: {message}", path)
-        found[path] = diagnostic
-    return list(found.values())
+    found = validation_diagnostics(source, error, ScenarioFile, "scenario", "the file")
+    # a scenario that checks nothing always passes: it has its own code
+    return [
+        replace(d, code="scenario.asserts-nothing") if "expect something" in d.message else d
+        for d in found
+    ]
 
 
 def _plain(node: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 from ..vocabulary import ActionCategory, RiskTier
 
@@ -155,7 +155,7 @@ class WorkingDays(BaseModel):
 
     model_config = _DOCUMENT
 
-    working_days: int = Field(ge=0, le=366)
+    working_days: int = Field(ge=1, le=366)
 
 
 class Hours(BaseModel):
@@ -171,7 +171,7 @@ class CalendarDays(BaseModel):
 
     model_config = _DOCUMENT
 
-    calendar_days: int = Field(ge=0, le=3660)
+    calendar_days: int = Field(ge=1, le=3660)
 
 
 class Weeks(BaseModel):
@@ -191,25 +191,60 @@ class Months(BaseModel):
     months: int = Field(ge=1, le=120)
 
 
+UNITS = ("working_days", "hours", "calendar_days", "weeks", "months")
+
+
+def timescale_kind(value: Any) -> str | None:
+    """Which kind of timescale the YAML value is written as: a word, or a mapping's one unit.
+
+    None when it is neither, so the error names the mistake instead of every union member's.
+    """
+    if isinstance(value, str):
+        return "word"
+    if isinstance(value, dict) and len(value) == 1:
+        (key,) = value
+        return key if key in UNITS else None
+    if isinstance(value, BaseModel):  # already validated (model_validate on a built model)
+        return next((unit for unit in UNITS if hasattr(value, unit)), None)
+    return None
+
+
+TIMESCALE_HELP = (
+    "a timescale is `immediately`, `none` or one unit: `{working_days: N}`, `{hours: N}`, "
+    "`{calendar_days: N}`, `{weeks: N}` or `{months: N}`, N at least 1"
+)
+
+_UNIT_MEMBERS = (
+    Annotated[WorkingDays, Tag("working_days")]
+    | Annotated[Hours, Tag("hours")]
+    | Annotated[CalendarDays, Tag("calendar_days")]
+    | Annotated[Weeks, Tag("weeks")]
+    | Annotated[Months, Tag("months")]
+)
+
 Deadline = Annotated[
-    Literal["immediately", "none"] | WorkingDays | Hours | CalendarDays | Weeks | Months,
+    Annotated[Literal["immediately", "none"], Tag("word")] | _UNIT_MEMBERS,
+    Discriminator(timescale_kind, custom_error_type="timescale",
+                  custom_error_message=TIMESCALE_HELP),
     Field(
         description=(
             "`immediately`, `none`, `{working_days: N}`, `{hours: N}`, `{calendar_days: N}`, "
             "`{weeks: N}` or `{months: N}`."
         )
     ),
-]
+]  # fmt: skip
 
 Interval = Annotated[
-    WorkingDays | Hours | CalendarDays | Weeks | Months,
+    _UNIT_MEMBERS,
+    Discriminator(timescale_kind, custom_error_type="timescale",
+                  custom_error_message=TIMESCALE_HELP.replace("`immediately`, `none` or ", "")),
     Field(
         description=(
             "`{working_days: N}`, `{hours: N}`, `{calendar_days: N}`, `{weeks: N}` or "
             "`{months: N}`."
         )
     ),
-]
+]  # fmt: skip
 
 
 class Window(BaseModel):

@@ -7,9 +7,11 @@ error: a pack with any error-severity diagnostic does not load.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from ..errors import Diagnostic, Severity
 from ..limits import MAX_PACK_BYTES
@@ -17,9 +19,10 @@ from .analysis import analyse
 from .compiler import CompiledPack, compile_pack
 from .coverage import check_coverage
 from .document import PackDocument
-from .reader import read_yaml
+from .reader import Located, read_yaml
+from .reader import Path as DataPath
 from .references import check_references
-from .schema import validate_document
+from .schema import invalid_paths, validate_document
 
 
 class Stage(StrEnum):
@@ -54,7 +57,12 @@ def run_pipeline(text: str, file: str) -> PipelineResult:
         return PipelineResult(None, (located,), Stage.READ)
     document = validate_document(located)
     if not isinstance(document, PackDocument):
-        return PipelineResult(None, tuple(document), Stage.SCHEMA)
+        later = _without_invalid_parts(located)
+        return PipelineResult(None, tuple(document) + later, Stage.SCHEMA)
+    return _after_schema(text, located, document)
+
+
+def _after_schema(text: str, located: Located, document: PackDocument) -> PipelineResult:
     problems = check_references(located, document)
     warnings = check_coverage(located, document)
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -66,13 +74,115 @@ def run_pipeline(text: str, file: str) -> PipelineResult:
             d for d in compiled if d.code not in reported or d.code != "pack.calendar"
         ]
         return PipelineResult(None, tuple(errors + warnings), Stage.COMPILE)
-    if problems:
-        return PipelineResult(None, tuple(problems + warnings), Stage.REFERENCES)
+    # the analysis runs even after reference problems, so one run reports both; but not on
+    # a part with a reference problem (an unknown trigger makes its rule "never fire")
     findings, _ = analyse(compiled, located)
+    if problems:
+        broken = {_enclosing(located, d.line) for d in problems}
+        findings = [f for f in findings if _enclosing(located, f.line) not in broken]
+        return PipelineResult(None, tuple(problems + warnings + findings), Stage.REFERENCES)
     found = tuple(warnings + findings)
     if any(d.severity is Severity.ERROR for d in found):
         return PipelineResult(None, found, Stage.ANALYSIS)
     return PipelineResult(compiled, found, Stage.ANALYSIS)
+
+
+# The parts of a pack the later stages can do without: a schema problem inside one of them
+# drops that part, so one run reports the other stages' problems too.
+_PARTS: tuple[tuple[str | int, ...], ...] = (
+    ("rules",),
+    ("duties",),
+    ("patterns",),
+    ("risk", "rules"),
+    ("closure", "requires"),
+    ("actions",),
+    ("contacts",),
+    ("flags",),
+    ("source", "sections"),
+)
+
+
+def _part_of(path: DataPath) -> DataPath | None:
+    for container in _PARTS:
+        if path[: len(container)] == container and len(path) > len(container):
+            return path[: len(container) + 1]
+    return None
+
+
+def _without_invalid_parts(located: Located) -> tuple[Diagnostic, ...]:
+    """The later stages' errors on the pack less the parts with schema problems.
+
+    Errors that name a dropped part (a rule requiring a dropped action) are left out: the
+    schema problem already explains them. Warnings are left out too: a dropped rule leaves
+    its section uncited. Nothing is reported when a problem is outside every part.
+    """
+    parts = {_part_of(path) for path in invalid_paths(located)}
+    if not parts or None in parts:
+        return ()
+    dropped = {part for part in parts if part is not None}
+    pruned = _prune(located, dropped)
+    document = validate_document(pruned)
+    if not isinstance(document, PackDocument):
+        return ()
+    names = {f"`{part[-1]}`" for part in dropped if isinstance(part[-1], str)}
+    names |= {
+        f"`{item['id']}`"
+        for part in dropped
+        if isinstance(part[-1], int)
+        and isinstance(item := _at(located.data, part), dict)
+        and isinstance(item.get("id"), str)
+    }
+    result = _after_schema("", pruned, document)
+    return tuple(d for d in result.errors if not any(name in d.message for name in names))
+
+
+def _enclosing(located: Located, line: int) -> DataPath | None:
+    """The part of the pack (a rule, an action...) whose text holds `line`."""
+    best: tuple[int, DataPath] | None = None
+    for path, (start, _) in located.values.items():
+        if _part_of(path) == path and start <= line and (best is None or start > best[0]):
+            best = (start, path)
+    return best[1] if best is not None else None
+
+
+def _at(data: Any, path: DataPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _prune(located: Located, dropped: set[DataPath]) -> Located:
+    """The located data without the `dropped` parts; locations still point at the file."""
+    by_container: dict[DataPath, set[str | int]] = {}
+    for part in dropped:
+        by_container.setdefault(part[:-1], set()).add(part[-1])
+
+    def moved(path: DataPath) -> DataPath | None:
+        result: list[str | int] = []
+        for depth, component in enumerate(path):
+            gone = by_container.get(path[:depth])
+            if gone is not None:
+                if component in gone:
+                    return None
+                if isinstance(component, int):
+                    component -= sum(1 for g in gone if isinstance(g, int) and g < component)
+            result.append(component)
+        return tuple(result)
+
+    def rebuild(node: Any, path: DataPath) -> Any:
+        gone = by_container.get(path, set())
+        if isinstance(node, dict):
+            return {k: rebuild(v, (*path, k)) for k, v in node.items() if k not in gone}
+        if isinstance(node, list):
+            return [rebuild(v, (*path, i)) for i, v in enumerate(node) if i not in gone]
+        return node
+
+    def remap(table: Mapping[DataPath, tuple[int, int]]) -> dict[DataPath, tuple[int, int]]:
+        return {new: spot for old, spot in table.items() if (new := moved(old)) is not None}
+
+    return Located(
+        located.file, rebuild(located.data, ()), remap(located.keys), remap(located.values)
+    )
 
 
 def read_pack_text(path: Path, shown_as: str | None = None) -> str | Diagnostic:

@@ -9,10 +9,21 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, did_you_mean, one_of
-from .document import PackDocument
+from .document import TIMESCALE_HELP, UNITS, PackDocument
 from .reader import Located, Path
 
 _PACK_KEYS = frozenset({"id", "title", "source", "calendar", "failed_contacts", "risk", "actions"})
+
+
+def invalid_paths(source: Located) -> list[Path]:
+    """The data paths of every schema problem (for a pipeline that carries on without them)."""
+    try:
+        PackDocument.model_validate(source.data)
+    except ValidationError as error:
+        return [data_path(source.data, tuple(item["loc"])) for item in error.errors()]
+    except (TypeError, ValueError):
+        return [()]
+    return []
 
 
 def validate_document(source: Located) -> PackDocument | list[Diagnostic]:
@@ -53,23 +64,31 @@ def data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
 
 
 def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
+    return validation_diagnostics(source, error, PackDocument, "pack", "the pack")
+
+
+def validation_diagnostics(
+    source: Located, error: ValidationError, root: type[BaseModel], prefix: str, whole: str
+) -> list[Diagnostic]:
+    """One located diagnostic per mistake, in a policy lead's words, codes `<prefix>.*`."""
     seen: dict[Path, Diagnostic] = {}
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         path = data_path(source.data, loc)
         kind = item["type"]
         if path in seen:
-            continue  # one diagnostic per place: a union reports each member's complaint
+            continue  # one diagnostic per place
         shown = dotted(path)
+        given = item.get("input")
         if kind == "extra_forbidden":
             key = str(path[-1])
-            allowed = fields_at(path[:-1])
+            allowed = fields_at(path[:-1], root)
             help_line = did_you_mean(key, allowed) or (
                 f"expected one of {one_of(allowed)}" if allowed else None
             )
             diag = source.diagnostic(
-                "pack.unknown-field",
-                f"unknown field `{key}` in `{dotted(path[:-1]) or 'the pack'}`",
+                f"{prefix}.unknown-field",
+                f"unknown field `{key}` in `{dotted(path[:-1]) or whole}`",
                 path,
                 help_line,
                 key=True,
@@ -77,25 +96,43 @@ def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
         elif kind == "missing":
             parent = path[:-1] if path and path[-1] == loc[-1] else path
             diag = source.diagnostic(
-                "pack.missing-field",
-                f"missing field `{loc[-1]}` in `{dotted(parent) or 'the pack'}`",
+                f"{prefix}.missing-field",
+                f"missing field `{loc[-1]}` in `{dotted(parent) or whole}`",
                 parent,
                 key=True,
             )
+        elif kind == "timescale":
+            keys = list(given) if isinstance(given, dict) else []
+            wrong = [k for k in keys if k not in UNITS]
+            help_line = did_you_mean(str(wrong[0]), UNITS) if wrong else None
+            what = "has more than one unit" if len(keys) > 1 else "is not a timescale"
+            diag = source.diagnostic(
+                f"{prefix}.schema",
+                f"`{shown}`: `{_brief(given)}` {what}",
+                path,
+                help_line or TIMESCALE_HELP,
+            )
         else:
-            message = item["msg"][0].lower() + item["msg"][1:]
-            diag = source.diagnostic("pack.schema", f"`{shown}`: {message}", path, _union_help(loc))
+            message = str(item["msg"]).removeprefix("Value error, ")
+            message = message[0].lower() + message[1:]
+            if given is not None and not isinstance(given, dict | list) and kind != "value_error":
+                message += f" (got `{given}`)"
+            in_timescale = (path and path[-1] in UNITS) or (
+                kind == "literal_error" and "word" in loc
+            )
+            help_line = TIMESCALE_HELP if in_timescale else None
+            if help_line and kind in ("greater_than", "greater_than_equal"):
+                help_line = "for no time at all, write `deadline: immediately`"
+            diag = source.diagnostic(f"{prefix}.schema", f"`{shown or whole}`: {message}", path,
+                                     help_line)  # fmt: skip
         seen[path] = diag
     return list(seen.values())
 
 
-def _union_help(loc: tuple[int | str, ...]) -> str | None:
-    if "deadline" in loc:
-        return (
-            "a deadline is `immediately`, `none`, `{working_days: N}`, `{hours: N}`, "
-            "`{calendar_days: N}`, `{weeks: N}` or `{months: N}`"
-        )
-    return None
+def _brief(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def dotted(path: Path) -> str:
