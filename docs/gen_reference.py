@@ -1,4 +1,4 @@
-"""Write docs/reference.md, docs/scenarios.md and docs/cli.md from the models and the CLI.
+"""Write docs/reference.md, scenarios.md, errors.md and cli.md from the models and the CLI.
 
     python docs/gen_reference.py
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from failedcontact import scenario_model
 from failedcontact.cli import app
+from failedcontact.codes import CODES
 from failedcontact.pack import document
 from failedcontact.pack.conditions import COUNT_SCOPES, OPERATORS
 from failedcontact.pack.facts import FACTS
@@ -169,6 +170,23 @@ def scenarios() -> str:
     return "\n".join(lines)
 
 
+def errors() -> str:
+    lines = [
+        "# Diagnostic codes",
+        "",
+        "Generated from `failedcontact.codes` by `docs/gen_reference.py`; do not edit by hand.",
+        "",
+        "Every diagnostic `check`, `test` and `load_pack` report has one of these codes, a",
+        "message naming what was written (in backticks), its file, line and column, and",
+        "often a help line. `check --format json` gives the same fields as data.",
+        "",
+        "| code | what it means |",
+        "|---|---|",
+    ]
+    lines += [f"| `{code}` | {meaning} |" for code, meaning in CODES.items()]
+    return "\n".join(lines) + "\n"
+
+
 def cli() -> str:
     command: typing.Any = typer.main.get_command(app)
     lines = ["# Command-line reference", "",
@@ -194,6 +212,7 @@ def main() -> None:
     (DOCS / "reference.md").write_text(reference(), encoding="utf-8")
     (DOCS / "cli.md").write_text(cli(), encoding="utf-8")
     (DOCS / "scenarios.md").write_text(scenarios(), encoding="utf-8")
+    (DOCS / "errors.md").write_text(errors(), encoding="utf-8")
 
 
 if __name__ == "__main__":

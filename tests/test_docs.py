@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-@pytest.mark.parametrize("page", ["reference", "cli", "scenarios"])
+@pytest.mark.parametrize("page", ["reference", "cli", "scenarios", "errors"])
 def test_generated_pages_are_current(page: str) -> None:
     generator = runpy.run_path(str(DOCS / "gen_reference.py"))
     expected = generator[page]()
@@ -65,3 +65,28 @@ def test_adding_an_area_as_the_guide_says_needs_no_python(tmp_path: Path) -> Non
     assess = _cli("assess", "--pack", str(pack), "--as-of", "2026-11-25T09:00:00Z",
                   str(ROOT / "examples" / "second_no_access.json"))  # fmt: skip
     assert assess.returncode == 0 and '"id":"west_shire"' in assess.stdout.replace(" ", "")
+
+
+def _emitted_codes() -> set[str]:
+    """Every diagnostic code the source can emit, literal or built from a prefix."""
+    import re
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py")
+                       if p.name != "codes.py")  # fmt: skip
+    found = set(re.findall(r'"((?:pack|analysis|scenario)\.[a-z-]+)"', source))
+    # built as f"{prefix}.<name>" for both packs and scenario files
+    for name in re.findall(r'f"\{prefix\}\.([a-z-]+)"', source):
+        found |= {f"pack.{name}", f"scenario.{name}"}
+    # a scenario file's YAML problems are the pack reader's, renamed
+    reader = (ROOT / "src" / "failedcontact" / "pack" / "reader.py").read_text(encoding="utf-8")
+    found |= {c.replace("pack.", "scenario.") for c in re.findall(r'"(pack\.[a-z-]+)"', reader)}
+    return found
+
+
+def test_every_emitted_code_is_in_the_catalogue_and_every_listed_code_is_emitted() -> None:
+    from failedcontact.codes import CODES
+
+    emitted = _emitted_codes()
+    assert emitted - set(CODES) == set(), "codes missing from failedcontact/codes.py"
+    assert set(CODES) - emitted == set(), "codes listed but never emitted"
+    assert all(meaning.endswith(".") for meaning in CODES.values())

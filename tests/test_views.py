@@ -17,7 +17,13 @@ from failedcontact.pack import tree
 from failedcontact.pack.describe import Describer
 from failedcontact.pack.facts import FACTS, Kind
 from failedcontact.pack.tree import Operator
-from failedcontact.render import dialable, first_line, render_explanation, summary_line
+from failedcontact.render import (
+    dialable,
+    explain,
+    first_line,
+    render_explanation,
+    summary_line,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AS_OF = datetime(2026, 11, 30, 9, tzinfo=UTC)
@@ -39,7 +45,7 @@ def _explain(pack_id: str, example: str) -> tuple[fc.Assessment, list[str]]:
     assessment = pack.assess(case, AS_OF)
     console = Console(width=400, record=True, color_system=None)
     with console.capture() as captured:
-        render_explanation(assessment, case, console, pack.compiled)
+        render_explanation(explain(assessment, case, pack.compiled), console)
     return assessment, captured.get().splitlines()
 
 

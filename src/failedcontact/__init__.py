@@ -1,5 +1,6 @@
 """Local child-safeguarding guidance on failed contacts as YAML policy packs and a typed engine."""
 
+from ._version import __version__ as __version__
 from .assessment import Assessment
 from .calendar import WorkingCalendar
 from .case import Case

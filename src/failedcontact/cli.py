@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import errno
 import json
 import os
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -25,7 +26,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
+from ._version import __version__
 from .assessment import Assessment
 from .case import Case, as_uk_instant
 from .case_input import parse_case
@@ -47,9 +50,11 @@ from .pack.coverage import coverage
 from .pack.diff import diff_packs
 from .pack.document import PackDocument
 from .pack.pipeline import run_file
+from .render import explain as explain_assessment
 from .render import render_explanation, render_table
 from .scenario_model import ScenarioFile
 from .scenarios import discover, run_suite
+from .vocabulary import CONTRACT_VERSION
 
 # Exit statuses (docs/cli.md): distinct, so a script can tell what went wrong.
 EXIT_OK = 0
@@ -60,12 +65,66 @@ EXIT_OUTPUT = 4  # the output could not be written: a closed pipe, a full disk
 EXIT_INPUT = 5  # an input file is missing or unreadable (case, scenario or YAML file)
 EXIT_USAGE = 64  # a bad option value or argument (click itself exits 2 for unknown options)
 
+
+class _Commands(TyperGroup):
+    """The command group, with usage mistakes on their own exit status (click's is 2, which
+    the contract gives to an invalid case)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except typer.Abort:
+            if not standalone:
+                raise
+            _err.print("Aborted.")
+            sys.exit(EXIT_FAILED)
+        except typer.TyperException as error:  # click's exceptions, as typer vendors them
+            if getattr(error, "exit_code", None) == 2:  # a usage error: unknown option, bad value
+                error.exit_code = EXIT_USAGE
+            if not standalone:
+                raise
+            error.show()  # type: ignore[attr-defined]
+            sys.exit(error.exit_code)
+        if standalone:
+            sys.exit(result if isinstance(result, int) else EXIT_OK)
+        return result
+
+
 app = typer.Typer(
+    cls=_Commands,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Assess a child's failed contacts against a local safeguarding policy pack.",
+    help="Assess a child's failed contacts against a local safeguarding policy pack. "
+    "Exit statuses: 0 done, 1 a check said no, 2 invalid case, 3 invalid pack, "
+    "4 output not written, 5 input file unreadable, 64 bad usage.",
 )
+
+
+_FORMAT_HELP = "`text` for a person, `json` for a program."
+_PACK_HELP = (
+    "A pack id (`policies/<id>.yaml` in the working tree when there is one, else the bundled "
+    "pack) or a pack file's path."
+)
+
+
+def _version(show: bool) -> None:
+    if show:
+        sys.stdout.write(f"failedcontact {__version__} (contract {CONTRACT_VERSION})\n")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Print the version and the contract version, then exit."),
+    ] = False,
+) -> None:  # fmt: skip
+    """Assess a child's failed contacts against a local safeguarding policy pack."""
 
 
 def _console(stderr: bool = False, soft_wrap: bool = False) -> Console:
@@ -84,9 +143,24 @@ class OutputFormat(StrEnum):
 
 
 class CheckFormat(StrEnum):
-    """How `check` prints diagnostics."""
+    """How `check`, `test` and `diff` print what they found."""
 
     TEXT = "text"
+    JSON = "json"
+
+
+class ExplainFormat(StrEnum):
+    """How `explain` prints the practitioner's view."""
+
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+class PacksFormat(StrEnum):
+    """How `packs` lists the packs."""
+
+    TABLE = "table"
     JSON = "json"
 
 
@@ -110,7 +184,7 @@ def _parse_as_of(text: str | None) -> datetime:
     try:
         return as_uk_instant(datetime.fromisoformat(text))
     except ValueError as error:
-        raise _fail(EXIT_CASE, f"error: --as-of: `{text}`: {error}") from None
+        raise _fail(EXIT_USAGE, f"error: --as-of: `{text}`: {error}") from None
 
 
 @contextmanager
@@ -118,11 +192,11 @@ def _case_stream(case: str) -> Iterator[BinaryIO]:
     """Case input as a byte stream: standard input (`-`) or a regular file."""
     try:
         if case != "-" and not Path(case).is_file():  # a FIFO or device may never end
-            raise _fail(EXIT_CASE, f"error: case input `{case}` is not a regular file")
+            raise _fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
         stream = sys.stdin.buffer if case == "-" else Path(case).open("rb")  # noqa: SIM115
     except OSError as error:
         raise _fail(
-            EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
+            EXIT_INPUT, f"error: cannot read case input `{case}`: {error.strerror}"
         ) from None
     try:
         yield stream
@@ -138,7 +212,7 @@ def _read_case_input(case: str) -> bytes:
             data = stream.read(MAX_CASE_BYTES + 1)
         except OSError as error:
             raise _fail(
-                EXIT_CASE, f"error: cannot read case input `{case}`: {error.strerror}"
+                EXIT_INPUT, f"error: cannot read case input `{case}`: {error.strerror}"
             ) from None
     if len(data) > MAX_CASE_BYTES:
         raise _fail(EXIT_CASE, f"error: case input `{case}` is larger than "
@@ -161,7 +235,7 @@ def _pack_or_exit(pack: str) -> Pack:
 @app.command()
 def assess(
     case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
-    pack: Annotated[str, typer.Option("--pack", "-p", help="Bundled pack id or pack file.")],
+    pack: Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)],
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -174,7 +248,12 @@ def assess(
             "--jsonl", help="The input holds one case per line; print one assessment per line."
         ),
     ] = False,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSON,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", help="`json`: the contract's document; `table`: for a person."
+        ),
+    ] = OutputFormat.JSON,
 ) -> None:
     """Assess one case (or a JSON Lines batch) and print the contract's assessment."""
     compiled = _pack_or_exit(pack)
@@ -259,34 +338,57 @@ def _emit(
         sys.stdout.write(assessment.model_dump_json(indent=indent) + "\n")
 
 
-@app.command()
-def explain(
-    case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
-    pack: Annotated[str, typer.Option("--pack", "-p", help="Bundled pack id or pack file.")],
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="ISO 8601 instant (default: now).")
-    ] = None,
-) -> None:
-    """Explain the assessment in plain English: why the tier, each action, what is overdue."""
+def _assessed(case: str, pack: str, as_of: str | None) -> tuple[Pack, Case, Assessment]:
+    """Load the pack, read and check one case, and assess it; exit with the right status."""
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
     raw = _read_case_input(case)
     try:
         parsed = parse_case(raw)
-        assessment = compiled.assess(parsed, when)
+        return compiled, parsed, compiled.assess(parsed, when)
     except CaseError as error:
         raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
             f"  {issue.render()}" for issue in error.issues)) from None  # fmt: skip
-    render_explanation(assessment, parsed, _console(), compiled.compiled)
+
+
+@app.command()
+def explain(
+    case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
+    pack: Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO 8601 instant (default: now).")
+    ] = None,
+    output: Annotated[
+        ExplainFormat,
+        typer.Option("--format", "-f", help="`text` for the terminal, `markdown` for a case "
+                     "note, `json` for a program."),
+    ] = ExplainFormat.TEXT,
+) -> None:  # fmt: skip
+    """Explain the assessment in plain English: why the tier, each action, what is overdue."""
+    loaded, parsed, assessment = _assessed(case, pack, as_of)
+    view = explain_assessment(assessment, parsed, loaded.compiled)
+    with _writing():
+        if output is ExplainFormat.JSON:
+            sys.stdout.write(json.dumps(view.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        elif output is ExplainFormat.MARKDOWN:
+            sys.stdout.write(view.markdown())
+        else:
+            render_explanation(view, _console())
 
 
 @app.command("diff")
 def diff_command(
     left: Annotated[str, typer.Argument(help="A bundled pack id or pack file.")],
     right: Annotated[str, typer.Argument(help="Another bundled pack id or pack file.")],
-    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+    output: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="`text` for a person, `json` for a program."),
+    ] = CheckFormat.TEXT,
 ) -> None:
-    """Show what really differs between two packs (wording and citations are ignored)."""
+    """Show what really differs between two packs (wording and citations are ignored).
+
+    Exits 1 when they differ and 0 when they do not, like diff(1).
+    """
     a, b = _pack_or_exit(left), _pack_or_exit(right)
     found = diff_packs(a.compiled, b.compiled)
     if output is CheckFormat.JSON:
@@ -294,7 +396,7 @@ def diff_command(
                  "right": d.right} for d in found]  # fmt: skip
         sys.stdout.write(json.dumps({"left": left, "right": right, "differences": rows},
                                     indent=2) + "\n")  # fmt: skip
-        return
+        raise typer.Exit(EXIT_FAILED if found else EXIT_OK)
     console = _console()
     for side, pack in (("left", a), ("right", b)):
         document = pack.document
@@ -311,24 +413,51 @@ def diff_command(
     for difference in found:
         table.add_row(difference.category, difference.subject, difference.left, difference.right)
     console.print(table)
+    raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
-def packs() -> None:
-    """List the bundled packs with their area, version and source date."""
-    table = Table(title=f"Bundled packs ({bundled_dir()})")
-    for column in ("id", "area", "version", "source issued", "source"):
-        table.add_column(column)
-    for pack_id in bundled_ids():
-        document = _pack_or_exit(pack_id).document
-        table.add_row(
-            pack_id,
-            document.area,
-            document.version,
-            document.source.issued or "undated",
-            document.source.title,
-        )
-    _console().print(table)
+def packs(
+    output: Annotated[
+        PacksFormat,
+        typer.Option("--format", "-f", help="`table` for a person, `json` for a program."),
+    ] = PacksFormat.TABLE,
+) -> None:
+    """List the packs: the working tree's (`policies/*.yaml`) and the bundled ones."""
+    tree = working_tree(Path.cwd())
+    ids = sorted(set(bundled_ids()) | ({p.stem for p in tree.glob("*.yaml")} if tree else set()))
+    rows: list[dict[str, Any]] = []
+    for pack_id in ids:
+        try:
+            loaded = load_pack(pack_id, near=Path.cwd())
+        except PackError as error:
+            rows.append({"id": pack_id, "error": str(error)})
+            continue
+        document = loaded.document
+        assert loaded.source is not None
+        rows.append({
+            "id": pack_id, "area": document.area, "version": document.version,
+            "digest": loaded.digest, "source": {"title": document.source.title,
+                                                "issued": document.source.issued},
+            "file": _shown(loaded.source.path), "origin": loaded.source.origin.value,
+        })  # fmt: skip
+    if output is PacksFormat.JSON:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    else:
+        table = Table(title="Packs (an id means the working tree's file when there is one)")
+        for column in ("id", "area", "version", "source issued", "source", "file"):
+            table.add_column(column)
+        for row in rows:
+            if "error" in row:
+                table.add_row(str(row["id"]), "invalid: run `failedcontact check`", "", "", "", "")
+                continue
+            source: Any = row["source"]
+            table.add_row(str(row["id"]), str(row["area"]), str(row["version"]),
+                          source["issued"] or "undated", source["title"],
+                          f"{row['file']} ({row['origin']})")  # fmt: skip
+        _console().print(table)
+    if any("error" in row for row in rows):
+        raise typer.Exit(EXIT_PACK)
 
 
 @app.command()
@@ -350,7 +479,10 @@ def schema(
 @app.command()
 def check(
     pack_files: Annotated[list[str], typer.Argument(help="Pack files or bundled pack ids.")],
-    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+    output: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="`text` for a person, `json` for a program."),
+    ] = CheckFormat.TEXT,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
     """Load each pack through every stage and report every problem; exit 3 on an error."""
@@ -424,7 +556,10 @@ def test_command(
         list[Path] | None,
         typer.Argument(help="Scenario files or folders (default: the bundled scenarios)."),
     ] = None,
-    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+    output: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="`text` for a person, `json` for a program."),
+    ] = CheckFormat.TEXT,
     run_pattern: Annotated[
         str | None, typer.Option("--run", help="Only scenarios whose id matches this regex.")
     ] = None,
@@ -440,8 +575,14 @@ def test_command(
     try:
         files = [f for root in roots for f in discover(root)]
         suite = run_suite(files, run_pattern)
-    except (ScenarioFileError, OSError, re.error) as error:
-        raise _fail(EXIT_CASE, f"error: {error}") from None
+    except ScenarioFileError as error:
+        raise _fail(EXIT_INPUT, f"error: invalid scenario file\n{error}") from None
+    except OSError as error:
+        raise _fail(
+            EXIT_INPUT, f"error: cannot read `{error.filename}`: {error.strerror}"
+        ) from None
+    except re.error as error:
+        raise _fail(EXIT_USAGE, f"error: --run: {error}") from None
     low = {
         pack: suite.percent(pack)
         for pack in suite.coverage
@@ -493,7 +634,7 @@ def test_command(
     if suite.failed or low:
         for pack, percent in low.items():
             _err.print(f"coverage of {pack} is {percent:.0f}%, below {min_coverage:g}%")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -563,26 +704,39 @@ def fmt_command(
     check_only: Annotated[
         bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
     ] = False,
-) -> None:
+    show_diff: Annotated[
+        bool,
+        typer.Option("--diff", help="Change nothing; print a unified diff of what would change "
+                     "and exit 1 if anything would."),
+    ] = False,
+) -> None:  # fmt: skip
     """Lay out YAML files in the project's style, keeping every comment."""
     changed = []
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            why = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+            raise _fail(EXIT_INPUT, f"error: cannot read `{path}`: {why}") from None
+        try:
             formatted = format_text(text, str(path))
-        except OSError as error:
-            raise _fail(EXIT_PACK, f"error: cannot read `{path}`: {error.strerror}") from None
         except PackError as error:
             raise _fail(EXIT_PACK, f"error: {error}") from None
-        if formatted != text:
-            changed.append(path)
-            if not check_only:
-                path.write_text(formatted, encoding="utf-8")
-    verb = "would reformat" if check_only else "reformatted"
-    for path in changed:
-        _console().print(f"{verb} {path}")
-    if check_only and changed:
-        raise typer.Exit(1)
+        if formatted == text:
+            continue
+        changed.append(path)
+        if show_diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                f"{path} (as written)", f"{path} (formatted)"))  # fmt: skip
+        elif not check_only:
+            path.write_text(formatted, encoding="utf-8")
+    if not show_diff:
+        verb = "would reformat" if check_only else "reformatted"
+        for path in changed:
+            _console().print(f"{verb} {path}", markup=False)
+    if (check_only or show_diff) and changed:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def main() -> None:

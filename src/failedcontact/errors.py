@@ -108,6 +108,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+def lowercase_first(text: str) -> str:
+    """A message in the house style: a lowercase first letter, user input left as written."""
+    return text[:1].lower() + text[1:]
+
+
 def one_of(choices: Iterable[str]) -> str:
     """Format choices as a backticked, comma-separated list."""
     return ", ".join(f"`{c}`" for c in choices)

@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
-from .errors import Diagnostic, PackError
+from .errors import Diagnostic, PackError, lowercase_first
 from .pack.reader import refuse_non_plain
 
 
@@ -43,7 +43,11 @@ def format_text(text: str, file: str = "<pack>") -> str:
         mark = getattr(error, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise PackError(
-            [Diagnostic("pack.yaml", str(error).splitlines()[0].lower(), file, line, column)]
+            [
+                Diagnostic(
+                    "pack.yaml", lowercase_first(str(error).splitlines()[0]), file, line, column
+                )
+            ]
         ) from None
     out = io.StringIO()
     yaml.dump(document, out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -82,64 +82,160 @@ def render_table(
     console.print(Panel(Group(*parts), title="failedcontact assessment"))
 
 
-def render_explanation(
-    assessment: Assessment, case: Case, console: Console, pack: CompiledPack | None = None
-) -> None:
-    """Explain the assessment for a practitioner: the most urgent thing first, in their words."""
-    console.print(literal(first_line(assessment)), style="bold", markup=False)
-    tier = assessment.risk_tier.value
-    heading = Text(summary_line(assessment), style=_TIER_STYLE[tier])
-    heading.append(literal(f"   (case {assessment.case_id}, {assessment.pack.id} "
-                           f"{assessment.pack.version}, as of {_when(assessment.as_of)})"),
-                   style="default")  # fmt: skip
-    console.print(heading)
-    for reason in assessment.risk_reasons:
-        console.print(literal(f"  because {reason}."), markup=False)
-    seen = (f"last seen {_when(assessment.last_seen)}" if assessment.last_seen
-            else "not seen in this history")  # fmt: skip
-    console.print(f"\nThe child was {seen}; failed contacts since then: "
-                  f"{assessment.failed_contacts}.", markup=False)  # fmt: skip
-    if not assessment.actions:
-        console.print("\nNo actions are required.")
-    else:
-        console.print("\nWhat to do, most urgent first:", style="bold")
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One required step as the practitioner reads it."""
+
+    id: str
+    title: str
+    status: str
+    due: datetime | None
+    due_words: str  # `due by Fri 4 Dec 23:59`, or that no timescale is set
+    owner: str
+    recurring: bool
+    calls: tuple[str, ...]  # `Call <team> on <number> (dial ...).`
+    why: str
+    trigger: int | None
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    """Steps with one trigger and citation, and the reason they share (if they share one)."""
+
+    heading: str
+    citation: str
+    shared_why: str | None
+    steps: tuple[StepView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The practitioner's view of an assessment, worked out once for every output format."""
+
+    first_line: str
+    summary: str
+    risk_tier: str
+    context: str  # `case X, <pack> <version>, as of ...`
+    reasons: tuple[str, ...]
+    seen_words: str
+    failed_contacts: int
+    groups: tuple[GroupView, ...]
+    patterns: tuple[str, ...]
+    closure: str
+    still_needed: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready data: times as ISO 8601 text."""
+        data = asdict(self)
+        for group in data["groups"]:
+            for step in group["steps"]:
+                step["due"] = step["due"].isoformat() if step["due"] is not None else None
+        return data
+
+    def markdown(self) -> str:
+        """The explanation as Markdown, for a case note or an email."""
+        lines = [f"**{self.first_line}**", "", f"**{self.summary}** ({self.context})", ""]
+        lines += [f"- because {reason}." for reason in self.reasons]
+        lines += ["", f"The child was {self.seen_words}; failed contacts since then: "
+                  f"{self.failed_contacts}.", ""]  # fmt: skip
+        if not self.groups:
+            lines += ["No actions are required.", ""]
+        for group in self.groups:
+            count = len(group.steps)
+            lines += [f"### {group.heading}: {count} step{'s' if count != 1 else ''} "
+                      f"({group.citation})", ""]  # fmt: skip
+            if group.shared_why is not None:
+                lines += [f"Why: {group.shared_why}", ""]
+            for step in group.steps:
+                lines.append(f"- **[{step.status.upper()}] {step.title}**: {step.due_words}; "
+                             f"owner: {step.owner}.")  # fmt: skip
+                lines += [f"  {call}" for call in step.calls]
+                if group.shared_why is None:
+                    lines.append(f"  Why: {step.why}")
+            lines.append("")
+        lines += [f"Pattern to watch: {pattern}." for pattern in self.patterns]
+        lines += ["", self.closure]
+        lines += [f"- {needed}" for needed in self.still_needed]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def explain(assessment: Assessment, case: Case, pack: CompiledPack | None = None) -> Explanation:
+    """Work out the practitioner's view: the most urgent thing first, in their words."""
+    views = []
     for group in groups(assessment, case, pack):
-        count = len(group.actions)
-        console.print(literal(f"\n{group.heading}: {count} step{'s' if count != 1 else ''}"
-                      f" ({group.citation})"), style="bold", markup=False)  # fmt: skip
         reasons = [why_line(assessment, action, pack) for action in group.actions]
-        shared = reasons[0] if len(set(reasons)) == 1 else None
-        if shared is not None:
-            console.print(literal(f"  Why: {shared}"), markup=False)
+        steps = []
         for action, reason in zip(group.actions, reasons, strict=True):
-            line = Text("  • ")
-            status = action.status.value
-            line.append(f"[{status.upper()}] ", style=_STATUS_STYLE[status])
-            line.append(literal(action.title), style="bold")
-            console.print(line)
             when = (f"due by {_day(action.due, assessment.as_of)}" if action.due is not None
                     else "no timescale is set")  # fmt: skip
             if action.recurring:
                 when += " (a recurring duty: due again after each qualifying contact)"
-            console.print(literal(f"    {when}; owner: {action.owner}."), markup=False)
-            for contact in action.contacts:
-                console.print(
-                    literal(f"    {call_line(contact.name, contact.phone)}"), markup=False
-                )
-            if shared is None:
-                console.print(literal(f"    Why: {reason}"), markup=False)
-    for pattern in assessment.patterns:
-        events = ", ".join(str(i) for i in pattern.events)
-        console.print(literal(f"\nPattern to watch: {pattern.title} (events {events})."),
-                      style="magenta", markup=False)  # fmt: skip
+            calls = tuple(call_line(c.name, c.phone) for c in action.contacts)
+            steps.append(StepView(action.id, action.title, action.status.value, action.due, when,
+                                  action.owner, action.recurring, calls, reason,
+                                  action.trigger.event, action.citation))  # fmt: skip
+        shared = reasons[0] if len(set(reasons)) == 1 else None
+        views.append(GroupView(group.heading, group.citation, shared, tuple(steps)))
+    seen = (f"last seen {_when(assessment.last_seen)}" if assessment.last_seen
+            else "not seen in this history")  # fmt: skip
+    patterns = tuple(
+        f"{p.title} (events {', '.join(str(i) for i in p.events)})" for p in assessment.patterns
+    )
+    needed: tuple[str, ...] = ()
     if assessment.closure is None:
-        console.print("\nThis guidance says nothing about closing the case.")
+        closure = "This guidance says nothing about closing the case."
     elif assessment.closure.allowed:
-        console.print("\nThe case may close: every closure condition is met.", style="green")
+        closure = "The case may close: every closure condition is met."
     else:
-        console.print("\nThe case may not close yet. Still needed:", style="bold")
-        for unmet in assessment.closure.unmet:
-            console.print(literal(f"  • {unmet.title}"), markup=False)
+        closure = "The case may not close yet. Still needed:"
+        needed = tuple(u.title for u in assessment.closure.unmet)
+    context = (f"case {assessment.case_id}, {assessment.pack.id} {assessment.pack.version}, "
+               f"as of {_when(assessment.as_of)}")  # fmt: skip
+    return Explanation(first_line(assessment), summary_line(assessment),
+                       assessment.risk_tier.value, context, tuple(assessment.risk_reasons), seen,
+                       assessment.failed_contacts, tuple(views), patterns, closure,
+                       needed)  # fmt: skip
+
+
+def render_explanation(explanation: Explanation, console: Console) -> None:
+    """Print the explanation in the terminal, with colour where it helps."""
+    view = explanation
+    console.print(literal(view.first_line), style="bold", markup=False)
+    heading = Text(view.summary, style=_TIER_STYLE[view.risk_tier])
+    heading.append(literal(f"   ({view.context})"), style="default")
+    console.print(heading)
+    for reason in view.reasons:
+        console.print(literal(f"  because {reason}."), markup=False)
+    console.print(f"\nThe child was {view.seen_words}; failed contacts since then: "
+                  f"{view.failed_contacts}.", markup=False)  # fmt: skip
+    if not view.groups:
+        console.print("\nNo actions are required.")
+    else:
+        console.print("\nWhat to do, most urgent first:", style="bold")
+    for group in view.groups:
+        count = len(group.steps)
+        console.print(literal(f"\n{group.heading}: {count} step{'s' if count != 1 else ''}"
+                      f" ({group.citation})"), style="bold", markup=False)  # fmt: skip
+        if group.shared_why is not None:
+            console.print(literal(f"  Why: {group.shared_why}"), markup=False)
+        for step in group.steps:
+            line = Text("  • ")
+            line.append(f"[{step.status.upper()}] ", style=_STATUS_STYLE[step.status])
+            line.append(literal(step.title), style="bold")
+            console.print(line)
+            console.print(literal(f"    {step.due_words}; owner: {step.owner}."), markup=False)
+            for call in step.calls:
+                console.print(literal(f"    {call}"), markup=False)
+            if group.shared_why is None:
+                console.print(literal(f"    Why: {step.why}"), markup=False)
+    for pattern in view.patterns:
+        console.print(literal(f"\nPattern to watch: {pattern}."), style="magenta", markup=False)
+    style = "green" if view.closure.startswith("The case may close") else "bold"
+    console.print(literal(f"\n{view.closure}"), style=style if view.still_needed or
+                  style == "green" else None, markup=False)  # fmt: skip
+    for needed in view.still_needed:
+        console.print(literal(f"  • {needed}"), markup=False)
 
 
 def _day(value: datetime, as_of: datetime) -> str:

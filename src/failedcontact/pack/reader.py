@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from ruamel.yaml.events import (
     ScalarEvent,
 )
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, lowercase_first
 
 # Far above any real pack, far below trouble; raisable (docs/reliability.md).
 from ..limits import MAX_ALIASES, MAX_DEPTH, MAX_NODES, MAX_PACK_BYTES
@@ -166,14 +167,14 @@ def read_yaml(text: str, file: str) -> Located | Diagnostic:
         code = "pack.duplicate-key" if "duplicate key" in str(error) else "pack.yaml"
         return Diagnostic(
             code,
-            problem.lower(),
+            lowercase_first(re.sub(r'"([^"]*)"', r"`\1`", problem)),
             file,
             line,
             column,
             "each key may appear once in a mapping" if code == "pack.duplicate-key" else None,
         )
     except Exception as error:  # ruamel raises several unrelated types for bad input
-        return Diagnostic("pack.yaml", f"not readable as yaml: {error}".lower(), file, 1, 1)
+        return Diagnostic("pack.yaml", f"not readable as yaml: {error}", file, 1, 1)
     walk = _Walk()
     try:
         data = walk.plain(root, ())

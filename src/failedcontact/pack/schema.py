@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Diagnostic, did_you_mean, one_of
+from ..errors import Diagnostic, did_you_mean, lowercase_first, one_of
 from .document import TIMESCALE_HELP, UNITS, PackDocument
 from .reader import Located, Path
 
@@ -45,7 +45,9 @@ def validate_document(source: Located) -> PackDocument | list[Diagnostic]:
     except ValidationError as error:
         return _diagnostics(source, error)
     except (TypeError, ValueError) as error:  # a validator given a value it cannot handle
-        return [source.diagnostic("pack.schema", f"invalid pack: {error}".lower(), ())]
+        return [
+            source.diagnostic("pack.schema", f"invalid pack: {lowercase_first(str(error))}", ())
+        ]
 
 
 def data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
@@ -113,8 +115,7 @@ def validation_diagnostics(
                 help_line or TIMESCALE_HELP,
             )
         else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            message = message[0].lower() + message[1:]
+            message = lowercase_first(str(item["msg"]).removeprefix("Value error, "))
             if given is not None and not isinstance(given, dict | list) and kind != "value_error":
                 message += f" (got `{given}`)"
             in_timescale = (path and path[-1] in UNITS) or (
