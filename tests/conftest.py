@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from hypothesis import HealthCheck, settings
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import failedcontact as fc
 from failedcontact.cli import app
@@ -49,17 +48,11 @@ def write_pack(tmp_path: Path) -> Callable[..., str]:
     return write
 
 
-# Property tests: a quick `ci` profile by default; `HYPOTHESIS_PROFILE=nightly` for depth.
-settings.register_profile(
-    "ci",
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "nightly",
-    max_examples=1000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Property tests: a `quick` profile for the default run (before every commit); CI runs the
+# whole suite again with `HYPOTHESIS_PROFILE=ci` and the slow tests; `nightly` for depth.
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
+for _name, _examples in (("quick", 8), ("ci", 25), ("nightly", 1000)):
+    settings.register_profile(
+        _name, max_examples=_examples, deadline=None, suppress_health_check=_QUIET
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))

@@ -1,6 +1,18 @@
 """The public API is small and pinned: a change to it is a deliberate, reviewed change."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
 import failedcontact as fc
+from failedcontact.scenarios import load_scenarios
+
+from .conftest import MINIMAL_PACK
 
 
 def test_public_names_are_pinned() -> None:
@@ -20,14 +32,51 @@ def test_public_names_are_pinned() -> None:
     ]
 
 
-def test_every_public_name_exists() -> None:
-    for name in fc.__all__:
-        assert getattr(fc, name) is not None
+def test_version_is_the_installed_distributions() -> None:
+    assert fc.__version__ == version("failedcontact")
 
 
-def test_errors_share_one_base() -> None:
-    assert issubclass(fc.CaseError, fc.FailedContactError)
-    assert issubclass(fc.PackError, fc.FailedContactError)
+def _scenario_file_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenarios: []\n", encoding="utf-8")
+    load_scenarios(bad)
+
+
+# Every way the library refuses input on purpose, each raised for real.
+REFUSALS: list[tuple[str, Callable[[Path], object]]] = [
+    ("invalid-case", lambda _: fc.parse_case({"case_id": "C", "colour": "red"})),
+    ("unknown-pack", lambda _: fc.load_pack("no_such_pack")),
+    ("broken-pack", lambda _: fc.load_pack(text="id: x\n")),
+    ("name-and-text", lambda _: fc.load_pack("north_lincs", text=MINIMAL_PACK)),
+    ("unknown-country", lambda _: fc.WorkingCalendar("XX")),
+    ("unknown-subdivision", lambda _: fc.WorkingCalendar("GB", "XYZ")),
+    ("scenario-file", _scenario_file_error),
+    (
+        "unknown-backend",
+        lambda _: fc.load_pack("north_lincs").assess(
+            {"case_id": "C"},
+            datetime(2026, 1, 1, tzinfo=UTC),
+            backend="bogus",  # type: ignore[arg-type]
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("refusal", [r[1] for r in REFUSALS], ids=[r[0] for r in REFUSALS])
+def test_every_library_error_is_a_failedcontact_error(
+    refusal: Callable[[Path], object], tmp_path: Path
+) -> None:
+    with pytest.raises(fc.FailedContactError):
+        refusal(tmp_path)
+
+
+def test_load_pack_from_text_names_the_text_in_diagnostics() -> None:
+    pack = fc.load_pack(text=MINIMAL_PACK)
+    assert pack.id == "demo" and pack.source is None
+    with pytest.raises(fc.PackError) as raised:
+        fc.load_pack(text=MINIMAL_PACK.replace("on: [concern]", "on: [concerns]"), file="mine")
+    [diagnostic] = raised.value.diagnostics
+    assert (diagnostic.file, diagnostic.code) == ("mine", "pack.unknown-trigger")
 
 
 def test_bundled_packs_include_north_lincs() -> None:

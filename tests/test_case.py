@@ -58,7 +58,7 @@ def test_offset_times_keep_their_instant() -> None:
 def test_case_is_frozen() -> None:
     case = fc.parse_case({"case_id": "C-1"})
     with pytest.raises(Exception, match="frozen"):
-        case.case_id = "other"  # type: ignore[misc]
+        case.case_id = "other"
 
 
 def test_json_text_and_dict_give_the_same_case() -> None:

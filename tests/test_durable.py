@@ -15,7 +15,7 @@ from failedcontact.strategies import case_and_as_of
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
 PACKS = {pack_id: fc.load_pack(pack_id) for pack_id in fc.bundled_ids()}
 needs_durable = pytest.mark.skipif(
-    durable._engine is None,
+    not durable.available(),
     reason="durable-rules is not installed (it builds on Python < 3.13 with a C compiler)",
 )
 

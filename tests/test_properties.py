@@ -1,7 +1,8 @@
 """Invariants every pack must satisfy, checked on generated cases for every bundled pack.
 
-The `ci` hypothesis profile keeps this to seconds; run `HYPOTHESIS_PROFILE=nightly pytest
-tests/test_properties.py` for a thousand cases per invariant and pack.
+The default `quick` hypothesis profile keeps this to seconds (CI runs `ci`, three times the
+cases); run `HYPOTHESIS_PROFILE=nightly pytest tests/test_properties.py` for a thousand cases
+per invariant and pack.
 """
 
 from __future__ import annotations

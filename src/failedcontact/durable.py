@@ -38,6 +38,11 @@ except ImportError:  # the optional extra is not installed
 INSTALL_HINT = "the durable backend needs durable-rules: pip install 'failedcontact[durable]'"
 
 
+def available() -> bool:
+    """True when the optional durable-rules package is installed."""
+    return _engine is not None
+
+
 class BackendUnavailable(FailedContactError):
     """The requested backend's optional dependency is not installed."""
 
