@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import html
 import json
 import os
 import re
@@ -52,6 +53,7 @@ from .pack.document import PackDocument
 from .pack.pipeline import run_file
 from .render import explain as explain_assessment
 from .render import render_explanation, render_table
+from .report import render_report
 from .scenario_model import ScenarioFile
 from .scenarios import discover, run_suite
 from .vocabulary import CONTRACT_VERSION
@@ -278,19 +280,7 @@ def assess(
         # Lines end at b"\n" only: U+2028, U+2029 and U+0085 are legal inside JSON strings.
         for number, raw_line in enumerate(lines, start=1):
             try:
-                if raw_line is None:
-                    raise CaseError(
-                        [CaseIssue("", f"the line is longer than {MAX_CASE_BYTES:,} bytes")]
-                    )
-                try:
-                    line = raw_line.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    raise CaseError(
-                        [CaseIssue("", f"not valid UTF-8 at byte {error.start + 1} of the line")]
-                    ) from None
-                if not line.strip():
-                    raise CaseError([])
-                parsed = parse_case(line)
+                parsed = parse_case(_line_text(raw_line))
                 assessment = compiled.assess(parsed, when)
             except CaseError as error:
                 bad += 1
@@ -374,6 +364,107 @@ def explain(
             sys.stdout.write(view.markdown())
         else:
             render_explanation(view, _console())
+
+
+@app.command()
+def report(
+    case: Annotated[str, typer.Argument(help="Case JSON file (or with --jsonl, one case a line).")],
+    pack: Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The page to write (default `report.html`); with "
+                     "--jsonl, the folder (default `reports`)."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO 8601 instant (default: now).")
+    ] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="One case a line: one page a case, and an index.")
+    ] = False,
+) -> None:  # fmt: skip
+    """Write a self-contained HTML page of the assessment: timeline, actions, working days."""
+    if not jsonl:
+        loaded, parsed, assessment = _assessed(case, pack, as_of)
+        target = output or Path("report.html")
+        page = render_report(assessment, parsed, loaded.compiled,
+                             explain_assessment(assessment, parsed, loaded.compiled))  # fmt: skip
+        _write_page(target, page)
+        _err.print(literal(f"wrote {target}"), markup=False)
+        return
+    loaded = _pack_or_exit(pack)
+    when = _parse_as_of(as_of)
+    folder = output or Path("reports")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _output_failed(f"cannot make `{folder}`: {error.strerror}") from None
+    written: list[tuple[str, str, str]] = []  # (case id, file name, summary)
+    bad: list[str] = []
+    used: set[str] = set()
+    with _case_lines(case) as lines:
+        for number, raw_line in enumerate(lines, start=1):
+            try:
+                parsed = parse_case(_line_text(raw_line))
+                assessment = loaded.assess(parsed, when)
+            except CaseError as error:
+                detail = (
+                    "; ".join(i.render() for i in error.issues) or "empty line, expected a case"
+                )
+                bad.append(f"line {number}: {detail}")
+                _err.print(literal(f"line {number}: {detail}"), markup=False)
+                continue
+            name = _page_name(assessment.case_id, used)
+            view = explain_assessment(assessment, parsed, loaded.compiled)
+            _write_page(folder / name, render_report(assessment, parsed, loaded.compiled, view))
+            written.append((assessment.case_id, name, view.summary))
+    index = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{len(written)} case reports</title></head><body>",
+             f"<h1>{len(written)} case reports ({html.escape(loaded.id)} "
+             f"{html.escape(loaded.version)})</h1><ul>"]  # fmt: skip
+    index += [f'<li><a href="{html.escape(name)}">{html.escape(case_id)}</a>: '
+              f"{html.escape(summary)}</li>" for case_id, name, summary in written]  # fmt: skip
+    index.append("</ul>")
+    if bad:
+        index.append(f"<h2>{len(bad)} invalid line(s), not reported</h2><ul>")
+        index += [f"<li>{html.escape(line)}</li>" for line in bad]
+        index.append("</ul>")
+    _write_page(folder / "index.html", "\n".join([*index, "</body></html>"]) + "\n")
+    _err.print(literal(f"wrote {len(written)} page(s) and index.html to {folder}"), markup=False)
+    if bad:
+        raise _fail(EXIT_CASE, f"error: {len(bad)} invalid line(s); the others were reported")
+
+
+def _line_text(raw_line: bytes | None) -> str:
+    """A JSON Lines line as text, or a `CaseError` saying why it cannot be a case."""
+    if raw_line is None:
+        raise CaseError([CaseIssue("", f"the line is longer than {MAX_CASE_BYTES:,} bytes")])
+    try:
+        line = raw_line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CaseError(
+            [CaseIssue("", f"not valid UTF-8 at byte {error.start + 1} of the line")]
+        ) from None
+    if not line.strip():
+        raise CaseError([])
+    return line
+
+
+def _page_name(case_id: str, used: set[str]) -> str:
+    """A safe, unique file name for a case's page."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", case_id)[:100].lstrip(".") or "case"
+    name, number = f"{stem}.html", 1
+    while name in used or name == "index.html":
+        number += 1
+        name = f"{stem}-{number}.html"
+    used.add(name)
+    return name
+
+
+def _write_page(path: Path, page: str) -> None:
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise _output_failed(f"cannot write `{path}`: {error.strerror}") from None
 
 
 @app.command("diff")
