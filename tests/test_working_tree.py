@@ -106,3 +106,11 @@ def test_verify_checks_the_edited_pack(clone: Path) -> None:
                   "--out", str(out))  # fmt: skip
     assert result.exit_code == 0, result.stdout
     assert "policies/north_lincs.yaml (the working tree's copy)" in result.stderr
+
+
+def test_report_shows_the_edited_deadline(clone: Path) -> None:
+    out = clone / "report.html"
+    result = _run("report", "--pack", "north_lincs", "--as-of", AS_OF, str(EXAMPLE), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "Mon 7 Dec 2026 23:59" in page and "10 working days" in page

@@ -1,7 +1,9 @@
 """Hypothesis strategies for realistic cases, for property tests of any pack.
 
-Needs the `test` extra (`pip install failedcontact[test]`). Cases are plain dicts as a case
-system would send them: every service, plan, tenure and pack flag; 0-40 events of every type
+Public: `case_and_as_of(pack, max_events)` for a case and an `as_of`, `cases(pack)`,
+`events(pack)`, `event_times()` and `instants()` (docs/verify.md shows them in a test).
+hypothesis is a dependency of the library. Cases are plain dicts as a case system would
+send them: every service, plan, tenure and pack flag; 0-40 events of every type
 and outcome, at times around weekends, bank holidays, the clock changes and midnight, some
 naive (UK local) and some with offsets, in shuffled order.
 """
@@ -14,6 +16,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .loader import Pack
+
+__all__ = ["case_and_as_of", "cases", "event_times", "events", "instants"]
 from .vocabulary import (
     AppointmentOutcome,
     CallOutcome,
