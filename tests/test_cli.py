@@ -387,3 +387,33 @@ def test_jsonl_lines_end_at_newline_only_and_bad_utf8_is_reported(tmp_path: Path
     ids = [json.loads(line)["case_id"] for line in out if line]
     assert ids == [separators["case_id"], "C-3"]
     assert "line 2: not valid UTF-8 at byte 16 of the line" in result.stderr.decode()
+
+
+def test_smoke_the_installed_command_in_a_real_process() -> None:
+    version = run_process("--version")
+    assert version.returncode == 0 and version.stdout.startswith("failedcontact ")
+    assessed = run_process("assess", "--pack", "north_lincs", "--as-of", AS_OF,
+                           str(EXAMPLES / "second_no_access.json"))  # fmt: skip
+    assert assessed.returncode == 0 and json.loads(assessed.stdout)["contract"] == "1.1"
+
+
+def test_smoke_a_usage_mistake_in_a_real_process_exits_64() -> None:
+    result = run_process("assess", "--no-such-option")
+    assert result.returncode == 64 and "No such option" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (("test", "no/such/folder"), 5, "no scenario files at `no/such/folder`"),
+        (("test", "examples"), 5, "no scenario files at `examples`"),
+        (("test", "--run", "no-scenario-has-this-name"), 1, "no scenario matches"),
+        (("test", "--run", "("), 64, "--run"),
+    ],
+    ids=["missing-path", "no-scenario-files", "filter-matches-nothing", "bad-regex"],
+)
+def test_test_never_passes_by_running_nothing(args: tuple[str, ...], status: int,
+                                             message: str) -> None:  # fmt: skip
+    result = run(*args)
+    assert result.returncode == status, result.stdout + result.stderr
+    assert message in result.stdout + result.stderr

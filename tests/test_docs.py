@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from failedcontact.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -31,40 +32,42 @@ def test_every_fact_operator_and_trigger_is_in_the_reference() -> None:
     assert not missing
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "failedcontact", *args], capture_output=True,
-                          text=True, cwd=ROOT, check=False)  # fmt: skip
-
-
-def test_adding_an_area_as_the_guide_says_needs_no_python(tmp_path: Path) -> None:
-    """Follow docs/policy-leads.md: copy the closest pack, rename, add scenarios, check."""
+def test_adding_an_area_as_the_guide_says_needs_no_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Follow docs/policy-leads.md in a clone: copy the closest pack, rename, add scenarios
+    that name the pack by its id, check, test and assess, all by id."""
     text = (ROOT / "policies" / "pan_beds.yaml").read_text(encoding="utf-8")
-    pack = tmp_path / "west_shire.yaml"
+    pack = tmp_path / "policies" / "west_shire.yaml"
+    pack.parent.mkdir()
     pack.write_text(
         text.replace("pan_beds", "west_shire")
         .replace("area: Pan Bedfordshire (Bedford Borough, Central Bedfordshire, Luton)",
-                 "area: West Shire")
-        .replace("version: 1.0.0", "version: 1.0.0"),
+                 "area: West Shire"),
         encoding="utf-8",
     )  # fmt: skip
-    scenarios = tmp_path / "tests" / "west_shire"
+    scenarios = tmp_path / "policies" / "tests" / "west_shire"
     scenarios.mkdir(parents=True)
     for source in sorted((ROOT / "policies" / "tests" / "pan_beds").glob("*.yaml")):
         copied = scenarios / source.name
         copied.write_text(
             source.read_text(encoding="utf-8")
-            .replace("pack: pan_beds", f"pack: {pack}")
             .replace("pan_beds ", "west_shire ")
-            .replace("pan_beds.", "west_shire."),
+            .replace("pan_beds.", "west_shire.")
+            .replace("pack: pan_beds", "pack: west_shire"),
             encoding="utf-8",
         )
-    check = _cli("check", "--strict", str(pack))
-    assert check.returncode == 0, check.stdout + check.stderr
-    run = _cli("test", "--min-coverage", "100", str(scenarios))
-    assert run.returncode == 0, run.stdout + run.stderr
-    assess = _cli("assess", "--pack", str(pack), "--as-of", "2026-11-25T09:00:00Z",
-                  str(ROOT / "examples" / "second_no_access.json"))  # fmt: skip
-    assert assess.returncode == 0 and '"id":"west_shire"' in assess.stdout.replace(" ", "")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    check = runner.invoke(app, ["check", "--strict", "west_shire"])
+    assert check.exit_code == 0, check.stdout + check.stderr
+    run = runner.invoke(app, ["test", "--min-coverage", "100", str(scenarios)])
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "pack west_shire: policies/west_shire.yaml (the working tree's copy)" in run.stdout
+    assess = runner.invoke(app, ["assess", "--pack", "west_shire", "--as-of",
+                                 "2026-11-25T09:00:00Z",
+                                 str(ROOT / "examples" / "second_no_access.json")])  # fmt: skip
+    assert assess.exit_code == 0 and '"id":"west_shire"' in assess.stdout.replace(" ", "")
 
 
 def _emitted_codes() -> set[str]:

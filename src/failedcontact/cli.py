@@ -663,6 +663,9 @@ def test_command(
     tree = working_tree(Path.cwd())
     default = tree / "tests" if tree is not None and (tree / "tests").is_dir() else None
     roots = paths or [default or bundled_dir() / "tests"]
+    for root in roots:
+        if not any(p.suffix == ".yaml" for p in ([root] if root.is_file() else discover(root))):
+            raise _fail(EXIT_INPUT, f"error: no scenario files at `{root}`")
     try:
         files = [f for root in roots for f in discover(root)]
         suite = run_suite(files, run_pattern)
@@ -674,6 +677,8 @@ def test_command(
         ) from None
     except re.error as error:
         raise _fail(EXIT_USAGE, f"error: --run: {error}") from None
+    if not suite.outcomes:
+        raise _fail(EXIT_FAILED, f"error: no scenario matches `{run_pattern}`")
     low = {
         pack: suite.percent(pack)
         for pack in suite.coverage
