@@ -415,3 +415,14 @@ def test_loading_and_checking_agree_on_what_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(fc.PackError) as raised:
         fc.load_pack(path)
     assert [d.code for d in raised.value.diagnostics] == checked == ["analysis.unsatisfiable"]
+
+
+def test_a_reference_problem_outside_every_part_stops_before_the_analysis() -> None:
+    # found by the pack fuzzer: a malformed failed-contact outcome left the analysis to
+    # work from an outcome it could not split; now the analysis waits for a sound pack
+    old = "outcomes: [home_visit.no_response, appointment.not_brought]"
+    assert old in MINIMAL_PACK
+    text = MINIMAL_PACK.replace(old, "outcomes: [home_visit.no_response, nonsense]")
+    result = run_pipeline(text, "demo.yaml")
+    assert result.compiled is None and result.errors
+    assert {d.code for d in result.errors} <= {"pack.unknown-outcome", "pack.schema"}

@@ -74,13 +74,10 @@ def _after_schema(text: str, located: Located, document: PackDocument) -> Pipeli
             d for d in compiled if d.code not in reported or d.code != "pack.calendar"
         ]
         return PipelineResult(None, tuple(errors + warnings), Stage.COMPILE)
-    # the analysis runs even after reference problems, so one run reports both; but not on
-    # a part with a reference problem (an unknown trigger makes its rule "never fire")
-    findings, _ = analyse(compiled, located)
     if problems:
-        broken = {_enclosing(located, d.line) for d in problems}
-        findings = [f for f in findings if _enclosing(located, f.line) not in broken]
+        findings = list(_analysis_without(located, problems))
         return PipelineResult(None, tuple(problems + warnings + findings), Stage.REFERENCES)
+    findings, _ = analyse(compiled, located)
     found = tuple(warnings + findings)
     if any(d.severity is Severity.ERROR for d in found):
         return PipelineResult(None, found, Stage.ANALYSIS)
@@ -136,13 +133,35 @@ def _without_invalid_parts(located: Located) -> tuple[Diagnostic, ...]:
     return tuple(d for d in result.errors if not any(name in d.message for name in names))
 
 
-def _enclosing(located: Located, line: int) -> DataPath | None:
-    """The part of the pack (a rule, an action...) whose text holds `line`."""
-    best: tuple[int, DataPath] | None = None
-    for path, (start, _) in located.values.items():
-        if _part_of(path) == path and start <= line and (best is None or start > best[0]):
-            best = (start, path)
-    return best[1] if best is not None else None
+def _analysis_without(located: Located, problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """The analysis's errors on the pack less the parts with reference problems.
+
+    Nothing when a problem is outside every part (a failed contact outcome, the calendar):
+    the analysis needs those to be sound. A part with a broken reference is not judged (an
+    unknown trigger would make its rule "never fire").
+    """
+    parts = {_part_at(located, d) for d in problems}
+    if None in parts:
+        return ()
+    pruned = _prune(located, {part for part in parts if part is not None})
+    document = validate_document(pruned)
+    if not isinstance(document, PackDocument) or check_references(pruned, document):
+        return ()
+    compiled = compile_pack(pruned, document, "")
+    if isinstance(compiled, list):
+        return ()
+    findings, _ = analyse(compiled, pruned)
+    return tuple(f for f in findings if f.severity is Severity.ERROR)
+
+
+def _part_at(located: Located, diagnostic: Diagnostic) -> DataPath | None:
+    """The part (a rule, an action...) holding the node a diagnostic is reported at."""
+    spot = (diagnostic.line, diagnostic.column)
+    for table in (located.values, located.keys):
+        for path, where in table.items():
+            if where == spot and (part := _part_of(path)) is not None:
+                return part
+    return None
 
 
 def _at(data: Any, path: DataPath) -> Any:
