@@ -8,8 +8,9 @@ import html
 import json
 import os
 import re
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,11 +32,11 @@ from typer.core import TyperGroup
 
 from ._version import __version__
 from .assessment import Assessment
+from .batch import BatchSummary, assess_stream, line_text, usable_cores
 from .case import Case, as_uk_instant
 from .case_input import parse_case
 from .errors import (
     CaseError,
-    CaseIssue,
     Diagnostic,
     PackError,
     ScenarioFileError,
@@ -256,8 +257,18 @@ def assess(
             "--format", "-f", help="`json`: the contract's document; `table`: for a person."
         ),
     ] = OutputFormat.JSON,
-) -> None:
-    """Assess one case (or a JSON Lines batch) and print the contract's assessment."""
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="With --jsonl: processes assessing in parallel "
+                     "(default: the usable cores); the output order never changes."),
+    ] = None,
+) -> None:  # fmt: skip
+    """Assess one case (or a JSON Lines batch) and print the contract's assessment.
+
+    With --jsonl every input line gets one output line, in order: its assessment, or an error
+    record `{"line": N, "case_id": ..., "errors": [{"path", "message"}]}` in its place (also
+    reported on stderr; the exit status is then 2). A summary goes to stderr at the end.
+    """
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
     if not jsonl:
@@ -274,26 +285,71 @@ def assess(
         with _writing():
             _emit(assessment, output, indent=2, case=parsed, pack=compiled)
         return
+    if output is OutputFormat.TABLE:
+        _assess_table_lines(case, compiled, when)
+        return
+    summary = _assess_jsonl(case, compiled, when, workers or usable_cores())
+    if summary.invalid:
+        raise _fail(EXIT_CASE, f"error: {summary.invalid} invalid line(s); each has an error "
+                    "record in its place in the output, and the others were assessed")  # fmt: skip
+
+
+def _assess_jsonl(case: str, pack: Pack, when: datetime, workers: int) -> BatchSummary:
+    """Stream the batch through the JSON path: a line out for every line in, in order."""
+    out = sys.stdout.buffer
+    # flush every line into a pipe or terminal, so a reader downstream sees it at once
+    unbuffered = not stat.S_ISREG(os.fstat(out.fileno()).st_mode) if _has_fd(out) else True
+
+    def write(data: bytes) -> None:
+        out.write(data)
+        if unbuffered:
+            out.flush()
+
+    pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
+    size = Path(case).stat().st_size if case != "-" else None
+    with _case_lines(case) as lines, _writing(), _batch_progress(size) as progress:
+        summary = assess_stream(pack, pack_text, lines, when, write,
+                                lambda message: _err.print(literal(message), markup=False),
+                                workers, progress)  # fmt: skip
+    _err.print(summary.describe(), markup=False)
+    return summary
+
+
+def _has_fd(stream: BinaryIO) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False  # an in-memory stream (tests)
+    return True
+
+
+@contextmanager
+def _batch_progress(size: int | None) -> Iterator[Callable[[int], None] | None]:
+    """A progress line on stderr when stderr is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn("assess"), BarColumn() if size else TextColumn(""),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=_err,
+                  transient=True) as bar:  # fmt: skip
+        task = bar.add_task("assess", total=None)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _assess_table_lines(case: str, pack: Pack, when: datetime) -> None:
+    """`--jsonl --format table`: a table a case, for reading (one process)."""
     bad = 0
-    out = sys.stdout
     with _case_lines(case) as lines, _writing():
-        # Lines end at b"\n" only: U+2028, U+2029 and U+0085 are legal inside JSON strings.
         for number, raw_line in enumerate(lines, start=1):
             try:
-                parsed = parse_case(_line_text(raw_line))
-                assessment = compiled.assess(parsed, when)
+                parsed = parse_case(line_text(raw_line))
+                assessment = pack.assess(parsed, when)
             except CaseError as error:
                 bad += 1
-                detail = (
-                    "; ".join(i.render() for i in error.issues) or "empty line, expected a case"
-                )
+                detail = "; ".join(i.render() for i in error.issues)
                 _err.print(literal(f"line {number}: {detail}"), markup=False)
                 continue
-            if output is OutputFormat.TABLE:
-                _emit(assessment, output, indent=None, case=parsed, pack=compiled)
-            else:
-                out.write(assessment.model_dump_json() + "\n")
-    out.flush()
+            _emit(assessment, OutputFormat.TABLE, indent=None, case=parsed, pack=pack)
     if bad:
         raise _fail(EXIT_CASE, f"error: {bad} invalid line(s); the others were assessed")
 
@@ -404,7 +460,7 @@ def report(
     with _case_lines(case) as lines:
         for number, raw_line in enumerate(lines, start=1):
             try:
-                parsed = parse_case(_line_text(raw_line))
+                parsed = parse_case(line_text(raw_line))
                 assessment = loaded.assess(parsed, when)
             except CaseError as error:
                 detail = (
@@ -432,21 +488,6 @@ def report(
     _err.print(literal(f"wrote {len(written)} page(s) and index.html to {folder}"), markup=False)
     if bad:
         raise _fail(EXIT_CASE, f"error: {len(bad)} invalid line(s); the others were reported")
-
-
-def _line_text(raw_line: bytes | None) -> str:
-    """A JSON Lines line as text, or a `CaseError` saying why it cannot be a case."""
-    if raw_line is None:
-        raise CaseError([CaseIssue("", f"the line is longer than {MAX_CASE_BYTES:,} bytes")])
-    try:
-        line = raw_line.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CaseError(
-            [CaseIssue("", f"not valid UTF-8 at byte {error.start + 1} of the line")]
-        ) from None
-    if not line.strip():
-        raise CaseError([])
-    return line
 
 
 def _page_name(case_id: str, used: set[str]) -> str:
