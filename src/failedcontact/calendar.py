@@ -15,6 +15,23 @@ _END_OF_DAY = time(23, 59, 59)
 _MAX_SCAN_YEARS = 3
 
 
+def unknown_region(country: str, subdivision: str | None) -> tuple[str, list[str]] | None:
+    """None when `holidays` knows the country and subdivision; else which one it does not
+    (`country` or `subdivision`) and the names it does know there.
+
+    Asking for the one calendar is cheap; the full list of countries (about 100 ms cold, as
+    it imports every country) is read only when the answer is no.
+    """
+    try:
+        holidays.country_holidays(country, subdiv=subdivision)
+    except (NotImplementedError, KeyError, ValueError):
+        countries = holidays.list_supported_countries()
+        if country not in countries:
+            return "country", sorted(countries)
+        return "subdivision", list(countries[country])
+    return None
+
+
 class WorkingCalendar:
     """A working-day calendar for one country and subdivision.
 
@@ -32,13 +49,13 @@ class WorkingCalendar:
         subdivision: str | None = None,
         working_hours: tuple[time, time] = (time(9), time(17)),
     ) -> None:
-        if country not in holidays.list_supported_countries():
+        unknown = unknown_region(country, subdivision)
+        if unknown is not None and unknown[0] == "country":
             raise UsageError(f"`{country}` is not a country the holidays package knows")
-        supported = holidays.list_supported_countries()[country]
-        if subdivision is not None and subdivision not in supported:
+        if unknown is not None:
             raise UsageError(
                 f"`{subdivision}` is not a subdivision of `{country}`; expected one of "
-                + ", ".join(f"`{s}`" for s in supported)
+                + ", ".join(f"`{s}`" for s in unknown[1])
             )
         self.country = country
         self.subdivision = subdivision

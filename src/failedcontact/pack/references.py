@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-import holidays
-
+from ..calendar import unknown_region
 from ..errors import Diagnostic, did_you_mean, one_of
 from ..vocabulary import (
     CONTACT_OUTCOMES,
@@ -166,24 +165,24 @@ def _check_window(days: int | None, window: Window | None, path: Path, report: _
 
 
 def _check_calendar(doc: PackDocument, report: _Report) -> None:
-    countries = holidays.list_supported_countries()
-    country = doc.calendar.country
-    if country not in countries:
+    country, subdivision = doc.calendar.country, doc.calendar.subdivision
+    unknown = unknown_region(country, subdivision)
+    if unknown is None:
+        return
+    what, known = unknown
+    if what == "country":
         report(
             "pack.calendar",
             f"`{country}` is not a country the holidays package knows",
             ("calendar", "country"),
-            did_you_mean(country, countries),
+            did_you_mean(country, known),
         )
-    elif (
-        doc.calendar.subdivision is not None and doc.calendar.subdivision not in countries[country]
-    ):
+    else:
         report(
             "pack.calendar",
-            f"`{doc.calendar.subdivision}` is not a subdivision of `{country}`",
+            f"`{subdivision}` is not a subdivision of `{country}`",
             ("calendar", "subdivision"),
-            did_you_mean(doc.calendar.subdivision, countries[country])
-            or f"expected one of {one_of(countries[country])}",
+            did_you_mean(str(subdivision), known) or f"expected one of {one_of(known)}",
         )
 
 
