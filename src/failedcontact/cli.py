@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import html
@@ -10,7 +11,8 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -262,6 +264,12 @@ def assess(
         typer.Option("--workers", min=1, help="With --jsonl: processes assessing in parallel "
                      "(default: the usable cores); the output order never changes."),
     ] = None,
+    destination: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write a batch here instead of standard output: "
+                     "`.parquet`, `.arrow`/`.feather` (Arrow IPC) or JSON Lines (any other "
+                     "name). A `.parquet` or `.arrow` CASE is read as a table of cases."),
+    ] = None,
 ) -> None:  # fmt: skip
     """Assess one case (or a JSON Lines batch) and print the contract's assessment.
 
@@ -271,6 +279,12 @@ def assess(
     """
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
+    if _is_table(Path(case)) or (destination is not None and _is_table(destination)):
+        _assess_table_file(case, compiled, when, destination, workers or usable_cores())
+        return
+    if destination is not None and not jsonl:
+        raise _fail(EXIT_USAGE, "error: --output is for batches: add --jsonl, or give a "
+                    "`.parquet` or `.arrow` case table")  # fmt: skip
     if not jsonl:
         raw = _read_case_input(case)
         try:
@@ -288,31 +302,110 @@ def assess(
     if output is OutputFormat.TABLE:
         _assess_table_lines(case, compiled, when)
         return
-    summary = _assess_jsonl(case, compiled, when, workers or usable_cores())
+    summary = _assess_jsonl(case, compiled, when, workers or usable_cores(), destination)
     if summary.invalid:
         raise _fail(EXIT_CASE, f"error: {summary.invalid} invalid line(s); each has an error "
                     "record in its place in the output, and the others were assessed")  # fmt: skip
 
 
-def _assess_jsonl(case: str, pack: Pack, when: datetime, workers: int) -> BatchSummary:
+def _assess_jsonl(
+    case: str, pack: Pack, when: datetime, workers: int, destination: Path | None = None
+) -> BatchSummary:
     """Stream the batch through the JSON path: a line out for every line in, in order."""
-    out = sys.stdout.buffer
-    # flush every line into a pipe or terminal, so a reader downstream sees it at once
-    unbuffered = not stat.S_ISREG(os.fstat(out.fileno()).st_mode) if _has_fd(out) else True
+    with _case_lines(case) as lines:
+        return _stream_lines(lines, pack, when, workers, destination, _file_size(case))
 
-    def write(data: bytes) -> None:
-        out.write(data)
-        if unbuffered:
-            out.flush()
 
-    pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
-    size = Path(case).stat().st_size if case != "-" else None
-    with _case_lines(case) as lines, _writing(), _batch_progress(size) as progress:
+def _file_size(case: str) -> int | None:
+    return Path(case).stat().st_size if case != "-" and Path(case).is_file() else None
+
+
+def _stream_lines(
+    lines: Iterable[bytes | None],
+    pack: Pack,
+    when: datetime,
+    workers: int,
+    destination: Path | None,
+    size: int | None,
+) -> BatchSummary:
+    with _output_stream(destination) as out, _writing(), _batch_progress(size) as progress:
+        # flush every line into a pipe or terminal, so a reader downstream sees it at once
+        unbuffered = not stat.S_ISREG(os.fstat(out.fileno()).st_mode) if _has_fd(out) else True
+
+        def write(data: bytes) -> None:
+            out.write(data)
+            if unbuffered:
+                out.flush()
+
+        pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
         summary = assess_stream(pack, pack_text, lines, when, write,
                                 lambda message: _err.print(literal(message), markup=False),
                                 workers, progress)  # fmt: skip
     _err.print(summary.describe(), markup=False)
     return summary
+
+
+@contextmanager
+def _output_stream(destination: Path | None) -> Iterator[BinaryIO]:
+    if destination is None:
+        yield sys.stdout.buffer
+        return
+    try:
+        stream = destination.open("wb")
+    except OSError as error:
+        raise _output_failed(f"cannot write `{destination}`: {error.strerror}") from None
+    with stream:
+        yield stream
+
+
+def _is_table(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".arrow", ".feather", ".ipc")
+
+
+def _assess_table_file(
+    case: str, pack: Pack, when: datetime, destination: Path | None, workers: int
+) -> None:
+    """Parquet or Arrow in or out (a table of cases, a table of assessments)."""
+    try:
+        from .columnar import assess_lines, case_lines, read_batches, write_batches
+    except ImportError:
+        raise _fail(EXIT_USAGE, "error: Parquet and Arrow need the `columnar` extra: "
+                    "pip install 'failedcontact[columnar]'") from None  # fmt: skip
+    source = Path(case)
+    if _is_table(source):
+        if not source.is_file():
+            raise _fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
+        lines: Iterable[bytes | None] = case_lines(read_batches(source))
+    if destination is None or not _is_table(destination):
+        if not _is_table(source):
+            raise _fail(EXIT_USAGE, "error: nothing to do in a table format")
+        summary = _stream_lines(lines, pack, when, workers, destination, None)
+        invalid = summary.invalid
+    else:
+        start = time.perf_counter()
+        counted = [0, 0]  # rows, invalid rows
+
+        def counting(batches: Iterable[Any]) -> Iterator[Any]:
+            for batch in batches:
+                counted[0] += batch.num_rows
+                counted[1] += batch.num_rows - batch.column("errors").null_count
+                yield batch
+
+        with contextlib.ExitStack() as stack:
+            if not _is_table(source):
+                lines = stack.enter_context(_case_lines(case))
+            try:
+                write_batches(destination, counting(assess_lines(pack, lines, when)))
+            except OSError as error:
+                raise _output_failed(f"cannot write `{destination}`: {error}") from None
+        invalid = counted[1]
+        took = time.perf_counter() - start
+        _err.print(f"assessed {counted[0]:,} row(s): {counted[0] - invalid:,} case(s), "
+                   f"{invalid:,} invalid, in {took:.2f} s; wrote {destination}",
+                   markup=False)  # fmt: skip
+    if invalid:
+        raise _fail(EXIT_CASE, f"error: {invalid} invalid row(s); each has its errors in "
+                    "its place in the output, and the others were assessed")  # fmt: skip
 
 
 def _has_fd(stream: BinaryIO) -> bool:
