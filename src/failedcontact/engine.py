@@ -31,6 +31,7 @@ from .pack.compiler import (
     CompiledRequirement,
     CompiledRule,
 )
+from .pack.conditions import Predicate
 from .pack.facts import Moment, Summary
 from .vocabulary import CONTRACT_VERSION, EPISODE_EVENT_TYPES, OUTCOME_EVENT_TYPES, SEEN_PAIRS
 
@@ -572,22 +573,37 @@ def _pattern(
         is_next, then = pattern.next.test, pattern.then.test
         window = pattern.within_days * _DAY if pattern.within_days else None
         chosen: dict[int, int] = {}
+        following: list[int] | None = None  # the next `next` event after each position
         for position, moment in enumerate(moments):
             if (types is not None and moment.type not in types) or not select(case, moment):
                 continue
-            for offset in range(position + 1, len(moments)):  # no copy of the rest per match
+            if following is None:
+                following = _next_positions(case, moments, is_next)
+            offset = following[position]
+            if offset >= 0:
                 later = moments[offset]
-                if is_next(case, later):
-                    if then(case, later) and (
-                        window is None or later.stamp - moment.stamp <= window
-                    ):
-                        chosen[moment.index] = position
-                        chosen[later.index] = offset
-                    break
+                if then(case, later) and (window is None or later.stamp - moment.stamp <= window):
+                    chosen[moment.index] = position
+                    chosen[later.index] = offset
         if not chosen:
             return None
         matched = sorted(chosen, key=chosen.__getitem__)
     return {"id": pattern.id, "title": pattern.title, "events": matched}
+
+
+def _next_positions(case: Case, moments: list[Moment], is_next: Predicate) -> list[int]:
+    """For each position, the first later position whose event is a `next` one (-1: none).
+
+    One backward pass, so a sequence pattern costs the same per event however far apart
+    its events are.
+    """
+    following = [-1] * len(moments)
+    upcoming = -1
+    for position in range(len(moments) - 1, -1, -1):
+        following[position] = upcoming
+        if is_next(case, moments[position]):
+            upcoming = position
+    return following
 
 
 def _closure(
