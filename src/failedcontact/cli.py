@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -367,42 +366,31 @@ def _assess_table_file(
 ) -> None:
     """Parquet or Arrow in or out (a table of cases, a table of assessments)."""
     try:
-        from .columnar import assess_lines, case_lines, read_batches, write_batches
+        from .columnar import TableWriter, case_lines, read_batches
     except ImportError:
         raise _fail(EXIT_USAGE, "error: Parquet and Arrow need the `columnar` extra: "
                     "pip install 'failedcontact[columnar]'") from None  # fmt: skip
     source = Path(case)
-    if _is_table(source):
-        if not source.is_file():
-            raise _fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
-        lines: Iterable[bytes | None] = case_lines(read_batches(source))
-    if destination is None or not _is_table(destination):
-        if not _is_table(source):
-            raise _fail(EXIT_USAGE, "error: nothing to do in a table format")
-        summary = _stream_lines(lines, pack, when, workers, destination, None)
-        invalid = summary.invalid
-    else:
-        start = time.perf_counter()
-        counted = [0, 0]  # rows, invalid rows
-
-        def counting(batches: Iterable[Any]) -> Iterator[Any]:
-            for batch in batches:
-                counted[0] += batch.num_rows
-                counted[1] += batch.num_rows - batch.column("errors").null_count
-                yield batch
-
-        with contextlib.ExitStack() as stack:
-            if not _is_table(source):
-                lines = stack.enter_context(_case_lines(case))
+    with contextlib.ExitStack() as stack:
+        if _is_table(source):
+            if not source.is_file():
+                raise _fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
+            lines: Iterable[bytes | None] = case_lines(read_batches(source))
+        else:
+            lines = stack.enter_context(_case_lines(case))
+        if destination is None or not _is_table(destination):
+            invalid = _stream_lines(lines, pack, when, workers, destination, None).invalid
+        else:
             try:
-                write_batches(destination, counting(assess_lines(pack, lines, when)))
+                table = stack.enter_context(TableWriter(destination))
             except OSError as error:
                 raise _output_failed(f"cannot write `{destination}`: {error}") from None
-        invalid = counted[1]
-        took = time.perf_counter() - start
-        _err.print(f"assessed {counted[0]:,} row(s): {counted[0] - invalid:,} case(s), "
-                   f"{invalid:,} invalid, in {took:.2f} s; wrote {destination}",
-                   markup=False)  # fmt: skip
+            pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
+            summary = assess_stream(pack, pack_text, lines, when, table.write_line,
+                                    lambda message: _err.print(literal(message), markup=False),
+                                    workers)  # fmt: skip
+            invalid = summary.invalid
+            _err.print(f"{summary.describe()}; wrote {destination}", markup=False)
     if invalid:
         raise _fail(EXIT_CASE, f"error: {invalid} invalid row(s); each has its errors in "
                     "its place in the output, and the others were assessed")  # fmt: skip

@@ -78,11 +78,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_SLICE = 1024  # rows turned into Python objects at a time: memory stays small
+
+
 def case_lines(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     """Each case row as the JSON line `assess --jsonl` would read."""
     for batch in batches:
-        for row in batch.to_pylist():
-            yield orjson.dumps(_plain(row))
+        for offset in range(0, batch.num_rows, _SLICE):
+            for row in batch.slice(offset, _SLICE).to_pylist():
+                yield orjson.dumps(_plain(row))
 
 
 _ACTION_FIELDS = ("id", "title", "category", "status", "due", "recurring", "owner", "citation",
@@ -157,7 +161,7 @@ COLUMNAR_SUFFIXES = (".parquet", ".arrow", ".feather", ".ipc")
 def read_batches(path: Path) -> Iterator[pa.RecordBatch]:
     """A Parquet or Arrow IPC file's record batches, read a batch at a time."""
     if path.suffix == ".parquet":
-        yield from pq.ParquetFile(path).iter_batches()
+        yield from pq.ParquetFile(path).iter_batches(batch_size=_SLICE)
         return
     with pa.memory_map(str(path)) as source:
         try:
@@ -169,17 +173,46 @@ def read_batches(path: Path) -> Iterator[pa.RecordBatch]:
             yield from pa.ipc.open_stream(source)
 
 
-def write_batches(path: Path, batches: Iterable[pa.RecordBatch]) -> int:
-    """Write assessment batches to a Parquet or Arrow IPC file; the number of rows."""
-    count = 0
-    if path.suffix == ".parquet":
-        with pq.ParquetWriter(path, ASSESSMENT_SCHEMA) as writer:
-            for batch in batches:
-                writer.write_batch(batch)
-                count += batch.num_rows
-        return count
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, ASSESSMENT_SCHEMA) as writer:
-        for batch in batches:
-            writer.write_batch(batch)
-            count += batch.num_rows
-    return count
+class TableWriter:
+    """Assessment JSON lines in, as they come; Parquet or Arrow IPC batches out."""
+
+    def __init__(self, path: Path, rows_per_batch: int = 1024) -> None:
+        self.rows = 0
+        self.invalid = 0
+        self._pending: list[dict[str, Any]] = []
+        self._size = rows_per_batch
+        self._sink: Any = None
+        if path.suffix == ".parquet":
+            self._writer: Any = pq.ParquetWriter(path, ASSESSMENT_SCHEMA)
+        else:
+            self._sink = pa.OSFile(str(path), "wb")
+            self._writer = pa.ipc.new_file(self._sink, ASSESSMENT_SCHEMA)
+
+    def write_line(self, line: bytes) -> None:
+        """One output line of `assess --jsonl` (with or without its newline)."""
+        row = _row(self.rows, line.rstrip(b"\n"))
+        self.rows += 1
+        self.invalid += "errors" in row
+        self._pending.append(row)
+        if len(self._pending) >= self._size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_batch(
+                pa.RecordBatch.from_pylist(self._pending, schema=ASSESSMENT_SCHEMA)
+            )
+            self._pending = []
+
+    def close(self) -> None:
+        """Write what is left and close the file."""
+        self._flush()
+        self._writer.close()
+        if self._sink is not None:
+            self._sink.close()
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
