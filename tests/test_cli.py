@@ -395,3 +395,50 @@ def test_test_never_passes_by_running_nothing(args: tuple[str, ...], status: int
     result = run(*args)
     assert result.returncode == status, result.stdout + result.stderr
     assert message in result.stdout + result.stderr
+
+
+def test_packs_lists_every_pack_as_json() -> None:
+    result = run("packs", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["id"] for r in rows} >= {"north_lincs", "pan_beds", "ne_lincs", "derbyshire",
+                                       "suffolk"}  # fmt: skip
+    north = next(r for r in rows if r["id"] == "north_lincs")
+    assert north["file"] == "policies/north_lincs.yaml" and north["origin"] == "working tree"
+    assert north["digest"].startswith("sha256:") and north["source"]["issued"] == "2018-12"
+
+
+@pytest.mark.parametrize("form", ["markdown", "json"])
+def test_explain_in_other_formats_says_the_same_thing(form: str) -> None:
+    text = run("explain", "--pack", "north_lincs", "--as-of", AS_OF,
+               str(EXAMPLES / "second_no_access.json"))  # fmt: skip
+    other = run("explain", "--pack", "north_lincs", "--as-of", AS_OF, "--format", form,
+                str(EXAMPLES / "second_no_access.json"))  # fmt: skip
+    assert text.returncode == other.returncode == 0, other.stderr
+    first = "Do first: Offer the family a further appointment (due Mon 30 Nov 23:59)."
+    assert first in text.stdout
+    if form == "json":
+        view = json.loads(other.stdout)
+        assert view["first_line"] == first and view["risk_tier"] == "medium"
+        step = view["groups"][0]["steps"][0]
+        assert step["due"] == "2026-11-30T23:59:59+00:00"
+    else:
+        assert f"**{first}**" in other.stdout and "### " in other.stdout
+
+
+def test_fmt_diff_shows_the_change_and_changes_nothing(tmp_path: Path) -> None:
+    messy = tmp_path / "pack.yaml"
+    messy.write_text("id: demo\nsource:\n    title: x   # kept\n", encoding="utf-8")
+    before = messy.read_text(encoding="utf-8")
+    result = run("fmt", "--diff", str(messy))
+    assert result.returncode == 1
+    assert "-    title: x   # kept" in result.stdout and "+  title: x     # kept" in result.stdout
+    assert messy.read_text(encoding="utf-8") == before
+    tidy = run("fmt", str(messy))
+    assert tidy.returncode == 0 and run("fmt", "--diff", str(messy)).returncode == 0
+
+
+def test_a_missing_file_is_named_as_written() -> None:
+    result = run("check", "Policies/North_Lincs.YAML")
+    assert result.returncode == 3
+    assert "`Policies/North_Lincs.YAML`" in result.stderr  # the path keeps its case

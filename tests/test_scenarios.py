@@ -56,3 +56,39 @@ def test_every_rule_of_every_bundled_pack_is_exercised_by_its_scenarios() -> Non
     assert set(suite.coverage) == set(bundled_ids())
     missing = {pack: missed for pack, (_, missed) in suite.coverage.items() if missed}
     assert not missing, f"rules, duties or patterns no scenario exercises: {missing}"
+
+
+BAD_SCENARIOS = [
+    ("asserts-nothing", "expect: {}", "scenario.asserts-nothing", "expect something"),
+    ("string-not-list", "expect: {no_actions: offer_further_appointment}", "scenario.schema",
+     "valid list"),
+    ("unknown-key", "expect: {risk_tier: high, actoins: {}}", "scenario.unknown-field",
+     "did you mean `actions`?"),
+    ("unknown-tier", "expect: {risk_tier: hihg}", "scenario.schema", "(got `hihg`)"),
+    ("error-and-tier", "expect: {risk_tier: high, error: {path: x}}", "scenario.schema",
+     "cannot be combined"),
+    ("unknown-invariant", "expect: {holds: [monotone]}", "scenario.schema", "(got `monotone`)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("expect", "code", "text"), [b[1:] for b in BAD_SCENARIOS], ids=[b[0] for b in BAD_SCENARIOS]
+)
+def test_a_lax_scenario_is_a_located_error(
+    expect: str, code: str, text: str, tmp_path: Path
+) -> None:
+    from failedcontact.errors import ScenarioFileError
+
+    path = tmp_path / "north_lincs" / "bad.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "scenarios:\n  - name: bad\n    section: north_lincs 6a\n"
+        '    as_of: "2026-11-24T09:00:00+00:00"\n    case: {case_id: A}\n'
+        f"    {expect}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioFileError) as raised:
+        load_scenarios(path)
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.code == code and diagnostic.line == 6, diagnostic.render()
+    assert text in diagnostic.message + (diagnostic.help or ""), diagnostic.render()

@@ -74,3 +74,15 @@ def test_every_verify_invariant_can_be_named_in_a_scenario() -> None:
     from failedcontact.verify import INVARIANTS
 
     assert list(INVARIANTS) == [i.value for i in Invariant]
+
+
+def test_the_search_reports_its_progress() -> None:
+    import failedcontact as fc
+    from failedcontact.verify import find_violations
+
+    seen: list[tuple[str, int]] = []
+    found = find_violations(fc.load_pack("north_lincs"), examples=3, only=["deterministic"],
+                            progress=lambda name, tried: seen.append((name, tried)))  # fmt: skip
+    assert found == []
+    assert seen and all(name == "deterministic" for name, _ in seen)
+    assert [tried for _, tried in seen] == list(range(1, len(seen) + 1))
