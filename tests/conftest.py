@@ -51,7 +51,7 @@ def write_pack(tmp_path: Path) -> Callable[..., str]:
 # Property tests: a `quick` profile for the default run (before every commit); CI runs the
 # whole suite again with `HYPOTHESIS_PROFILE=ci` and the slow tests; `nightly` for depth.
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
-for _name, _examples in (("quick", 8), ("ci", 25), ("nightly", 1000)):
+for _name, _examples in (("quick", 6), ("ci", 25), ("nightly", 1000)):
     settings.register_profile(
         _name, max_examples=_examples, deadline=None, suppress_health_check=_QUIET
     )

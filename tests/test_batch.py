@@ -68,7 +68,7 @@ def _expected(pack: fc.Pack, lines: list[bytes]) -> list[dict[str, Any] | str]:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_every_line_gets_one_output_line_in_order(workers: int, north_lincs: fc.Pack) -> None:
-    lines = _input(_cases(300))
+    lines = _input(_cases(150))
     written: list[bytes] = []
     reported: list[str] = []
     summary = assess_stream(north_lincs, "", lines, AS_OF, written.append, reported.append,
@@ -98,14 +98,14 @@ def test_error_records_say_the_line_the_case_and_each_problem(north_lincs: fc.Pa
 
 def test_one_worker_and_two_give_the_same_bytes(tmp_path: Path, cli: Cli) -> None:
     stream = tmp_path / "cases.jsonl"
-    stream.write_bytes(b"\n".join(_input(_cases(400))) + b"\n")
+    stream.write_bytes(b"\n".join(_input(_cases(160))) + b"\n")
     one = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF.isoformat(), "--jsonl",
               str(stream), "--workers", "1")  # fmt: skip
     two = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF.isoformat(), "--jsonl",
               str(stream), "--workers", "2")  # fmt: skip
     assert one.exit_code == two.exit_code == 2
-    assert one.stdout == two.stdout and one.stdout.count("\n") == 400 + len(BAD)
-    assert "assessed 404 line(s): 400 case(s), 4 invalid" in two.stderr
+    assert one.stdout == two.stdout and one.stdout.count("\n") == 160 + len(BAD)
+    assert "assessed 164 line(s): 160 case(s), 4 invalid" in two.stderr
     assert "2 worker(s)" in two.stderr
 
 

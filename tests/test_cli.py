@@ -385,7 +385,11 @@ def test_smoke_a_usage_mistake_in_a_real_process_exits_64() -> None:
     [
         (("test", "no/such/folder"), 5, "no scenario files at `no/such/folder`"),
         (("test", "examples"), 5, "no scenario files at `examples`"),
-        (("test", "--run", "no-scenario-has-this-name"), 1, "no scenario matches"),
+        (
+            ("test", "policies/tests/north_lincs/plans.yaml", "--run", "no-scenario-has-this-name"),
+            1,
+            "no scenario matches",
+        ),
         (("test", "--run", "("), 64, "--run"),
     ],
     ids=["missing-path", "no-scenario-files", "filter-matches-nothing", "bad-regex"],

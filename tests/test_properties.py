@@ -1,6 +1,6 @@
 """Invariants every pack must satisfy, checked on generated cases for every bundled pack.
 
-The default `quick` hypothesis profile keeps this to seconds (CI runs `ci`, three times the
+The default `quick` hypothesis profile keeps this to seconds (CI runs `ci`, four times the
 cases); run `HYPOTHESIS_PROFILE=nightly pytest tests/test_properties.py` for a thousand cases
 per invariant and pack.
 """
