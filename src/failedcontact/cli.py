@@ -57,7 +57,7 @@ from .render import explain as explain_assessment
 from .render import render_explanation, render_table
 from .report import render_report
 from .scenario_model import ScenarioFile
-from .scenarios import discover, run_suite
+from .scenarios import Suite, discover, run_suite
 from .vocabulary import CONTRACT_VERSION
 
 # Exit statuses (docs/cli.md): distinct, so a script can tell what went wrong.
@@ -338,10 +338,14 @@ def _stream_lines(
 
         pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
         summary = assess_stream(pack, pack_text, lines, when, write,
-                                lambda message: _err.print(literal(message), markup=False),
-                                workers, progress)  # fmt: skip
+                                _report_line, workers, progress)  # fmt: skip
     _err.print(summary.describe(), markup=False)
     return summary
+
+
+def _report_line(message: str) -> None:
+    """A bad batch line's message, on stderr."""
+    _err.print(literal(message), markup=False)
 
 
 @contextmanager
@@ -387,8 +391,7 @@ def _assess_table_file(
                 raise _output_failed(f"cannot write `{destination}`: {error}") from None
             pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
             summary = assess_stream(pack, pack_text, lines, when, table.write_line,
-                                    lambda message: _err.print(literal(message), markup=False),
-                                    workers)  # fmt: skip
+                                    _report_line, workers)  # fmt: skip
             invalid = summary.invalid
             _err.print(f"{summary.describe()}; wrote {destination}", markup=False)
     if invalid:
@@ -807,52 +810,51 @@ def test_command(
         if min_coverage is not None and suite.percent(pack) < min_coverage
     }
     if output is CheckFormat.JSON:
-        document = {
-            "passed": len(suite.outcomes) - len(suite.failed),
-            "failed": len(suite.failed),
-            "results": [
-                {
-                    "id": o.scenario.id,
-                    "file": str(o.scenario.file),
-                    "line": o.scenario.line,
-                    "section": o.scenario.section,
-                    "passed": o.passed,
-                    "problems": list(o.problems),
-                }
-                for o in suite.outcomes
-            ],
-            "coverage": {
-                pack: {
-                    "file": suite.sources[pack],
-                    "rules": total,
-                    "missed": list(missed),
-                    "percent": suite.percent(pack),
-                }
-                for pack, (total, missed) in suite.coverage.items()
-            },
-        }
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.write(json.dumps(_suite_document(suite), indent=2) + "\n")
     else:
-        out = _console(soft_wrap=True)
-        for outcome in suite.failed:
-            scenario = outcome.scenario
-            out.print(f"FAIL {scenario.file}:{scenario.line}: {scenario.name} ({scenario.section})",
-                      style="red", markup=False)  # fmt: skip
-            for problem in outcome.problems:
-                out.print("  " + problem.replace("\n", "\n  "), markup=False)
-        for pack, (total, missed) in sorted(suite.coverage.items()):
-            out.print(f"pack {pack}: {suite.sources[pack]}", markup=False)
-            line = f"coverage {pack}: {total - len(missed)}/{total} rules, duties and patterns"
-            line += f" ({suite.percent(pack):.0f}%)"
-            if missed:
-                line += "; not exercised: " + ", ".join(missed)
-            out.print(line, markup=False)
-        passed = len(suite.outcomes) - len(suite.failed)
-        out.print(f"{passed} passed, {len(suite.failed)} failed", markup=False)
+        _print_suite(suite)
     if suite.failed or low:
         for pack, percent in low.items():
             _err.print(f"coverage of {pack} is {percent:.0f}%, below {min_coverage:g}%")
         raise typer.Exit(EXIT_FAILED)
+
+
+def _suite_document(suite: Suite) -> dict[str, Any]:
+    """`test --format json`: every result, and each pack's file and coverage."""
+    return {
+        "passed": len(suite.outcomes) - len(suite.failed),
+        "failed": len(suite.failed),
+        "results": [
+            {"id": o.scenario.id, "file": str(o.scenario.file), "line": o.scenario.line,
+             "section": o.scenario.section, "passed": o.passed, "problems": list(o.problems)}
+            for o in suite.outcomes
+        ],
+        "coverage": {
+            pack: {"file": suite.sources[pack], "rules": total, "missed": list(missed),
+                   "percent": suite.percent(pack)}
+            for pack, (total, missed) in suite.coverage.items()
+        },
+    }  # fmt: skip
+
+
+def _print_suite(suite: Suite) -> None:
+    """`test` for a person: each failure with its place and diff, then each pack's coverage."""
+    out = _console(soft_wrap=True)
+    for outcome in suite.failed:
+        scenario = outcome.scenario
+        out.print(f"FAIL {scenario.file}:{scenario.line}: {scenario.name} ({scenario.section})",
+                  style="red", markup=False)  # fmt: skip
+        for problem in outcome.problems:
+            out.print("  " + problem.replace("\n", "\n  "), markup=False)
+    for pack, (total, missed) in sorted(suite.coverage.items()):
+        out.print(f"pack {pack}: {suite.sources[pack]}", markup=False)
+        line = f"coverage {pack}: {total - len(missed)}/{total} rules, duties and patterns"
+        line += f" ({suite.percent(pack):.0f}%)"
+        if missed:
+            line += "; not exercised: " + ", ".join(missed)
+        out.print(line, markup=False)
+    passed = len(suite.outcomes) - len(suite.failed)
+    out.print(f"{passed} passed, {len(suite.failed)} failed", markup=False)
 
 
 @app.command()
