@@ -71,7 +71,7 @@ def test_every_line_gets_one_output_line_in_order(workers: int, north_lincs: fc.
     lines = _input(_cases(150))
     written: list[bytes] = []
     reported: list[str] = []
-    summary = assess_stream(north_lincs, "", lines, AS_OF, written.append, reported.append,
+    summary = assess_stream(north_lincs, lines, AS_OF, written.append, reported.append,
                             workers=workers)  # fmt: skip
     assert b"".join(written).count(b"\n") == len(lines) == summary.lines
     outputs = b"".join(written).decode().split("\n")[:-1]
@@ -88,7 +88,7 @@ def test_every_line_gets_one_output_line_in_order(workers: int, north_lincs: fc.
 
 def test_error_records_say_the_line_the_case_and_each_problem(north_lincs: fc.Pack) -> None:
     written: list[bytes] = []
-    assess_stream(north_lincs, "", _input(_cases(10)), AS_OF, written.append,
+    assess_stream(north_lincs, _input(_cases(10)), AS_OF, written.append,
                   lambda _: None)  # fmt: skip
     rows = [json.loads(line) for line in b"".join(written).splitlines()]
     assert rows[7] == {"line": 8, "case_id": "BAD-7", "errors": [

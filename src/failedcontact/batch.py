@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from .errors import CaseError, CaseIssue
+from .errors import CaseError, CaseIssue, UsageError
 from .limits import MAX_CASE_BYTES
 from .loader import Pack, load_pack
 
@@ -118,7 +118,6 @@ def _assess_chunk(chunk: list[Line]) -> list[Result]:
 
 def assess_stream(
     pack: Pack,
-    pack_text: str,
     lines: Iterable[bytes | None],
     as_of: datetime,
     write: Callable[[bytes], None],
@@ -129,7 +128,6 @@ def assess_stream(
     """Assess every line, writing each output line (with its newline) as soon as it is ready.
 
     `report` receives each bad line's message; `progress` the number of lines done so far.
-    `pack_text` is the pack's YAML, for worker processes that cannot inherit the pack.
     """
     start = time.perf_counter()
     done = invalid = 0
@@ -147,9 +145,11 @@ def assess_stream(
         return BatchSummary(done, invalid, time.perf_counter() - start, 1)
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
-    # a forked worker gets its arguments without pickling, so it can share the compiled pack
+    # a forked worker gets its arguments without pickling, so it can share the compiled pack;
+    # only a spawned one needs the pack's text, to compile it again
     inherited = pack if fork else None
-    pool = context.Pool(workers, _start_worker, (inherited, pack_text, pack.id, as_of))
+    text = "" if fork else _source_text(pack)
+    pool = context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of))
     try:
         pending: deque[AsyncResult[list[Result]]] = deque()
         for chunk in _chunks(numbered):
@@ -167,6 +167,12 @@ def assess_stream(
         pool.terminate()
         pool.join()
     return BatchSummary(done, invalid, time.perf_counter() - start, workers)
+
+
+def _source_text(pack: Pack) -> str:
+    if pack.source is None:
+        raise UsageError("worker processes that cannot be forked need a pack loaded from a file")
+    return pack.source.path.read_text(encoding="utf-8")
 
 
 def _drain(

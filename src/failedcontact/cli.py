@@ -285,16 +285,7 @@ def assess(
         raise _fail(EXIT_USAGE, "error: --output is for batches: add --jsonl, or give a "
                     "`.parquet` or `.arrow` case table")  # fmt: skip
     if not jsonl:
-        raw = _read_case_input(case)
-        try:
-            parsed = parse_case(raw)
-            assessment = compiled.assess(parsed, when)
-        except CaseError as error:
-            raise _fail(
-                EXIT_CASE,
-                "error: invalid case\n"
-                + "\n".join(f"  {issue.render()}" for issue in error.issues),
-            ) from None
+        parsed, assessment = _assess_one(case, compiled, when)
         with _writing():
             _emit(assessment, output, indent=2, case=parsed, pack=compiled)
         return
@@ -336,9 +327,7 @@ def _stream_lines(
             if unbuffered:
                 out.flush()
 
-        pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
-        summary = assess_stream(pack, pack_text, lines, when, write,
-                                _report_line, workers, progress)  # fmt: skip
+        summary = assess_stream(pack, lines, when, write, _report_line, workers, progress)
     _err.print(summary.describe(), markup=False)
     return summary
 
@@ -389,9 +378,7 @@ def _assess_table_file(
                 table = stack.enter_context(TableWriter(destination))
             except OSError as error:
                 raise _output_failed(f"cannot write `{destination}`: {error}") from None
-            pack_text = pack.source.path.read_text(encoding="utf-8") if pack.source else ""
-            summary = assess_stream(pack, pack_text, lines, when, table.write_line,
-                                    _report_line, workers)  # fmt: skip
+            summary = assess_stream(pack, lines, when, table.write_line, _report_line, workers)
             invalid = summary.invalid
             _err.print(f"{summary.describe()}; wrote {destination}", markup=False)
     if invalid:
@@ -470,12 +457,16 @@ def _emit(
 
 def _assessed(case: str, pack: str, as_of: str | None) -> tuple[Pack, Case, Assessment]:
     """Load the pack, read and check one case, and assess it; exit with the right status."""
-    compiled = _pack_or_exit(pack)
-    when = _parse_as_of(as_of)
+    loaded = _pack_or_exit(pack)
+    return loaded, *_assess_one(case, loaded, _parse_as_of(as_of))
+
+
+def _assess_one(case: str, pack: Pack, when: datetime) -> tuple[Case, Assessment]:
+    """Read and check one case and assess it; an invalid case exits with status 2."""
     raw = _read_case_input(case)
     try:
         parsed = parse_case(raw)
-        return compiled, parsed, compiled.assess(parsed, when)
+        return parsed, pack.assess(parsed, when)
     except CaseError as error:
         raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
             f"  {issue.render()}" for issue in error.issues)) from None  # fmt: skip

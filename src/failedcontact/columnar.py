@@ -155,9 +155,6 @@ def assess_table(
     return pa.Table.from_batches(list(assess_batches(pack, batches, as_of)), ASSESSMENT_SCHEMA)
 
 
-COLUMNAR_SUFFIXES = (".parquet", ".arrow", ".feather", ".ipc")
-
-
 def read_batches(path: Path) -> Iterator[pa.RecordBatch]:
     """A Parquet or Arrow IPC file's record batches, read a batch at a time."""
     if path.suffix == ".parquet":
