@@ -48,6 +48,15 @@ from .fmt import format_text
 from .limits import MAX_CASE_BYTES
 from .loader import Pack, load_pack
 from .locate import Origin, bundled_dir, bundled_ids, resolve_pack, working_tree
+from .mapping import (
+    AnyMapping,
+    FhirMapping,
+    MappingError,
+    TableMapping,
+    check_mapping,
+    load_mapping,
+    mapping_schema,
+)
 from .pack.analysis import inexact
 from .pack.coverage import coverage
 from .pack.diff import diff_packs
@@ -144,6 +153,16 @@ class OutputFormat(StrEnum):
 
     JSON = "json"
     TABLE = "table"
+    FHIR = "fhir"
+
+
+class Source(StrEnum):
+    """What `assess` reads."""
+
+    JSON = "json"
+    FHIR = "fhir"
+    CSV = "csv"
+    PARQUET = "parquet"
 
 
 class CheckFormat(StrEnum):
@@ -175,6 +194,7 @@ class SchemaName(StrEnum):
     ASSESSMENT = "assessment"
     PACK = "pack"
     SCENARIO = "scenario"
+    MAPPING = "mapping"
 
 
 def _fail(code: int, message: str) -> typer.Exit:
@@ -255,9 +275,28 @@ def assess(
     output: Annotated[
         OutputFormat,
         typer.Option(
-            "--format", "-f", help="`json`: the contract's document; `table`: for a person."
+            "--format",
+            "-f",
+            help="`json`: the contract's document; `table`: for a person; `fhir`: the required "
+            "actions as a FHIR R4 Bundle of Tasks.",
         ),
     ] = OutputFormat.JSON,
+    source: Annotated[
+        Source,
+        typer.Option("--from", help="What CASE is: the contract's case JSON, a FHIR R4 Bundle "
+                     "for one child, or a case system's `csv` or `parquet` export (a row a "
+                     "contact; needs --mapping). docs/interop.md."),
+    ] = Source.JSON,
+    mapping: Annotated[
+        str | None,
+        typer.Option("--mapping", "-m", help="Mapping file for --from (default for fhir: the "
+                     "bundled `fhir_uk_core`)."),
+    ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option("--patient", help="With --from fhir: the child's Patient id, when the "
+                     "bundle holds more than one Patient."),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, help="With --jsonl: processes assessing in parallel "
@@ -278,6 +317,11 @@ def assess(
     """
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
+    if source is not Source.JSON:
+        _assess_mapped(case, compiled, when, source, mapping, patient, output)
+        return
+    if output is OutputFormat.FHIR and jsonl:
+        raise _fail(EXIT_USAGE, "error: --format fhir is for one case, or with --from")
     if _is_table(Path(case)) or (destination is not None and _is_table(destination)):
         _assess_table_file(case, compiled, when, destination, workers or usable_cores())
         return
@@ -451,8 +495,108 @@ def _emit(
 ) -> None:
     if output is OutputFormat.TABLE:
         render_table(assessment, _console(), case, pack.compiled)
+    elif output is OutputFormat.FHIR:
+        from .fhir import task_bundle
+
+        sys.stdout.write(json.dumps(task_bundle(assessment), indent=indent) + "\n")
     else:
         sys.stdout.write(assessment.model_dump_json(indent=indent) + "\n")
+
+
+def _load_mapping_or_exit(name: str | None, source: Source) -> AnyMapping:
+    if name is None:
+        if source is not Source.FHIR:
+            raise _fail(
+                EXIT_USAGE,
+                f"error: --from {source} needs --mapping: a table mapping "
+                "file such as the bundled `case_system_csv` (docs/interop.md)",
+            )
+        name = "fhir_uk_core"
+    try:
+        loaded = load_mapping(name)
+    except MappingError as error:
+        raise _fail(EXIT_PACK, f"error: invalid mapping\n{error}") from None
+    wanted = FhirMapping if source is Source.FHIR else TableMapping
+    if not isinstance(loaded, wanted):
+        kind = "fhir" if isinstance(loaded, FhirMapping) else "table"
+        raise _fail(
+            EXIT_USAGE,
+            f"error: mapping `{name}` is a `{kind}` mapping; --from "
+            f"{source} needs a `{'fhir' if source is Source.FHIR else 'table'}` one",
+        )
+    return loaded
+
+
+def _assess_mapped(
+    case: str,
+    pack: Pack,
+    when: datetime,
+    source: Source,
+    mapping_name: str | None,
+    patient: str | None,
+    output: OutputFormat,
+) -> None:
+    """`--from fhir|csv|parquet`: map the source to cases, then assess each."""
+    loaded = _load_mapping_or_exit(mapping_name, source)
+    try:
+        if source is Source.FHIR:
+            from .fhir import map_bundle
+
+            assert isinstance(loaded, FhirMapping)
+            mapped = [map_bundle(_read_case_input(case), loaded, patient=patient)]
+        else:
+            from .tables import read_csv, read_parquet
+
+            assert isinstance(loaded, TableMapping)
+            if not Path(case).is_file():
+                raise _fail(EXIT_INPUT, f"error: export `{case}` is not a regular file")
+            reader = read_csv if source is Source.CSV else read_parquet
+            mapped = list(reader(case, loaded))
+    except ModuleNotFoundError as error:
+        extra = "fhir" if source is Source.FHIR else "columnar"
+        raise _fail(
+            EXIT_USAGE,
+            f"error: --from {source} needs `{error.name}`: install failedcontact[{extra}]",
+        ) from None
+    except CaseError as error:
+        raise _fail(EXIT_CASE, "error: " + "; ".join(i.render() for i in error.issues)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}") from None
+    bad = 0
+    one = source is Source.FHIR
+    with _writing():
+        for item in mapped:
+            for note in item.notes:
+                _err.print(literal(note.render()), markup=False, style="dim")
+            if item.errors or item.case is None:
+                bad += 1
+                for finding in item.errors:
+                    _err.print(literal(finding.render()), markup=False)
+                if not one:
+                    record = {
+                        "case_id": item.case_id,
+                        "errors": [
+                            {"path": f.location, "message": f"{f.resource}: {f.message}"}
+                            for f in item.errors
+                        ],
+                    }
+                    sys.stdout.write(json.dumps(record) + "\n")
+                continue
+            assessment = pack.assess(item.case, when)
+            if output is OutputFormat.FHIR:
+                from .fhir import task_bundle
+
+                tasks = task_bundle(assessment, item.patient)
+                sys.stdout.write(json.dumps(tasks, indent=2 if one else None) + "\n")
+                continue
+            _emit(assessment, output, indent=2 if one else None, case=item.case, pack=pack)
+    if bad:
+        what = (
+            "the bundle could not be mapped"
+            if one
+            else (f"{bad} case(s) could not be mapped; each has an error record in its place")
+        )
+        raise _fail(EXIT_CASE, f"error: {what}")
 
 
 def _assessed(case: str, pack: str, as_of: str | None) -> tuple[Pack, Case, Assessment]:
@@ -669,15 +813,17 @@ def packs(
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="case, assessment, pack or scenario")],
+    name: Annotated[SchemaName, typer.Argument(help="case, assessment, pack, scenario or mapping")],
 ) -> None:
-    """Print the JSON Schema for case input, assessment output, a pack or a scenario file."""
+    """Print a JSON Schema: case input, assessment output, pack, scenario or mapping file."""
     if name is SchemaName.CASE:
         document = Case.model_json_schema()
     elif name is SchemaName.ASSESSMENT:
         document = Assessment.model_json_schema(mode="serialization")
     elif name is SchemaName.SCENARIO:
         document = ScenarioFile.model_json_schema()
+    elif name is SchemaName.MAPPING:
+        document = mapping_schema()
     else:
         document = PackDocument.model_json_schema()
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -685,18 +831,23 @@ def schema(
 
 @app.command()
 def check(
-    pack_files: Annotated[list[str], typer.Argument(help="Pack files or bundled pack ids.")],
+    pack_files: Annotated[
+        list[str], typer.Argument(help="Pack files, bundled pack ids or mapping files.")
+    ],
     output: Annotated[
         CheckFormat,
         typer.Option("--format", "-f", help="`text` for a person, `json` for a program."),
     ] = CheckFormat.TEXT,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
-    """Load each pack through every stage and report every problem; exit 3 on an error."""
+    """Check packs or mapping files through every stage, reporting every problem; exit 3 if any."""
     found: list[Diagnostic] = []
     report: list[dict[str, object]] = []
     out = _console(soft_wrap=True)
     for item in pack_files:
+        if _is_mapping_file(item):
+            _check_mapping_file(item, found, report, output, out)
+            continue
         try:
             source = resolve_pack(item, near=Path.cwd())
         except PackError as error:
@@ -738,6 +889,35 @@ def check(
     failing = [d for d in found if strict or d.severity is Severity.ERROR]
     if failing:
         raise typer.Exit(EXIT_PACK)
+
+
+def _is_mapping_file(item: str) -> bool:
+    """A YAML file whose top level starts a mapping file (`mapping: fhir` or `table`)."""
+    path = Path(item)
+    if not path.is_file():
+        return False
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return False
+    return re.search(r"^mapping:", head, re.MULTILINE) is not None
+
+
+def _check_mapping_file(
+    item: str,
+    found: list[Diagnostic],
+    report: list[dict[str, object]],
+    output: CheckFormat,
+    out: Console,
+) -> None:
+    result = check_mapping(_shown(Path(item)))
+    diagnostics = result if isinstance(result, list) else []
+    found.extend(diagnostics)
+    report.append({"mapping": item, "diagnostics": [d.as_dict() for d in diagnostics]})
+    if output is CheckFormat.TEXT:
+        for diagnostic in diagnostics:
+            _err.print(diagnostic.render(), markup=False)
+        out.print(f"{item}: " + (f"{len(diagnostics)} error(s)" if diagnostics else "ok"))
 
 
 def _shown(path: Path) -> str:
@@ -850,7 +1030,9 @@ def _print_suite(suite: Suite) -> None:
 
 @app.command()
 def verify(
-    pack_files: Annotated[list[str], typer.Argument(help="Pack files or bundled pack ids.")],
+    pack_files: Annotated[
+        list[str], typer.Argument(help="Pack files, bundled pack ids or mapping files.")
+    ],
     examples: Annotated[int, typer.Option("--examples", help="Cases tried per invariant.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Random seed, for a repeatable run.")] = 0,
     out: Annotated[

@@ -85,6 +85,8 @@ class MappedCase:
     sources: tuple[str, ...]  # one per event of `case`: `Appointment/a1` or `line 7`
     errors: tuple[Finding, ...]
     notes: tuple[Finding, ...]
+    case_id: str | None = None  # known even when the case could not be mapped, if readable
+    patient: str | None = None  # the child's Patient reference, for FHIR written back
 
     def raise_for_errors(self) -> Case:
         """The case, or `CaseError` naming every resource that could not be mapped."""
@@ -120,6 +122,8 @@ class _Builder:
     events: list[tuple[datetime, int, dict[str, Any], str]] = field(default_factory=list)
     facts: dict[str, tuple[Any, str]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
+    case_id: str | None = None
+    patient: str | None = None
 
     def error(self, entry: _Entry | None, location: str, message: str) -> None:
         name = entry.name if entry else "Bundle"
@@ -171,7 +175,9 @@ def map_bundle(
     if child is None:
         return _result(builder, None)
     refs = _references_to(child)
-    case: dict[str, Any] = {"case_id": _case_id(child, builder)}
+    builder.case_id = _case_id(child, builder)
+    builder.patient = child.name
+    case: dict[str, Any] = {"case_id": builder.case_id}
     for name, value in compiled.document.defaults.items():
         _put(case, name, value)
     _patient(child, builder, case)
@@ -242,6 +248,8 @@ def _result(builder: _Builder, case: Case | None, sources: tuple[str, ...] = ())
         sources if case else (),
         tuple(builder.errors),
         tuple(builder.notes),
+        builder.case_id,
+        builder.patient,
     )
 
 

@@ -228,13 +228,13 @@ def _time(gathered: _Gathered, line: int, column: Column, value: Any) -> datetim
 
 def _finish(gathered: _Gathered) -> MappedCase:
     if gathered.errors:
-        return MappedCase(None, (), tuple(gathered.errors), ())
+        return MappedCase(None, (), tuple(gathered.errors), (), gathered.case.get("case_id"))
     gathered.events.sort(key=lambda item: (item[0], item[1]))
     sources = tuple(source for *_, source in gathered.events)
     document = dict(gathered.case)
     document["events"] = [{"at": w.isoformat(), **f} for w, _, f, _ in gathered.events]
     try:
-        return MappedCase(Case.model_validate(document), sources, (), ())
+        return MappedCase(Case.model_validate(document), sources, (), (), document["case_id"])
     except ValidationError as error:
         findings = []
         for issue in case_issues(error):
@@ -249,4 +249,4 @@ def _finish(gathered: _Gathered) -> MappedCase:
                     f"the mapped case is invalid: {issue.message}",
                 )
             )
-        return MappedCase(None, (), tuple(findings), ())
+        return MappedCase(None, (), tuple(findings), (), document["case_id"])
