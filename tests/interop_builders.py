@@ -77,12 +77,12 @@ def bundle_for(case: dict[str, Any], *, naive_times: bool = False) -> dict[str, 
 
     if child.get("plan", "none") != "none":
         plan = child["plan"]
-        code = (
+        plan_code: dict[str, Any] = (
             {"coding": [{"system": "http://snomed.info/sct", "code": "224353004"}]}
             if plan == "child_protection"
             else _coding(FC + "plan", plan)
         )
-        add({"resourceType": "Flag", "status": "active", "code": code, "subject": ref})
+        add({"resourceType": "Flag", "status": "active", "code": plan_code, "subject": ref})
     for flag in case.get("flags", []):
         add(
             {
@@ -97,19 +97,19 @@ def bundle_for(case: dict[str, Any], *, naive_times: bool = False) -> dict[str, 
         "tenure": household.get("tenure"),
         "landlord": household.get("landlord"),
     }
-    for code, value in facts.items():
+    for fact, value in facts.items():
         if value is None:
             continue
         observation = {
             "resourceType": "Observation",
             "status": "final",
-            "code": _coding(FC + "case-fact", code),
+            "code": _coding(FC + "case-fact", fact),
             "subject": ref,
         }
-        if code == "landlord":
+        if fact == "landlord":
             observation["valueString"] = value
         else:
-            observation["valueCodeableConcept"] = _coding(FC + code, value)
+            observation["valueCodeableConcept"] = _coding(FC + fact, value)
         add(observation)
     last_family_cancel: dict[str, Any] | None = None
     for event in case.get("events", []):

@@ -286,7 +286,10 @@ def _entries(bundle: Mapping[str, Any], builder: _Builder) -> list[_Entry]:
         if kind not in _READ:
             kept.setdefault((kind, f"#{index}"), entry)
             continue
+        errors_before = len(builder.errors)
         entry.data = _with_offsets(entry, entry.data, (), builder)
+        if len(builder.errors) > errors_before:
+            continue  # a time that names no instant: already reported where it is
         try:
             get_fhir_model_class(kind).model_validate(entry.data)
         except ValidationError as error:
@@ -332,7 +335,12 @@ def _newer(first: _Entry, second: _Entry) -> _Entry | None:
 def _with_offsets(entry: _Entry, node: Any, path: tuple[str | int, ...], builder: _Builder) -> Any:
     """Give every time without an offset its UK offset, as the contract reads such times."""
     if isinstance(node, dict):
-        return {k: _with_offsets(entry, v, (*path, k), builder) for k, v in node.items()}
+        # JSON null is not FHIR; the models read it as absent, and so does everything here
+        return {
+            k: _with_offsets(entry, v, (*path, k), builder)
+            for k, v in node.items()
+            if v is not None
+        }
     if isinstance(node, list):
         return [_with_offsets(entry, v, (*path, i), builder) for i, v in enumerate(node)]
     if isinstance(node, str) and _NAIVE.match(node):
