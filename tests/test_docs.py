@@ -76,13 +76,14 @@ def _emitted_codes() -> set[str]:
 
     source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py")
                        if p.name != "codes.py")  # fmt: skip
-    found = set(re.findall(r'"((?:pack|analysis|scenario)\.[a-z-]+)"', source))
-    # built as f"{prefix}.<name>" for both packs and scenario files
+    found = set(re.findall(r'"((?:pack|analysis|scenario|mapping)\.[a-z-]+)"', source))
+    # built as f"{prefix}.<name>" for packs, scenario files and mapping files
     for name in re.findall(r'f"\{prefix\}\.([a-z-]+)"', source):
-        found |= {f"pack.{name}", f"scenario.{name}"}
-    # a scenario file's YAML problems are the pack reader's, renamed
+        found |= {f"pack.{name}", f"scenario.{name}", f"mapping.{name}"}
+    # a scenario or mapping file's YAML problems are the pack reader's, renamed
     reader = (ROOT / "src" / "failedcontact" / "pack" / "reader.py").read_text(encoding="utf-8")
-    found |= {c.replace("pack.", "scenario.") for c in re.findall(r'"(pack\.[a-z-]+)"', reader)}
+    for kind in ("scenario.", "mapping."):
+        found |= {c.replace("pack.", kind) for c in re.findall(r'"(pack\.[a-z-]+)"', reader)}
     return found
 
 

@@ -71,4 +71,16 @@ CODES: dict[str, str] = {
     "scenario.unknown-field": "A field the scenario format does not have (often a typo).",
     "scenario.missing-field": "A required scenario field is missing.",
     "scenario.asserts-nothing": "A scenario whose `expect` checks nothing would always pass.",
+    # mapping files (FHIR and table exports: docs/interop.md)
+    "mapping.not-found": "The mapping file does not exist or cannot be read, or no bundled "
+    "mapping has that id.",
+    "mapping.yaml": "The mapping file is not plain YAML (a syntax error, a tag or a merge key).",
+    "mapping.duplicate-key": "A key appears twice in one mapping of a mapping file.",
+    "mapping.too-large": "The mapping file is over a size, nesting or alias limit.",
+    "mapping.kind": "The file does not start with `mapping: fhir` or `mapping: table`.",
+    "mapping.schema": "A mapping value has the wrong type or is not one of the choices.",
+    "mapping.unknown-field": "A field the mapping format does not have (often a typo).",
+    "mapping.missing-field": "A required field is missing (every FHIR entry needs a `source`).",
+    "mapping.value": "A code maps to an event type, field or value the contract does not have, "
+    "or is listed twice.",
 }
