@@ -167,8 +167,12 @@ def map_bundle(
             builder.error(None, "Bundle", f"not JSON: {error}")
             return _result(builder, None)
     if not isinstance(data, Mapping) or data.get("resourceType") != "Bundle":
-        got = data.get("resourceType") if isinstance(data, Mapping) else type(data).__name__
-        builder.error(None, "Bundle", f"expected a FHIR Bundle, got `{got}`")
+        if isinstance(data, Mapping):
+            kind = data.get("resourceType")
+            got = f"a `{kind}`" if kind else "a JSON object with no `resourceType`"
+        else:
+            got = f"a JSON {type(data).__name__}"
+        builder.error(None, "Bundle", f"expected a FHIR Bundle (`resourceType: Bundle`), got {got}")
         return _result(builder, None)
     entries = _entries(data, builder)
     child = _child(entries, builder, patient)
