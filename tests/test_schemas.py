@@ -9,6 +9,7 @@ import pytest
 
 from failedcontact.assessment import Assessment
 from failedcontact.case import Case
+from failedcontact.mapping import mapping_schema
 from failedcontact.pack.document import PackDocument
 from failedcontact.scenario_model import ScenarioFile
 
@@ -22,8 +23,9 @@ SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
         ("assessment", Assessment.model_json_schema(mode="serialization")),
         ("pack", PackDocument.model_json_schema()),
         ("scenario", ScenarioFile.model_json_schema()),
+        ("mapping", mapping_schema()),
     ],
-    ids=["case", "assessment", "pack", "scenario"],
+    ids=["case", "assessment", "pack", "scenario", "mapping"],
 )
 def test_committed_schema_is_current(name: str, generated: dict[str, object]) -> None:
     committed = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
@@ -61,3 +63,19 @@ def test_scenario_files_point_editors_at_the_schema_and_match_it(path: Path) -> 
     schema = json.loads(target.read_text(encoding="utf-8"))
     data = json.loads(json.dumps(YAML(typ="safe", pure=True).load(text), default=str))
     jsonschema.Draft202012Validator(schema).validate(data)
+
+
+@pytest.mark.parametrize("path", sorted((SCHEMAS.parent / "mappings").glob("*.yaml")),
+                         ids=lambda p: p.name)  # fmt: skip
+def test_bundled_mappings_point_editors_at_the_schema_and_match_it(path: Path) -> None:
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=../schemas/mapping.schema.json"
+    schema = json.loads((SCHEMAS / "mapping.schema.json").read_text(encoding="utf-8"))
+    data = YAML(typ="safe", pure=True).load(text)
+    jsonschema.Draft202012Validator(schema).validate(data)
+    broken = dict(data, colour="red")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(broken)
