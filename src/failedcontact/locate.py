@@ -41,12 +41,17 @@ class PackSource:
         return shown
 
 
-def bundled_dir() -> Path:
-    """The folder of bundled packs: inside the installed package, or the source tree's."""
-    installed = Path(str(resources.files("failedcontact"))) / "_bundled" / POLICIES
+def bundled_folder(name: str) -> Path:
+    """A folder installed with the library (`policies`, `mappings`), or the source tree's."""
+    installed = Path(str(resources.files("failedcontact"))) / "_bundled" / name
     if installed.is_dir():
         return installed
-    return Path(__file__).resolve().parents[2] / POLICIES
+    return Path(__file__).resolve().parents[2] / name
+
+
+def bundled_dir() -> Path:
+    """The folder of bundled packs."""
+    return bundled_folder(POLICIES)
 
 
 def bundled_ids() -> list[str]:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from . import case as case_models
 from .errors import Diagnostic, FailedContactError, did_you_mean, one_of
+from .locate import bundled_folder
 from .pack.reader import Located, read_yaml
 from .pack.schema import validation_diagnostics
 from .vocabulary import AppointmentOutcome, EventType
@@ -334,11 +334,8 @@ def event_template_problems(
 
 
 def bundled_mapping_dir() -> Path:
-    """The folder of bundled mappings: inside the installed package, or the source tree's."""
-    installed = Path(str(resources.files("failedcontact"))) / "_bundled" / MAPPINGS
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[2] / MAPPINGS
+    """The folder of bundled mappings."""
+    return bundled_folder(MAPPINGS)
 
 
 def bundled_mapping_ids() -> list[str]:
