@@ -500,13 +500,13 @@ def _patient(child: _Entry, builder: _Builder, case: dict[str, Any]) -> None:
         for index, address in homes
         if (start := _instant(address.get("period", {}).get("start"))) is not None
     )
-    for start, index in dated[1:]:
+    for start, _ in dated[1:]:
         builder.event(child, start, {"type": "address_change"})
-        del index
-    current = [a for a in homes if not a[1].get("period", {}).get("end")]
-    if dated:
+    if dated:  # the home with the latest start is the current one
         latest = dated[-1][1]
         current = [(latest, child.data["address"][latest])]
+    else:
+        current = [a for a in homes if not a[1].get("period", {}).get("end")]
     if current:
         index, address = current[-1]
         district = address.get("district")
@@ -656,7 +656,13 @@ def _coded_event(
             f"no code the mapping knows ({_describe_codes(entry, element)})",
         )
         return
-    rule, code = events[0]
+    _record_event(entry, builder, *events[0], *times)
+
+
+def _record_event(
+    entry: _Entry, builder: _Builder, rule: CodeRule, code: str, *times: tuple[str, ...]
+) -> None:
+    """The event a matched rule makes, at the first time found at `times`."""
     fields = dict(rule.event or {})
     if rule.code_as:
         fields[rule.code_as] = code
@@ -697,7 +703,7 @@ def _flag(entry: _Entry, builder: _Builder, _rebooked: set[str]) -> None:
         return
     rule, code, where = found[0]
     if rule.event is not None:
-        _coded_event(entry, builder, Resource.FLAG, "code", ("period", "start"))
+        _record_event(entry, builder, rule, code, ("period", "start"))
         return
     if entry.data.get("status") != "active":
         builder.note(entry, entry.at("status"), "an inactive flag says nothing about today")

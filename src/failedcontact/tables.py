@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from .case import Case, as_uk_instant
 from .case_input import case_issues
+from .errors import CaseError, CaseIssue, UsageError
 from .fhir import Finding, FindingKind, MappedCase
 from .mapping import Column, TableMapping, load_mapping
 
@@ -86,15 +87,11 @@ def read_parquet(path: str | Path, mapping: TableMapping | str) -> Iterator[Mapp
 def _table_mapping(mapping: TableMapping | str) -> TableMapping:
     loaded = mapping if isinstance(mapping, TableMapping) else load_mapping(mapping)
     if not isinstance(loaded, TableMapping):
-        from .errors import UsageError
-
         raise UsageError(f"mapping `{loaded.id}` is a FHIR mapping, not a table mapping")
     return loaded
 
 
 def _require_columns(mapping: TableMapping, columns: Sequence[str], file: str) -> None:
-    from .errors import CaseError, CaseIssue
-
     document = mapping.document
     wanted = [document.case_id.column, document.time.column, document.event.column]
     wanted += [c.column for c in document.event_fields.values()]
