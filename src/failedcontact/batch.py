@@ -150,6 +150,7 @@ def assess_stream(
     inherited = pack if fork else None
     text = "" if fork else _source_text(pack)
     pool = context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of))
+    interrupted = True  # until shown otherwise: Ctrl-C stops the workers at once
     try:
         pending: deque[AsyncResult[list[Result]]] = deque()
         for chunk in _chunks(numbered):
@@ -163,8 +164,18 @@ def assess_stream(
             done, invalid = _drain(pending.popleft(), write, report, done, invalid)
             if progress is not None:
                 progress(done)
+        interrupted = False
+    except Exception:
+        # A failed write (a full disk, a closed pipe) lets the few chunks in flight finish:
+        # terminating a pool while a worker is sending a result can leave Pool.terminate
+        # waiting for ever on the half-sent message.
+        interrupted = False
+        raise
     finally:
-        pool.terminate()
+        if interrupted:
+            pool.terminate()
+        else:
+            pool.close()
         pool.join()
     return BatchSummary(done, invalid, time.perf_counter() - start, workers)
 
