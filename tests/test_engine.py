@@ -148,6 +148,7 @@ def test_contract_fields_are_all_present(north_lincs: fc.Pack) -> None:
         "case_id",
         "as_of",
         "pack",
+        "engine",
         "risk_tier",
         "risk_reasons",
         "failed_contacts",
@@ -162,6 +163,9 @@ def test_contract_fields_are_all_present(north_lincs: fc.Pack) -> None:
     assert document["episode"] == {"started": "2026-11-23T10:00:00+00:00", "event": 0}
     assert set(document["pack"]) == {"id", "version", "digest"}
     assert document["pack"]["digest"].startswith("sha256:")
+    import holidays
+
+    assert document["engine"] == {"library": fc.__version__, "holidays": holidays.__version__}
     assert document["as_of"] == "2026-11-25T09:00:00+00:00"
     action = document["actions"][0]
     assert set(action) == {

@@ -31,6 +31,15 @@ class PackRef(BaseModel):
     digest: str = Field(description="`sha256:` of the pack file's bytes.")
 
 
+class EngineRef(BaseModel):
+    """Which library and bank-holiday data produced the assessment (1.1, for audit and replay)."""
+
+    model_config = _OUTPUT
+
+    library: str = Field(description="The failedcontact version.")
+    holidays: str = Field(description="The `holidays` package version: the bank-holiday data.")
+
+
 class Trigger(BaseModel):
     """The event that required an action: its index in the input `events` and its time."""
 
@@ -134,6 +143,7 @@ class Assessment(BaseModel):
     case_id: str
     as_of: Instant
     pack: PackRef
+    engine: EngineRef
     risk_tier: RiskTier
     risk_reasons: list[str] = Field(min_length=1)
     failed_contacts: int = Field(ge=0)
@@ -187,6 +197,7 @@ def from_plain(document: dict[str, Any]) -> Assessment:
         {
             **document,
             "pack": _trusted(PackRef, document["pack"]),
+            "engine": _trusted(EngineRef, document["engine"]),
             "risk_tier": _TIERS[document["risk_tier"]],
             "actions": actions,
             "patterns": [_trusted(PatternFound, p) for p in document["patterns"]],

@@ -22,12 +22,16 @@ from typing import Any
 
 import orjson
 
+from .case_input import as_of_instant, parse_case
+from .decision_log import LogOptions, decision_line
+from .engine import evaluate
 from .errors import CaseError, CaseIssue, UsageError
 from .limits import MAX_CASE_BYTES
 from .loader import Pack, load_pack
 
 Line = tuple[int, bytes | None]  # the 1-based line number and its bytes (None: over the limit)
-Result = tuple[bytes, str | None]  # the output line and, for a bad line, what to tell stderr
+# the output line; for a bad line, what to tell stderr; with a decision log, the decision's line
+Result = tuple[bytes, str | None, bytes | None]
 
 _CHUNK = 64  # lines a worker assesses at a time
 _LINGER = 0.05  # seconds a part-filled chunk waits for more input before it is sent
@@ -76,10 +80,24 @@ def line_text(raw_line: bytes | None) -> str:
     return line
 
 
-def assess_line(pack: Pack, number: int, raw_line: bytes | None, as_of: datetime) -> Result:
-    """One input line's output line: the assessment, or the error record in its place."""
+def assess_line(
+    pack: Pack,
+    number: int,
+    raw_line: bytes | None,
+    as_of: datetime,
+    log: DecisionLogging | None = None,
+) -> Result:
+    """One input line's output line: the assessment, or the error record in its place.
+
+    With `log`, a good line also gives its decision-log line (request id `<run>#<line>`).
+    """
     try:
-        return pack.assess_json(line_text(raw_line), as_of), None
+        if log is None:
+            return pack.assess_json(line_text(raw_line), as_of), None, None
+        text = line_text(raw_line)
+        plain = evaluate(pack.compiled, parse_case(text), as_of_instant(as_of))
+        decision = decision_line(plain, orjson.loads(text), log.options, f"{log.run}#{number}")
+        return orjson.dumps(plain), None, decision
     except CaseError as error:
         record: dict[str, Any] = {"line": number}
         case_id = _readable_case_id(raw_line)
@@ -87,7 +105,15 @@ def assess_line(pack: Pack, number: int, raw_line: bytes | None, as_of: datetime
             record["case_id"] = case_id
         record["errors"] = [{"path": i.path, "message": i.message} for i in error.issues]
         detail = "; ".join(i.render() for i in error.issues)
-        return orjson.dumps(record), f"line {number}: {detail}"
+        return orjson.dumps(record), f"line {number}: {detail}", None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionLogging:
+    """What a batch's decision-log lines carry, and the run id their request ids start with."""
+
+    options: LogOptions
+    run: str
 
 
 def _readable_case_id(raw_line: bytes | None) -> str | None:
@@ -105,15 +131,18 @@ def _readable_case_id(raw_line: bytes | None) -> str | None:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(inherited: Pack | None, text: str, file: str, as_of: datetime) -> None:
+def _start_worker(
+    inherited: Pack | None, text: str, file: str, as_of: datetime, log: DecisionLogging | None
+) -> None:
     # a forked worker is handed the parent's pack; a spawned one compiles the text once
     _worker["pack"] = inherited if inherited is not None else load_pack(text=text, file=file)
     _worker["as_of"] = as_of
+    _worker["log"] = log
 
 
 def _assess_chunk(chunk: list[Line]) -> list[Result]:
-    pack, as_of = _worker["pack"], _worker["as_of"]
-    return [assess_line(pack, number, raw, as_of) for number, raw in chunk]
+    pack, as_of, log = _worker["pack"], _worker["as_of"], _worker["log"]
+    return [assess_line(pack, number, raw, as_of, log) for number, raw in chunk]
 
 
 def assess_stream(
@@ -124,17 +153,22 @@ def assess_stream(
     report: Callable[[str], None],
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    log: DecisionLogging | None = None,
+    record: Callable[[bytes], None] | None = None,
 ) -> BatchSummary:
     """Assess every line, writing each output line (with its newline) as soon as it is ready.
 
-    `report` receives each bad line's message; `progress` the number of lines done so far.
+    `report` receives each bad line's message; `progress` the number of lines done so far;
+    `record`, with `log`, each decision's log line, before its output line is written.
     """
     start = time.perf_counter()
     done = invalid = 0
     numbered = enumerate(lines, start=1)
     if workers <= 1:
         for number, raw in numbered:
-            out, problem = assess_line(pack, number, raw, as_of)
+            out, problem, decision = assess_line(pack, number, raw, as_of, log)
+            if decision is not None and record is not None:
+                record(decision)
             write(out + b"\n")
             done += 1
             if problem is not None:
@@ -149,7 +183,7 @@ def assess_stream(
     # only a spawned one needs the pack's text, to compile it again
     inherited = pack if fork else None
     text = "" if fork else _source_text(pack)
-    pool = context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of))
+    pool = context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of, log))
     interrupted = True  # until shown otherwise: Ctrl-C stops the workers at once
     try:
         pending: deque[AsyncResult[list[Result]]] = deque()
@@ -157,11 +191,11 @@ def assess_stream(
             if chunk:  # an empty chunk: the input paused, so write what is ready meanwhile
                 pending.append(pool.apply_async(_assess_chunk, (chunk,)))
             while pending and (len(pending) > workers * _IN_FLIGHT or pending[0].ready()):
-                done, invalid = _drain(pending.popleft(), write, report, done, invalid)
+                done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
                 if progress is not None:
                     progress(done)
         while pending:
-            done, invalid = _drain(pending.popleft(), write, report, done, invalid)
+            done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
             if progress is not None:
                 progress(done)
         interrupted = False
@@ -190,10 +224,15 @@ def _drain(
     result: AsyncResult[list[Result]],
     write: Callable[[bytes], None],
     report: Callable[[str], None],
+    record: Callable[[bytes], None] | None,
     done: int,
     invalid: int,
 ) -> tuple[int, int]:
-    for out, problem in result.get():
+    results = result.get()
+    decisions = [decision for _, _, decision in results if decision is not None]
+    if decisions and record is not None:
+        record(b"".join(decisions))  # logged before any of the chunk's output is written
+    for out, problem, _ in results:
         write(out + b"\n")
         done += 1
         if problem is not None:

@@ -13,11 +13,13 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -33,15 +35,17 @@ from typer.core import TyperGroup
 
 from ._version import __version__
 from .assessment import Assessment
-from .batch import BatchSummary, assess_stream, line_text, usable_cores
+from .batch import BatchSummary, DecisionLogging, assess_stream, line_text, usable_cores
 from .case import Case, as_uk_instant
 from .case_input import parse_case
+from .decision_log import DecisionLog, LogOptions, decision_line, new_request_id
 from .errors import (
     CaseError,
     Diagnostic,
     PackError,
     ScenarioFileError,
     Severity,
+    UsageError,
     literal,
 )
 from .fmt import format_text
@@ -62,8 +66,11 @@ from .pack.coverage import coverage
 from .pack.diff import diff_packs
 from .pack.document import PackDocument
 from .pack.pipeline import run_file
+from .releases import load_shelf
 from .render import explain as explain_assessment
 from .render import render_explanation, render_table
+from .replay import Skipped, index_cases
+from .replay import replay as replay_log
 from .report import render_report
 from .scenario_model import ScenarioFile
 from .scenarios import Suite, discover, run_suite
@@ -308,6 +315,22 @@ def assess(
                      "`.parquet`, `.arrow`/`.feather` (Arrow IPC) or JSON Lines (any other "
                      "name). A `.parquet` or `.arrow` CASE is read as a table of cases."),
     ] = None,
+    decision_log: Annotated[
+        Path | None,
+        typer.Option("--decision-log", help="Append a line per assessment to this JSONL "
+                     "decision log (docs/service.md), each written before its assessment is "
+                     "output; `failedcontact replay` re-runs it."),
+    ] = None,
+    log_case: Annotated[
+        bool,
+        typer.Option("--log-case", help="With --decision-log: also log each case, with the "
+                     "--log-mask fields masked."),
+    ] = False,
+    log_mask: Annotated[
+        list[str] | None,
+        typer.Option("--log-mask", help="With --log-case: a field path to mask, such as "
+                     "`case_id` or `events[].reason` (repeatable)."),
+    ] = None,
 ) -> None:  # fmt: skip
     """Assess one case (or a JSON Lines batch) and print the contract's assessment.
 
@@ -317,37 +340,89 @@ def assess(
     """
     compiled = _pack_or_exit(pack)
     when = _parse_as_of(as_of)
-    if source is not Source.JSON:
-        _assess_mapped(case, compiled, when, source, mapping, patient, output)
-        return
-    if output is OutputFormat.FHIR and jsonl:
-        raise _fail(EXIT_USAGE, "error: --format fhir is for one case, or with --from")
-    if _is_table(Path(case)) or (destination is not None and _is_table(destination)):
-        _assess_table_file(case, compiled, when, destination, workers or usable_cores())
-        return
-    if destination is not None and not jsonl:
-        raise _fail(EXIT_USAGE, "error: --output is for batches: add --jsonl, or give a "
-                    "`.parquet` or `.arrow` case table")  # fmt: skip
-    if not jsonl:
-        parsed, assessment = _assess_one(case, compiled, when)
-        with _writing():
-            _emit(assessment, output, indent=2, case=parsed, pack=compiled)
-        return
-    if output is OutputFormat.TABLE:
-        _assess_table_lines(case, compiled, when)
-        return
-    summary = _assess_jsonl(case, compiled, when, workers or usable_cores(), destination)
+    if decision_log is not None and (
+        source is not Source.JSON or (jsonl and output is OutputFormat.TABLE)
+    ):
+        raise _fail(EXIT_USAGE, "error: --decision-log records the contract's case JSON: "
+                    "it is not for --from or --jsonl --format table")  # fmt: skip
+    if (log_case or log_mask) and decision_log is None:
+        raise _fail(EXIT_USAGE, "error: --log-case and --log-mask need --decision-log")
+    if log_mask and not log_case:
+        raise _fail(EXIT_USAGE, "error: --log-mask masks the logged case: add --log-case")
+    with _open_decision_log(decision_log, log_case, log_mask or []) as recorder:
+        if source is not Source.JSON:
+            _assess_mapped(case, compiled, when, source, mapping, patient, output)
+            return
+        if output is OutputFormat.FHIR and jsonl:
+            raise _fail(EXIT_USAGE, "error: --format fhir is for one case, or with --from")
+        if _is_table(Path(case)) or (destination is not None and _is_table(destination)):
+            _assess_table_file(
+                case, compiled, when, destination, workers or usable_cores(), recorder
+            )
+            return
+        if destination is not None and not jsonl:
+            raise _fail(EXIT_USAGE, "error: --output is for batches: add --jsonl, or give a "
+                        "`.parquet` or `.arrow` case table")  # fmt: skip
+        if not jsonl:
+            parsed, assessment = _assess_one(case, compiled, when, recorder)
+            with _writing():
+                _emit(assessment, output, indent=2, case=parsed, pack=compiled)
+            return
+        if output is OutputFormat.TABLE:
+            _assess_table_lines(case, compiled, when)
+            return
+        summary = _assess_jsonl(
+            case, compiled, when, workers or usable_cores(), destination, recorder
+        )
     if summary.invalid:
         raise _fail(EXIT_CASE, f"error: {summary.invalid} invalid line(s); each has an error "
                     "record in its place in the output, and the others were assessed")  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class _Recorder:
+    """An open decision log and what its lines carry."""
+
+    log: DecisionLog
+    logging: DecisionLogging
+
+    def record(self, lines: bytes) -> None:
+        try:
+            self.log.write(lines)
+        except OSError as error:
+            raise _output_failed(f"cannot write the decision log: {error}") from None
+
+
+@contextmanager
+def _open_decision_log(
+    path: Path | None, log_case: bool, mask: list[str]
+) -> Iterator[_Recorder | None]:
+    if path is None:
+        yield None
+        return
+    try:
+        options = LogOptions(include_case=log_case, mask=tuple(mask))
+    except UsageError as error:
+        raise _fail(EXIT_USAGE, f"error: --log-mask: {error}") from None
+    try:
+        log = DecisionLog(path)
+    except OSError as error:
+        raise _output_failed(f"cannot open the decision log `{path}`: {error.strerror}") from None
+    with log:
+        yield _Recorder(log, DecisionLogging(options, new_request_id()))
+
+
 def _assess_jsonl(
-    case: str, pack: Pack, when: datetime, workers: int, destination: Path | None = None
+    case: str,
+    pack: Pack,
+    when: datetime,
+    workers: int,
+    destination: Path | None = None,
+    recorder: _Recorder | None = None,
 ) -> BatchSummary:
     """Stream the batch through the JSON path: a line out for every line in, in order."""
     with _case_lines(case) as lines:
-        return _stream_lines(lines, pack, when, workers, destination, _file_size(case))
+        return _stream_lines(lines, pack, when, workers, destination, _file_size(case), recorder)
 
 
 def _file_size(case: str) -> int | None:
@@ -361,6 +436,7 @@ def _stream_lines(
     workers: int,
     destination: Path | None,
     size: int | None,
+    recorder: _Recorder | None = None,
 ) -> BatchSummary:
     with _output_stream(destination) as out, _writing(), _batch_progress(size) as progress:
         # flush every line into a pipe or terminal, so a reader downstream sees it at once
@@ -371,7 +447,10 @@ def _stream_lines(
             if unbuffered:
                 out.flush()
 
-        summary = assess_stream(pack, lines, when, write, _report_line, workers, progress)
+        summary = assess_stream(
+            pack, lines, when, write, _report_line, workers, progress,
+            recorder.logging if recorder else None, recorder.record if recorder else None,
+        )  # fmt: skip
     _err.print(summary.describe(), markup=False)
     return summary
 
@@ -399,7 +478,12 @@ def _is_table(path: Path) -> bool:
 
 
 def _assess_table_file(
-    case: str, pack: Pack, when: datetime, destination: Path | None, workers: int
+    case: str,
+    pack: Pack,
+    when: datetime,
+    destination: Path | None,
+    workers: int,
+    recorder: _Recorder | None = None,
 ) -> None:
     """Parquet or Arrow in or out (a table of cases, a table of assessments)."""
     try:
@@ -416,13 +500,16 @@ def _assess_table_file(
         else:
             lines = stack.enter_context(_case_lines(case))
         if destination is None or not _is_table(destination):
-            invalid = _stream_lines(lines, pack, when, workers, destination, None).invalid
+            invalid = _stream_lines(lines, pack, when, workers, destination, None, recorder).invalid
         else:
             try:
                 table = stack.enter_context(TableWriter(destination))
             except OSError as error:
                 raise _output_failed(f"cannot write `{destination}`: {error}") from None
-            summary = assess_stream(pack, lines, when, table.write_line, _report_line, workers)
+            summary = assess_stream(
+                pack, lines, when, table.write_line, _report_line, workers, None,
+                recorder.logging if recorder else None, recorder.record if recorder else None,
+            )  # fmt: skip
             invalid = summary.invalid
             _err.print(f"{summary.describe()}; wrote {destination}", markup=False)
     if invalid:
@@ -605,15 +692,23 @@ def _assessed(case: str, pack: str, as_of: str | None) -> tuple[Pack, Case, Asse
     return loaded, *_assess_one(case, loaded, _parse_as_of(as_of))
 
 
-def _assess_one(case: str, pack: Pack, when: datetime) -> tuple[Case, Assessment]:
+def _assess_one(
+    case: str, pack: Pack, when: datetime, recorder: _Recorder | None = None
+) -> tuple[Case, Assessment]:
     """Read and check one case and assess it; an invalid case exits with status 2."""
     raw = _read_case_input(case)
     try:
         parsed = parse_case(raw)
-        return parsed, pack.assess(parsed, when)
+        assessment = pack.assess(parsed, when)
     except CaseError as error:
         raise _fail(EXIT_CASE, "error: invalid case\n" + "\n".join(
             f"  {issue.render()}" for issue in error.issues)) from None  # fmt: skip
+    if recorder is not None:
+        plain = assessment.model_dump(mode="json")
+        request_id = recorder.logging.run
+        recorder.record(decision_line(plain, orjson.loads(raw), recorder.logging.options,
+                                      request_id))  # fmt: skip
+    return parsed, assessment
 
 
 @app.command()
@@ -1089,6 +1184,78 @@ def verify(
                           "generated cases each", markup=False)  # fmt: skip
     if broken:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def replay(
+    log: Annotated[Path, typer.Argument(help="A decision log (JSONL) from `assess "
+                                        "--decision-log` or `serve`.")],
+    cases: Annotated[
+        Path | None,
+        typer.Option("--cases", help="JSONL cases, matched to decisions by the SHA-256 of "
+                     "their canonical JSON (needed where the log holds no case, or a masked one)."),
+    ] = None,
+    packs_folder: Annotated[
+        Path | None,
+        typer.Option("--packs", help="Folder of pack releases (default: the `policies` folder "
+                     "of the working tree, else the bundled packs)."),
+    ] = None,
+    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+) -> None:  # fmt: skip
+    """Assess every logged decision again and report each answer that differs, with why.
+
+    Exit status 0 when every decision was replayed and gave the same answer byte for byte;
+    1 when any differs or could not be replayed (each is listed).
+    """
+    folder = packs_folder or working_tree(Path.cwd()) or bundled_dir()
+    loaded = load_shelf(folder)
+    if loaded.shelf is None:
+        for diagnostic in loaded.diagnostics:
+            _err.print(literal(diagnostic.render()), markup=False)
+        raise _fail(EXIT_PACK, f"error: the packs in `{folder}` cannot be loaded")
+    cases_by_digest: dict[str, Any] = {}
+    bad_cases: list[Skipped] = []
+    if cases is not None:
+        cases_by_digest, bad_cases = index_cases(_lines_of(cases))
+    report = replay_log(_lines_of(log), loaded.shelf, cases_by_digest)
+    out = _console(soft_wrap=True)
+    skipped = [*bad_cases, *report.skipped]
+    if output is CheckFormat.JSON:
+        document = report.as_dict() | {
+            "skipped": len(skipped),
+            "skipped_lines": [{"line": s.line, "why": s.why} for s in skipped],
+        }
+        out.print_json(data=document)
+    else:
+        for difference in report.differences:
+            out.print(literal(
+                f"line {difference.line} (request {difference.request_id}): "
+                f"{difference.pack} -> {difference.replayed_with}: differs\n  "
+                + "\n  ".join(difference.reasons)), markup=False, soft_wrap=True)  # fmt: skip
+        for item in skipped[:_SHOWN_SKIPPED]:
+            out.print(literal(f"line {item.line}: not replayed: {item.why}"), markup=False)
+        if len(skipped) > _SHOWN_SKIPPED:
+            out.print(f"... and {len(skipped) - _SHOWN_SKIPPED:,} more not replayed "
+                      "(--format json lists every one)", markup=False)  # fmt: skip
+        out.print(
+            f"replayed {report.decisions:,} decision(s) with the packs in {folder}: "
+            f"{report.same:,} same, {len(report.differences):,} differ, "
+            f"{len(skipped):,} not replayed",
+            markup=False,
+        )
+    if report.differences or skipped:
+        raise typer.Exit(EXIT_FAILED)
+
+
+_SHOWN_SKIPPED = 10
+
+
+def _lines_of(path: Path) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as stream:
+            yield from stream
+    except OSError as error:
+        raise _fail(EXIT_INPUT, f"error: cannot read `{path}`: {error.strerror}") from None
 
 
 @app.command("fmt")

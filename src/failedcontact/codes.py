@@ -14,6 +14,8 @@ CODES: dict[str, str] = {
     "(docs/reliability.md).",
     "pack.yaml": "The text is not plain YAML (a syntax error, a tag or a merge key).",
     "pack.duplicate-key": "A key appears twice in one mapping.",
+    "pack.duplicate-release": "Two files in a folder of pack releases give one pack id and "
+    "version different contents.",
     "pack.not-a-pack": "The file is not a policy pack (not UTF-8, or none of a pack's keys).",
     "pack.fmt-comment": "`fmt` would drop a comment written inside `{...}` or `[...]`.",
     # the schema

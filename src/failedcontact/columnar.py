@@ -131,7 +131,7 @@ def assess_lines(
     """Assess JSON case lines; yield assessment batches in input order, a row for every line."""
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(lines):
-        output, _ = assess_line(pack, number + 1, line, as_of)
+        output, _, _ = assess_line(pack, number + 1, line, as_of)
         rows.append(_row(number, output))
         if len(rows) >= rows_per_batch:
             yield pa.RecordBatch.from_pylist(rows, schema=ASSESSMENT_SCHEMA)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from ._version import ENGINE_VERSIONS
 from .assessment import Assessment, from_plain
 from .calendar import (
     WorkingCalendar,
@@ -295,6 +296,7 @@ def evaluate(
         "case_id": case.case_id,
         "as_of": as_of,  # as the caller gave it (a naive one was read as UK local time)
         "pack": {"id": document.id, "version": document.version, "digest": pack.digest},
+        "engine": dict(ENGINE_VERSIONS),
         "risk_tier": tier,
         "risk_reasons": reasons,
         "failed_contacts": run_count,
