@@ -4,8 +4,8 @@ A line records which pack (id, version, digest), which library and `holidays` ve
 which `as_of` gave which answer for which case: the case as the SHA-256 of its canonical
 JSON, and the answer as the SHA-256 of the assessment's canonical JSON less its `pack` and
 `engine` blocks, which say where the answer came from rather than what it is (so that a pack
-edit or an upgrade that changes nothing for a case is not reported as a change for it). The case itself
-is written only when asked for, with named fields masked.
+edit or an upgrade that changes nothing for a case is not reported as a change for it). The
+case itself is written only when asked for, with named fields masked.
 """
 
 from __future__ import annotations
