@@ -1187,6 +1187,106 @@ def verify(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8080,
+    packs_folder: Annotated[
+        Path | None,
+        typer.Option("--packs", help="Folder of pack releases: its `*.yaml` and those one "
+                     "folder down, several versions of a pack side by side (default: the "
+                     "bundled packs)."),
+    ] = None,
+    tokens_file: Annotated[
+        Path | None,
+        typer.Option("--tokens-file", help="Bearer tokens, one a line (also "
+                     "FAILEDCONTACT_TOKENS, comma-separated)."),
+    ] = None,
+    admin_tokens_file: Annotated[
+        Path | None,
+        typer.Option("--admin-tokens-file", help="Tokens that may also reload the packs "
+                     "(also FAILEDCONTACT_ADMIN_TOKENS)."),
+    ] = None,
+    allow_unauthenticated: Annotated[
+        bool,
+        typer.Option("--allow-unauthenticated", help="Serve without tokens (a loud warning; "
+                     "for a laptop, never for case data)."),
+    ] = False,
+    max_body_bytes: Annotated[
+        int, typer.Option("--max-body-bytes", min=1, help="Largest request body (413 above).")
+    ] = 4 * 1024 * 1024,
+    decision_log: Annotated[
+        Path | None,
+        typer.Option("--decision-log", help="Append a line per assessment to this JSONL "
+                     "file, written before the answer is sent."),
+    ] = None,
+    log_case: Annotated[
+        bool, typer.Option("--log-case", help="Also log each case, --log-mask fields masked.")
+    ] = False,
+    log_mask: Annotated[
+        list[str] | None, typer.Option("--log-mask", help="A field path to mask (repeatable).")
+    ] = None,
+    log_sync: Annotated[
+        bool, typer.Option("--log-sync", help="fsync each decision line (power-cut safe; "
+                           "slower).")
+    ] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="uvicorn worker "
+                                         "processes.")] = 1,
+    ssl_certfile: Annotated[Path | None, typer.Option("--ssl-certfile", help="TLS "
+                            "certificate (PEM); or terminate TLS at a proxy.")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option("--ssl-keyfile")] = None,
+) -> None:  # fmt: skip
+    """Serve assessments over HTTP (needs the `service` extra); docs/service.md."""
+    try:
+        from .service import Settings
+    except ImportError:
+        raise _fail(EXIT_USAGE, "error: the service needs the `service` extra: "
+                    "pip install 'failedcontact[service]'") from None  # fmt: skip
+    tokens = _tokens(tokens_file, "FAILEDCONTACT_TOKENS")
+    admin = _tokens(admin_tokens_file, "FAILEDCONTACT_ADMIN_TOKENS")
+    if not tokens and not admin and not allow_unauthenticated:
+        raise _fail(EXIT_USAGE, "error: no bearer tokens: give --tokens-file or "
+                    "FAILEDCONTACT_TOKENS (and an admin token to reload), or "
+                    "--allow-unauthenticated")  # fmt: skip
+    if (log_case or log_mask) and decision_log is None:
+        raise _fail(EXIT_USAGE, "error: --log-case and --log-mask need --decision-log")
+    try:
+        options = LogOptions(include_case=log_case, mask=tuple(log_mask or ()))
+    except UsageError as error:
+        raise _fail(EXIT_USAGE, f"error: --log-mask: {error}") from None
+    settings = Settings(
+        packs=(packs_folder or bundled_dir()).resolve(), tokens=tokens, admin_tokens=admin,
+        allow_unauthenticated=allow_unauthenticated, max_body_bytes=max_body_bytes,
+        decision_log=decision_log.resolve() if decision_log else None, log_options=options,
+        log_sync=log_sync,
+    )  # fmt: skip
+    if allow_unauthenticated and not tokens:
+        _err.print("WARNING: serving WITHOUT authentication (--allow-unauthenticated): anyone "
+                   "who can reach this port can send cases and read assessments",
+                   style="bold red", markup=False)  # fmt: skip
+    from .serving import run
+
+    try:
+        run(settings, host, port, workers, ssl_certfile, ssl_keyfile)
+    except PackError as error:
+        for diagnostic in error.diagnostics:
+            _err.print(literal(diagnostic.render()), markup=False)
+        raise _fail(EXIT_PACK, f"error: the packs in `{settings.packs}` cannot be "
+                    "served") from None  # fmt: skip
+
+
+def _tokens(path: Path | None, variable: str) -> tuple[str, ...]:
+    found = [t.strip() for t in os.environ.get(variable, "").split(",") if t.strip()]
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise _fail(EXIT_INPUT, f"error: cannot read `{path}`: {error}") from None
+        found += [line.strip() for line in text.splitlines()
+                  if line.strip() and not line.lstrip().startswith("#")]  # fmt: skip
+    return tuple(found)
+
+
+@app.command()
 def replay(
     log: Annotated[Path, typer.Argument(help="A decision log (JSONL) from `assess "
                                         "--decision-log` or `serve`.")],
