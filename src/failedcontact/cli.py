@@ -202,6 +202,7 @@ class SchemaName(StrEnum):
     PACK = "pack"
     SCENARIO = "scenario"
     MAPPING = "mapping"
+    OPENAPI = "openapi"
 
 
 def _fail(code: int, message: str) -> typer.Exit:
@@ -908,10 +909,19 @@ def packs(
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="case, assessment, pack, scenario or mapping")],
-) -> None:
-    """Print a JSON Schema: case input, assessment output, pack, scenario or mapping file."""
-    if name is SchemaName.CASE:
+    name: Annotated[SchemaName, typer.Argument(help="case, assessment, pack, scenario, mapping "
+                                               "or openapi")],
+) -> None:  # fmt: skip
+    """Print a JSON Schema (case input, assessment output, pack, scenario or mapping file), or
+    the service's OpenAPI 3.1 document."""
+    if name is SchemaName.OPENAPI:
+        try:
+            from .service import openapi_document
+        except ImportError:
+            raise _fail(EXIT_USAGE, "error: the OpenAPI document needs the `service` extra: "
+                        "pip install 'failedcontact[service]'") from None  # fmt: skip
+        document = openapi_document()
+    elif name is SchemaName.CASE:
         document = Case.model_json_schema()
     elif name is SchemaName.ASSESSMENT:
         document = Assessment.model_json_schema(mode="serialization")

@@ -745,6 +745,14 @@ async def _line_groups(
         yield batch
 
 
+def openapi_document() -> dict[str, Any]:
+    """The service's OpenAPI 3.1 document (the same whatever packs are served)."""
+    from .locate import bundled_dir
+
+    settings = Settings(packs=bundled_dir(), allow_unauthenticated=True)
+    return create_app(settings).openapi()
+
+
 def app_from_environment() -> FastAPI:
     """The app for a uvicorn worker process, from the settings `serve` put in the environment."""
     return create_app(settings_from_environment())
