@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import shutil
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -323,7 +324,7 @@ def test_a_batch_in_flight_finishes_on_the_packs_it_started_with(tmp_path: Path)
             return {"type": "http.request", "body": line, "more_body": True}
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.body":
             out.extend(message.get("body", b""))
 
@@ -383,11 +384,12 @@ def test_the_service_logs_each_decision_before_it_answers(
 ) -> None:
     log = tmp_path / "decisions.jsonl"
     client = _client(holder, decision_log=log)
-    response = client.post("/v1/assess", params={"pack": "north_lincs", "as_of": AS_OF},
-                           content=EXAMPLE, headers={**AUTH, "X-Request-Id": "case-sys-1"})  # fmt: skip
+    query = {"pack": "north_lincs", "as_of": AS_OF}
+    named = {**AUTH, "X-Request-Id": "case-sys-1"}
+    response = client.post("/v1/assess", params=query, content=EXAMPLE, headers=named)
     assert response.headers["x-request-id"] == "case-sys-1"
-    batch = client.post("/v1/assess:batch", params={"pack": "north_lincs", "as_of": AS_OF},
-                        content=EXAMPLE.replace(b"\n", b"") + b"\n{}\n" + b"\n", headers=AUTH)  # fmt: skip
+    body = EXAMPLE.replace(b"\n", b"") + b"\n{}\n\n"
+    batch = client.post("/v1/assess:batch", params=query, content=body, headers=AUTH)
     lines = [json.loads(line) for line in log.read_text("utf-8").splitlines()]
     assert [line["request_id"] for line in lines] == [
         "case-sys-1",
