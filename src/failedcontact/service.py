@@ -20,10 +20,10 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -49,6 +49,21 @@ PROBLEM = "application/problem+json"
 NDJSON = "application/x-ndjson"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:#-]{1,128}$")
 _THREAD_ABOVE = 256 * 1024  # bodies above this are assessed off the event loop
+_PackParam = Annotated[
+    str, Query(min_length=1, description="The pack id, as `GET /v1/packs` lists them.")
+]
+_VersionParam = Annotated[
+    str | None,
+    Query(min_length=1, description="Pin a release of the pack (default: its highest version)."),
+]
+_AsOfParam = Annotated[
+    str | None,
+    Query(
+        description="The instant to assess at, ISO 8601 (a time without an offset is UK "
+        "local time); default: the server's clock. The assessment's `as_of` says which.",
+        json_schema_extra={"format": "date-time"},
+    ),
+]
 _SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "case": Case.model_json_schema,
     "assessment": lambda: Assessment.model_json_schema(mode="serialization"),
@@ -342,7 +357,9 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
             error.status_code, "service.bad-request"
         )
         problem = Problem(error.status_code, code, str(error.detail), str(error.detail))
-        return _problem_response(problem, request.state.request_id)
+        response = _problem_response(problem, request.state.request_id)
+        response.headers.update(error.headers or {})  # such as a 405's `Allow`
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, error: RequestValidationError) -> Response:
@@ -393,9 +410,9 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
     )
     async def assess(
         request: Request,
-        pack: str | None = None,
-        version: str | None = None,
-        as_of: str | None = None,
+        pack: _PackParam,
+        version: _VersionParam = None,
+        as_of: _AsOfParam = None,
     ) -> Response:
         _authorise(request)
         shelf = shelves.current  # this request's shelf, whatever a reload does meanwhile
@@ -431,9 +448,9 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
     )
     async def assess_batch(
         request: Request,
-        pack: str | None = None,
-        version: str | None = None,
-        as_of: str | None = None,
+        pack: _PackParam,
+        version: _VersionParam = None,
+        as_of: _AsOfParam = None,
     ) -> StreamingResponse:
         _authorise(request)
         shelf = shelves.current
@@ -536,16 +553,21 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
             )
         return {"reloaded": [{"id": p.id, "version": p.version, "digest": p.digest} for p in shelf]}
 
-    @app.get("/healthz", summary="The process is up")
+    @app.get("/healthz", openapi_extra={"security": []}, summary="The process is up")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Packs are loaded and the service can assess")
+    @app.get(
+        "/readyz",
+        openapi_extra={"security": []},
+        summary="Packs are loaded and the service can assess",
+    )
     async def readyz() -> dict[str, Any]:
         return {"status": "ready", "releases": len(shelves.current), **ENGINE_VERSIONS}
 
     @app.get(
         "/metrics",
+        openapi_extra={"security": []},  # open: no case data
         summary="Prometheus metrics",
         response_class=Response,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
