@@ -28,7 +28,7 @@ def _app() -> object:
     return create_app(Settings(packs=_FOLDER, tokens=("t",), admin_tokens=(ADMIN,)))
 
 
-@schemathesis.serializer("application/x-ndjson")
+@schemathesis.serializer("application/x-ndjson")  # type: ignore[untyped-decorator]
 def _ndjson(context: object, value: object) -> bytes:
     # the batch body is documented as text: a case a line
     return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(0)
@@ -37,7 +37,7 @@ def _ndjson(context: object, value: object) -> bytes:
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_endpoint_answers_as_documented(case: object) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN}"})  # type: ignore[attr-defined]
