@@ -203,7 +203,7 @@ def _replay_scenario(cli: Cli, tmp_path: Path, count: int) -> None:
 def test_replay_is_clean_and_names_exactly_what_a_timescale_edit_changed(
     cli: Cli, tmp_path: Path
 ) -> None:
-    _replay_scenario(cli, tmp_path, 400)
+    _replay_scenario(cli, tmp_path, 200)
 
 
 @pytest.mark.slow

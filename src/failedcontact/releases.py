@@ -74,7 +74,7 @@ class ShelfResult:
 
 def pack_files(folder: Path) -> list[Path]:
     """The pack files of a folder: its `*.yaml` and `*.yml`, and those one folder down
-    (`releases/north_lincs-1.0.0.yaml`), except in a `tests` folder."""
+    (`releases/<id>-<version>.yaml`), except in a `tests` folder."""
     found = [p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
     for sub in folder.iterdir():
         if sub.is_dir() and sub.name not in _SKIPPED_FOLDERS and not sub.name.startswith("."):
