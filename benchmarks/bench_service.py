@@ -116,8 +116,9 @@ def _apache_bench(base: str, count: int, concurrency: int, workers: int) -> None
     non_2xx = int(number(r"^Non-2xx responses:\s+(\d+)"))
     p50, p99 = number(r"^\s+50%\s+(\d+)"), number(r"^\s+99%\s+(\d+)")
     rate = float(number(r"^Requests per second:\s+([\d.]+)"))
+    errors = failed + non_2xx
     print(f"ab:    workers={workers} requests={count} concurrency={concurrency} "
-          f"errors={failed + non_2xx} p50={p50} ms p99={p99} ms rate={rate:,.0f} req/s")  # fmt: skip
+          f"errors={errors} p50={p50} ms p99={p99} ms rate={rate:,.0f} req/s")  # fmt: skip
 
 
 def main() -> None:

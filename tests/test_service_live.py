@@ -113,9 +113,9 @@ def test_reload_under_load_fails_no_request_and_never_mixes_versions(
     reloader = threading.Thread(target=reload_repeatedly)
     reloader.start()
     limits = httpx.Limits(max_connections=32)
-    with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, limits=limits) as client:
-        with ThreadPoolExecutor(32) as pool:
-            results = list(pool.map(lambda n: call(n, client), range(len(cases))))
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(headers=headers, limits=limits) as client, ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(lambda n: call(n, client), range(len(cases))))
     stop.set()
     reloader.join()
     assert len(reloads) >= 2 and set(reloads) == {200}
