@@ -20,14 +20,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
+import httpx
 
-import failedcontact as fc  # noqa: E402
-from failedcontact.decision_log import answer_digest  # noqa: E402
+import failedcontact as fc
+from failedcontact.decision_log import answer_digest
 
-from .conftest import ROOT  # noqa: E402
-from .random_cases import random_case  # noqa: E402
+from .conftest import ROOT
+from .random_cases import random_case
 
 pytestmark = pytest.mark.slow
 AS_OF = "2026-11-25T09:00:00+00:00"
