@@ -28,6 +28,16 @@ def as_of_instant(value: datetime) -> datetime:
     return instant
 
 
+def parse_as_of_text(text: str | None) -> datetime:
+    """An `as_of` given as ISO 8601 text (naive means UK local time); None means now.
+
+    Raises `ValueError` saying what is wrong with the text.
+    """
+    if text is None:
+        return datetime.now(UTC)
+    return as_uk_instant(datetime.fromisoformat(text))
+
+
 def parse_case(data: str | bytes | dict[str, Any] | Any) -> Case:
     """Validate case input (JSON text or plain data) and raise `CaseError` naming each field."""
     try:

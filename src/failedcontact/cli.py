@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -36,8 +36,8 @@ from typer.core import TyperGroup
 from ._version import __version__
 from .assessment import Assessment
 from .batch import BatchSummary, DecisionLogging, assess_stream, line_text, usable_cores
-from .case import Case, as_uk_instant
-from .case_input import parse_case
+from .case import Case
+from .case_input import parse_as_of_text, parse_case
 from .decision_log import DecisionLog, LogOptions, decision_line, new_request_id
 from .errors import (
     CaseError,
@@ -211,10 +211,8 @@ def _fail(code: int, message: str) -> typer.Exit:
 
 
 def _parse_as_of(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
     try:
-        return as_uk_instant(datetime.fromisoformat(text))
+        return parse_as_of_text(text)
     except ValueError as error:
         raise _fail(EXIT_USAGE, f"error: --as-of: `{text}`: {error}") from None
 

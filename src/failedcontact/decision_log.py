@@ -14,7 +14,7 @@ import hashlib
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,10 +156,6 @@ class DecisionLog:
                 raise OSError(f"the decision log took {written} of {len(line)} bytes")
             if self.sync:
                 os.fsync(self._fd)
-
-    def write_many(self, lines: Iterable[bytes]) -> None:
-        """Append several lines in one write."""
-        self.write(b"".join(lines))
 
     def close(self) -> None:
         """Close the file."""

@@ -34,12 +34,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ._version import ENGINE_VERSIONS, __version__
 from .assessment import Assessment
 from .batch import DecisionLogging, assess_line
-from .case import Case, as_uk_instant
-from .case_input import parse_case
+from .case import Case
+from .case_input import parse_as_of_text, parse_case
 from .decision_log import DecisionLog, LogOptions, decision_line, new_request_id
 from .engine import evaluate
 from .errors import CaseError, Diagnostic, PackError
 from .limits import MAX_CASE_BYTES
+from .loader import Pack
 from .pack.document import PackDocument
 from .releases import Shelf, load_shelf
 
@@ -226,10 +227,8 @@ def _bearer(request: Request) -> str | None:
 
 
 def _parse_as_of(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
     try:
-        return as_uk_instant(datetime.fromisoformat(text))
+        return parse_as_of_text(text)
     except ValueError as error:
         raise Problem(
             422,
@@ -313,21 +312,23 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _release(shelf: Shelf, pack_id: str | None, version: str | None) -> Any:
-        if not pack_id:
-            raise Problem(
-                422,
-                "service.bad-request",
-                "Missing pack",
-                "the `pack` query parameter is required",
-                errors=[{"path": "pack", "message": "required"}],
-            )
+    def _release(shelf: Shelf, pack_id: str, version: str | None) -> Pack:
+        # a missing or empty `pack` never gets here: the query parameter is validated first
         try:
             return shelf.get(pack_id, version)
         except LookupError as error:
             raise Problem(404, "pack.unknown", "Unknown pack", str(error)) from None
 
-    def _assess(pack: Any, body: bytes, as_of: datetime, request_id: str) -> bytes:
+    def _begin(
+        request: Request, pack: str, version: str | None, as_of: str | None
+    ) -> tuple[Pack, datetime, str]:
+        """Authorise, and fix this request's pack release and `as_of` (whatever a reload does
+        meanwhile, the request keeps this release to its end)."""
+        _authorise(request)
+        release = _release(shelves.current, pack, version)
+        return release, _parse_as_of(as_of), request.state.request_id
+
+    def _assess(pack: Pack, body: bytes, as_of: datetime, request_id: str) -> bytes:
         try:
             case = parse_case(body)
         except CaseError as error:
@@ -342,10 +343,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
     app.add_middleware(_Observe, metrics=metrics)
 
     def _problem_response(problem: Problem, request_id: str) -> Response:
-        metrics.errors.labels(problem.code).inc()  # the problems the app answers itself
-        return Response(
-            orjson.dumps(problem.document(request_id)), problem.status, media_type=PROBLEM
-        )
+        return problem_response(problem, request_id, metrics)
 
     @app.exception_handler(Problem)
     async def _on_problem(request: Request, problem: Problem) -> Response:
@@ -414,12 +412,8 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         version: _VersionParam = None,
         as_of: _AsOfParam = None,
     ) -> Response:
-        _authorise(request)
-        shelf = shelves.current  # this request's shelf, whatever a reload does meanwhile
-        release = _release(shelf, pack, version)
-        when = _parse_as_of(as_of)
+        release, when, request_id = _begin(request, pack, version, as_of)
         body = await _body(request)
-        request_id = request.state.request_id
         if len(body) > _THREAD_ABOVE:
             out = await run_in_threadpool(_assess, release, body, when, request_id)
         else:
@@ -452,11 +446,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         version: _VersionParam = None,
         as_of: _AsOfParam = None,
     ) -> StreamingResponse:
-        _authorise(request)
-        shelf = shelves.current
-        release = _release(shelf, pack, version)
-        when = _parse_as_of(as_of)
-        request_id = request.state.request_id
+        release, when, request_id = _begin(request, pack, version, as_of)
 
         batch_logging = DecisionLogging(settings.log_options, request_id) if decisions else None
 
@@ -629,6 +619,12 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def problem_response(problem: Problem, request_id: str, metrics: _Metrics) -> Response:
+    """The problem as an `application/problem+json` response, counted by its code."""
+    metrics.errors.labels(problem.code).inc()
+    return Response(orjson.dumps(problem.document(request_id)), problem.status, media_type=PROBLEM)
+
+
 class _Observe:
     """ASGI middleware: a request id on every request and response, the request metrics, a
     log line without case content, and a problem document for any unexpected failure.
@@ -674,10 +670,7 @@ class _Observe:
                     "Internal error",
                     "the service failed; the request id is in the server's log",
                 )
-                self.metrics.errors.labels(problem.code).inc()
-                response = Response(
-                    orjson.dumps(problem.document(request_id)), 500, media_type=PROBLEM
-                )
+                response = problem_response(problem, request_id, self.metrics)
                 await response(scope, receive, send_with_id)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
