@@ -154,3 +154,36 @@ def test_all_problems_are_reported_together() -> None:
     with pytest.raises(fc.CaseError) as caught:
         fc.parse_case({"case_id": "C", "service": "x", "child": {"plan": "y"}})
     assert {i.path for i in caught.value.issues} == {"service", "child.plan"}
+
+
+def _by_definition(wall: datetime) -> datetime | None:
+    """UK local reading from the zone database directly (None: the time does not exist)."""
+    first = wall.replace(tzinfo=UK)
+    second = wall.replace(tzinfo=UK, fold=1)
+    offsets = first.utcoffset(), second.utcoffset()
+    assert offsets[0] is not None and offsets[1] is not None
+    return None if offsets[0] < offsets[1] else first
+
+
+@pytest.mark.parametrize("year", [1916, 1941, 1947, 1968, 1971, 1996, 2026, 2027, 2100, 2199])
+def test_naive_times_match_the_zone_database_around_every_clock_change(year: int) -> None:
+    """The cached skipped-hour table agrees with asking the zone database each time."""
+    from failedcontact.case import as_uk_instant
+
+    checked = 0
+    day = datetime(year, 1, 1, 12)
+    while day.year == year:
+        tomorrow = day + timedelta(days=1)
+        if day.replace(tzinfo=UK).utcoffset() != tomorrow.replace(tzinfo=UK).utcoffset():
+            for minutes in range(0, 48 * 60, 10):
+                wall = day + timedelta(minutes=minutes, seconds=minutes % 60)
+                expected = _by_definition(wall)
+                if expected is None:
+                    with pytest.raises(ValueError, match="does not exist in UK local time"):
+                        as_uk_instant(wall)
+                else:
+                    got = as_uk_instant(wall)
+                    assert (got, got.utcoffset()) == (expected, expected.utcoffset()), wall
+                checked += 1
+        day = tomorrow
+    assert checked > 0, f"no clock change found in {year}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -44,21 +45,47 @@ def as_uk_instant(value: datetime) -> datetime:
         raise ValueError(
             f"`{value.isoformat()}` is outside the supported years {FIRST_YEAR}-{LAST_YEAR}"
         )
-    if value.utcoffset() is not None:
+    if value.tzinfo is not None and value.utcoffset() is not None:
         return value
     # Naive, or a tzinfo that gives no offset (which Python also treats as naive).
-    local = value.replace(tzinfo=UK)
-    # fold=0 and fold=1 give different offsets only around a clock change: the earlier
-    # reading has the smaller offset inside the skipped hour (spring) and the larger one
-    # inside the repeated hour (autumn).
-    first = local.utcoffset()
-    second = local.replace(fold=1).utcoffset()
-    if first is None or second is None or first < second:
-        raise ValueError(
-            f"`{value.isoformat()}` does not exist in UK local time (the clocks go forward "
-            "that hour); give the time with its UTC offset"
-        )
-    return local
+    # `combine` is several times cheaper than `replace(tzinfo=...)`; this runs per event.
+    wall = value.replace(tzinfo=None) if value.tzinfo is not None else value
+    for start, end in _skipped_hours(value.year):
+        if start <= wall < end:
+            raise ValueError(
+                f"`{value.isoformat()}` does not exist in UK local time (the clocks go "
+                "forward that hour); give the time with its UTC offset"
+            )
+    return datetime.combine(wall, wall.time(), UK)
+
+
+@cache
+def _skipped_hours(year: int) -> tuple[tuple[datetime, datetime], ...]:
+    """The naive UK local times of `year` that do not exist: [start, end) for each gap.
+
+    Read from the time zone database, not from a rule: a day whose offset at noon differs
+    from the day before's holds a clock change, and a change forward leaves a gap. At
+    fold=0 and fold=1 the offsets differ only around a change: the earlier reading has the
+    smaller offset inside a skipped hour, the larger one inside a repeated hour.
+    """
+    gaps = []
+    day = date(year, 1, 1)
+    previous = datetime.combine(day, time(12), UK).utcoffset()
+    while day.year == year:
+        day += timedelta(days=1)
+        offset = datetime.combine(day, time(12), UK).utcoffset()
+        if offset != previous:
+            for minute in range(-24 * 60, 24 * 60, 15):  # zones change on quarter hours
+                local = datetime.combine(day, time(12)) + timedelta(minutes=minute)
+                first = local.replace(tzinfo=UK).utcoffset()
+                second = local.replace(tzinfo=UK, fold=1).utcoffset()
+                if first is not None and second is not None and first < second:
+                    if gaps and gaps[-1][1] == local:
+                        gaps[-1] = (gaps[-1][0], local + timedelta(minutes=15))
+                    else:
+                        gaps.append((local, local + timedelta(minutes=15)))
+        previous = offset
+    return tuple(gaps)
 
 
 UkDateTime = Annotated[datetime, AfterValidator(as_uk_instant)]
