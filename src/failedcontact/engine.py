@@ -126,8 +126,9 @@ def evaluate(
     `matcher`, when given, decides which rules each moment triggers instead of the compiled
     tests: it returns (moment position, rule order) pairs. The durable-rules backend uses it.
     """
-    check_case_against_pack(pack, case)
     cal = calendar if calendar is not None else pack.calendar
+    if case.flags and not pack.flags.issuperset(case.flags):
+        check_case_against_pack(pack, case)  # raises, naming every problem
     # Dispatch below is on the `type` tag, which mypy cannot narrow on: read events as Any.
     events: tuple[Any, ...] = case.events
     stamps = [event.at.timestamp() for event in events]
@@ -137,6 +138,8 @@ def evaluate(
     trace: list[dict[str, Any]] = []
     if len(considered) < len(order):
         later = sorted(set(order) - set(considered))
+        if any(events[i].type == "action" for i in later):
+            check_case_against_pack(pack, case)  # an unknown action id after as_of
         trace.append(
             _trace("note", "after_as_of", None,
                    f"events {later} are after as_of and were not counted", [], None)
@@ -149,21 +152,12 @@ def evaluate(
                    "children); its steps are applied as for a child", [], None)
         )  # fmt: skip
 
-    last_seen_position = -1
-    for position, index in enumerate(considered):
-        event = events[index]
-        if event.type in _WITH_OUTCOME and (event.type, event.outcome) in _SEEN:
-            last_seen_position = position
-
     summary = Summary(as_of, 0, False, None)
     memo: dict[object, Any] = {}  # this assessment's count indexes (see conditions.py)
     summary.memo = memo
-    # A rule's test on case facts holds or not for the whole assessment: run it once.
-    case_ok: dict[CompiledRule, bool] = {}
-    for rule in pack.rules:
-        case_ok[rule] = rule.case_test is None or rule.case_test(case, summary)
 
     failed_kind = pack.failed_kind
+    action_ids = pack.action_ids
     moments: list[Moment] = []
     last_done: dict[str, int] = {}
     concern_levels: set[str] = set()
@@ -193,19 +187,17 @@ def evaluate(
                     run_count += 1
                     failed_position = position
         elif event_type == "action":
-            last_done[event.action] = position
-            episode_done.append(event.action)
+            action = event.action
+            if action not in action_ids:
+                check_case_against_pack(pack, case)  # raises, naming every problem
+            last_done[action] = position
+            episode_done.append(action)
         elif event_type == "seen_by_other_agency":
             seen_elsewhere = True
         elif event_type == "concern":
             concern_levels.add(event.level)
-        moment = Moment(event, index, event.at, stamps[index], kind, run_count, seen_elsewhere)
-        moment.timeline = moments
-        moment.position = position
-        moment.run_start = run_start
-        moment.episode_start = episode_start
-        moment.failed_position = failed_position
-        moment.memo = memo
+        moment = Moment(event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
+                        moments, position, run_start, episode_start, failed_position, memo)  # fmt: skip
         if event_type == "call":
             moment.out_of_hours = (
                 event.out_of_hours
@@ -215,25 +207,33 @@ def evaluate(
         elif event_type == "worker_absence":
             moment.absence_days = _absence_days(event, as_of)
         moments.append(moment)
+    # The run counts from just after the last time the child was seen.
+    last_seen_position = run_start - 1
 
     # Phase 2: which rules each moment triggers (natively, or by another matcher).
     matched = matcher(pack, case, moments, last_seen_position) if matcher is not None else None
     rules_for_event = pack.rules_for_event
+    # A rule's test on case facts holds or not for the whole assessment: run it once, and
+    # keep, per kind of moment, the candidate rules whose case test holds.
+    case_ok: dict[CompiledRule, bool] = {}
+    allowed: dict[tuple[str, bool], list[CompiledRule]] = {}
     fired: dict[str, _Fired] = {}
     once_fired: set[CompiledRule] = set()
     for position, moment in enumerate(moments):
         index = moment.index
-        native = matched is None
         if matched is None:
-            in_run = moment.kind is not None and position > last_seen_position
-            candidates = rules_for_event[(moment.type or "", in_run)]
+            key = (moment.type, moment.kind is not None and position > last_seen_position)
+            candidates = allowed.get(key)
+            if candidates is None:
+                candidates = allowed[key] = _allowed(rules_for_event[key], case, summary, case_ok)
         else:
-            candidates = tuple(rule for rule in pack.rules if (position, rule.order) in matched)
+            candidates = [rule for rule in pack.rules if (position, rule.order) in matched]
         described = None
         for rule in candidates:
-            if native and (
-                not case_ok[rule]
-                or (rule.moment_test is not None and not rule.moment_test(case, moment))
+            if (
+                matched is None
+                and rule.moment_test is not None
+                and not rule.moment_test(case, moment)
             ):
                 continue
             if rule.once:
@@ -246,10 +246,9 @@ def evaluate(
                     fired[requirement.action] = (position, moment, requirement, rule)
             if described is None:
                 described = _describe(moment, pack)
-            why = f"{described}; {rule.when.text}"
             trace.append(
-                _trace("rule", rule.id, index, f"{why}; {rule.note}" if rule.note else why,
-                       [r.action for r in rule.requires], rule.citation)
+                _trace("rule", rule.id, index, described + rule.explanation,
+                       list(rule.action_ids), rule.citation)
             )  # fmt: skip
 
     last_seen = events[considered[last_seen_position]].at if last_seen_position >= 0 else None
@@ -332,6 +331,20 @@ def _absence_days(event: Any, as_of: datetime) -> int:
     end: date = event.until if event.until is not None else as_of.astimezone(UK).date()
     days: int = (end - start).days
     return days
+
+
+def _allowed(
+    rules: tuple[CompiledRule, ...], case: Case, summary: Summary, case_ok: dict[CompiledRule, bool]
+) -> list[CompiledRule]:
+    """The rules whose once-per-case test holds (memoised in `case_ok`)."""
+    result = []
+    for rule in rules:
+        ok = case_ok.get(rule)
+        if ok is None:
+            ok = case_ok[rule] = rule.case_test is None or rule.case_test(case, summary)
+        if ok:
+            result.append(rule)
+    return result
 
 
 def _risk(

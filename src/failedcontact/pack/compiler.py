@@ -95,6 +95,9 @@ class CompiledRule:
     case_test: Predicate | None
     moment_test: Predicate | None
     once: bool
+    # Precomputed for the trace, which names them every time the rule fires.
+    action_ids: tuple[str, ...] = ()
+    explanation: str = ""  # "; <when>" and "; <note>" when there is one
 
 
 def split_by_case_facts(condition: Compiled) -> tuple[Predicate | None, Predicate | None]:
@@ -267,6 +270,8 @@ def compile_pack(
                 case_test=case_test,
                 moment_test=moment_test,
                 once=rule.once,
+                action_ids=tuple(r.action for r in requires),
+                explanation=f"; {when.text}" + (f"; {rule.note}" if rule.note else ""),
             )
         )
     risk = tuple(

@@ -54,6 +54,12 @@ class Moment:
         kind: str | None,
         run_count: int,
         seen_elsewhere: bool,
+        timeline: list[Moment] | None = None,
+        position: int = 0,
+        run_start: int = 0,
+        episode_start: int = 0,
+        failed_position: int = -1,
+        memo: dict[object, Any] | None = None,
     ) -> None:
         self.event = event
         self.type: str | None = event.type if event is not None else None
@@ -63,16 +69,17 @@ class Moment:
         self.kind = kind
         self.run_count = run_count
         self.seen_elsewhere = seen_elsewhere
-        # Set by the engine: the moments so far, this one's place and its run's start.
-        self.timeline: list[Moment] = []
-        self.position = 0
-        self.run_start = 0
-        self.episode_start = 0  # position of the event that opened the episode
-        self.failed_position = -1  # position of the latest failed contact so far (-1: none)
+        # The moments so far, this one's place and its run's start (the engine passes them;
+        # it makes twenty or so moments per case, so they are set here in one call).
+        self.timeline: list[Moment] = timeline if timeline is not None else []
+        self.position = position
+        self.run_start = run_start
+        self.episode_start = episode_start  # position of the event that opened the episode
+        self.failed_position = failed_position  # latest failed contact so far (-1: none)
         self.out_of_hours: bool | None = None
         # Shared by every moment of one assessment (and only that one): indexes that make
         # `count` conditions linear in the history. None outside the engine.
-        self.memo: dict[object, Any] | None = None
+        self.memo = memo
         self.absence_days: int | None = None
 
 
