@@ -32,7 +32,7 @@ from .pack.compiler import (
     CompiledRequirement,
     CompiledRule,
 )
-from .pack.conditions import Predicate
+from .pack.conditions import Compiled, Predicate
 from .pack.facts import Moment, Summary
 from .vocabulary import CONTRACT_VERSION, EPISODE_EVENT_TYPES, OUTCOME_EVENT_TYPES, SEEN_PAIRS
 
@@ -395,18 +395,18 @@ def _fire_at_as_of(
         )  # fmt: skip
 
 
-def _completed(
-    requirement: CompiledRequirement, case: Case, moments: list[Moment], after: int
-) -> bool:
-    """An event after position `after` that the action names as evidence of completion."""
-    evidence = requirement.completed_by
-    if evidence is None:
-        return False
+def _latest_evidence(evidence: Compiled, case: Case, moments: list[Moment]) -> int:
+    """The position of the latest event that `evidence` accepts (-1: none).
+
+    An action is complete when such an event follows its trigger, so the latest one
+    answers for every trigger at once.
+    """
     test, types = evidence.test, evidence.event_types
-    for moment in moments[after + 1 :]:
+    for position in range(len(moments) - 1, -1, -1):
+        moment = moments[position]
         if (types is None or moment.type in types) and test(case, moment):
-            return True
-    return False
+            return position
+    return -1
 
 
 # An action with its place in the contract 1.1 order: overdue (earliest due first), then
@@ -535,6 +535,7 @@ def _actions(
     authority = case.household.local_authority or ""
     local_at: dict[int, datetime] = {}
     deadlines: dict[tuple[int, str, float], tuple[datetime | None, float | None]] = {}
+    evidenced: dict[int, int] = {}
     result = []
     for action_id, item in fired.items():
         position, moment, requirement, rule = item
@@ -548,9 +549,13 @@ def _actions(
         # Evidence must follow the trigger; a rule fired at as_of (past every event) accepts
         # evidence from anywhere in the current episode, since its fact held throughout.
         after = position if position < len(moments) else episode_start - 1
-        done = last_done.get(action_id, -1) > after or (
-            requirement.completed_by is not None and _completed(requirement, case, moments, after)
-        )
+        done = last_done.get(action_id, -1) > after
+        evidence = requirement.completed_by
+        if not done and evidence is not None:
+            latest = evidenced.get(id(evidence))  # by identity: a Compiled hashes its fields
+            if latest is None:
+                latest = evidenced[id(evidence)] = _latest_evidence(evidence, case, moments)
+            done = latest > after
         contacts = _contacts(pack, requirement, authority)
         at = local_at.get(moment.index)
         if at is None:
