@@ -131,3 +131,38 @@ def test_add_working_days_matches_counting_day_by_day(start: date, count: int) -
 
 
 _ENGLAND = WorkingCalendar("GB", "ENG")
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision"),
+    [("GB", "ENG"), ("GB", "WLS"), ("GB", "SCT"), ("GB", None), ("FR", None), ("US", "CA")],
+)
+def test_one_country_loader_gives_the_packages_own_holidays(
+    country: str, subdivision: str | None
+) -> None:
+    """Importing one country's module alone changes nothing about its holidays."""
+    import holidays
+
+    from failedcontact.calendar import _country_holidays
+
+    for year in (1950, 2020, 2026, 2027, 2100):
+        ours = dict(_country_holidays(country, subdivision, year))
+        theirs = dict(holidays.country_holidays(country, subdiv=subdivision, years=year))
+        assert ours == theirs, (country, subdivision, year)
+
+
+def test_a_cold_pack_load_imports_one_country_only() -> None:
+    """The holidays package's own lookup imports every country (about 60 ms): not needed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, failedcontact as fc\n"
+        "pack = fc.load_pack('north_lincs')\n"
+        "pack.compiled.calendar.bank_holidays(2026)\n"
+        "print('holidays.countries' in sys.modules, 'holidays.countries.france' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False"]

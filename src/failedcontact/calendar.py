@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import holidays
 
@@ -23,13 +26,60 @@ def unknown_region(country: str, subdivision: str | None) -> tuple[str, list[str
     it imports every country) is read only when the answer is no.
     """
     try:
-        holidays.country_holidays(country, subdiv=subdivision)
+        _country_holidays(country, subdivision)
     except (NotImplementedError, KeyError, ValueError):
         countries = holidays.list_supported_countries()
         if country not in countries:
             return "country", sorted(countries)
         return "subdivision", list(countries[country])
     return None
+
+
+def _country_holidays(
+    country: str, subdivision: str | None, years: int | None = None
+) -> holidays.HolidayBase:
+    """`holidays.country_holidays`, importing only the one country's module when it can.
+
+    The package's own lookup imports all of its 250-odd countries first (about 60 ms, most
+    of a cold pack load); the registry names each country's module, so that one is
+    imported alone. Anything unexpected takes the package's own path.
+    """
+    found = _country_class(country)
+    if found is None:
+        return holidays.country_holidays(country, subdiv=subdivision, years=years)
+    instance: holidays.HolidayBase = found(subdiv=subdivision, years=years)
+    return instance
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def _country_class(country: str) -> type[holidays.HolidayBase] | None:
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:
+        return None
+    found_in = [(module, names[0]) for module, names in COUNTRIES.items() if country in names[1:]]
+    if len(found_in) != 1:
+        return None
+    module_name, class_name = found_in[0]
+    name = f"holidays.countries.{module_name}"
+    with _IMPORT_LOCK:
+        module = sys.modules.get(name)
+        if module is None:
+            path = Path(holidays.__file__).parent / "countries" / f"{module_name}.py"
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None or not path.is_file():
+                return None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception:
+                del sys.modules[name]
+                return None
+    found = getattr(module, class_name, None)
+    return found if isinstance(found, type) and issubclass(found, holidays.HolidayBase) else None
 
 
 class WorkingCalendar:
@@ -69,11 +119,7 @@ class WorkingCalendar:
             with self._lock:
                 found = self._by_year.get(year)
                 if found is None:
-                    days = frozenset(
-                        holidays.country_holidays(
-                            self.country, subdiv=self.subdivision, years=year
-                        ).keys()
-                    )
+                    days = frozenset(_country_holidays(self.country, self.subdivision, year).keys())
                     first = date(year, 1, 1).toordinal()
                     last = date(year, 12, 31).toordinal()
                     working = [

@@ -68,7 +68,7 @@ def _skipped_hours(year: int) -> tuple[tuple[datetime, datetime], ...]:
     fold=0 and fold=1 the offsets differ only around a change: the earlier reading has the
     smaller offset inside a skipped hour, the larger one inside a repeated hour.
     """
-    gaps = []
+    gaps: list[tuple[datetime, datetime]] = []
     day = date(year, 1, 1)
     previous = datetime.combine(day, time(12), UK).utcoffset()
     while day.year == year:

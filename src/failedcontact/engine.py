@@ -196,8 +196,10 @@ def evaluate(
             seen_elsewhere = True
         elif event_type == "concern":
             concern_levels.add(event.level)
-        moment = Moment(event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
-                        moments, position, run_start, episode_start, failed_position, memo)  # fmt: skip
+        moment = Moment(
+            event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
+            moments, position, run_start, episode_start, failed_position, memo,
+        )  # fmt: skip
         if event_type == "call":
             moment.out_of_hours = (
                 event.out_of_hours
@@ -216,7 +218,7 @@ def evaluate(
     # A rule's test on case facts holds or not for the whole assessment: run it once, and
     # keep, per kind of moment, the candidate rules whose case test holds.
     case_ok: dict[CompiledRule, bool] = {}
-    allowed: dict[tuple[str, bool], list[CompiledRule]] = {}
+    allowed: dict[tuple[str | None, bool], list[CompiledRule]] = {}
     fired: dict[str, _Fired] = {}
     once_fired: set[CompiledRule] = set()
     for position, moment in enumerate(moments):
@@ -225,7 +227,8 @@ def evaluate(
             key = (moment.type, moment.kind is not None and position > last_seen_position)
             candidates = allowed.get(key)
             if candidates is None:
-                candidates = allowed[key] = _allowed(rules_for_event[key], case, summary, case_ok)
+                rules = rules_for_event[key]  # type: ignore[index]  # an event's type is set
+                candidates = allowed[key] = _allowed(rules, case, summary, case_ok)
         else:
             candidates = [rule for rule in pack.rules if (position, rule.order) in matched]
         described = None
