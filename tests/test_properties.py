@@ -134,3 +134,39 @@ def test_mutated_bundled_pack_gives_a_pack_or_diagnostics(data: st.DataObject) -
     result = run_pipeline("\n".join(lines), "mutated.yaml")
     assert (result.compiled is None) == bool(result.errors)
     assert all(d.line >= 1 and d.column >= 1 for d in result.diagnostics)
+
+
+def _scanning_classes() -> tuple[type, type]:
+    """Moment and Summary whose memo is always None: every count scans the timeline."""
+    from failedcontact.pack.facts import Moment, Summary
+
+    class ScanMoment(Moment):
+        __slots__ = ()
+        memo = property(lambda self: None, lambda self, value: None)  # type: ignore[assignment]
+
+    class ScanSummary(Summary):
+        __slots__ = ()
+        memo = property(lambda self: None, lambda self, value: None)  # type: ignore[assignment]
+
+    return ScanMoment, ScanSummary
+
+
+@pytest.mark.parametrize("pack_id", sorted(PACKS) + sorted(RECIPES))
+@given(data=st.data())
+def test_indexed_counts_give_the_same_assessment_as_scanning(
+    pack_id: str, data: st.DataObject
+) -> None:
+    """Counts and their `since` parts are indexed once per assessment and shared between
+    equal conditions; scanning the timeline at every moment must give the same answer."""
+    from failedcontact import engine
+
+    pack = PACKS.get(pack_id) or RECIPES[pack_id]
+    case, as_of = data.draw(case_and_as_of(pack, 40))
+    parsed = fc.parse_case(case)
+    indexed = engine.evaluate(pack.compiled, parsed, as_of)
+    scan_moment, scan_summary = _scanning_classes()
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(engine, "Moment", scan_moment)
+        patched.setattr(engine, "Summary", scan_summary)
+        scanned = engine.evaluate(pack.compiled, parsed, as_of)
+    assert indexed == scanned

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,6 +25,7 @@ from .tree import (
     Operator,
     Scope,
     Test,
+    shape,
 )
 
 __all__ = ["ALWAYS", "COMBINATORS", "OPERATORS", "Compiled", "ConditionCompiler", "conjunction"]
@@ -193,30 +194,27 @@ class ConditionCompiler:
         window = node.days * _DAY if node.days else None
         since = after.test if after is not None else None
         since_types = after.event_types if after is not None else None
-        key = object()  # this count's entry in an assessment's memo
-
-        def matches(case: Case, moment: Moment, test: Predicate, kinds: Any) -> bool:
-            return (kinds is None or moment.type in kinds) and test(case, moment)
+        # This count's entry in an assessment's memo, and its parts': a condition counted
+        # in several rules is matched against the timeline once per assessment.
+        key = object()
+        select_key = ("positions", shape(node.of))
+        since_key = ("positions", shape(node.since)) if node.since is not None else None
 
         def index(case: Case, moment: Moment) -> _CountIndex:
-            """Built once per assessment: prefix counts, last `since` match, timestamps."""
+            """Built once per assessment from the shared timeline index: the positions
+            matching `of` and `since`, found among only the events of the types they test."""
             memo = moment.memo
             assert memo is not None
             found: _CountIndex | None = memo.get(key)
             if found is None:
-                timeline = moment.timeline
-                prefix = [0]
-                for earlier in timeline:
-                    prefix.append(prefix[-1] + matches(case, earlier, test, types))
-                last: list[int] = []
-                if since is not None:
-                    latest = -1
-                    for position, earlier in enumerate(timeline):
-                        if matches(case, earlier, since, since_types):
-                            latest = position
-                        last.append(latest)
-                stamps = [earlier.stamp for earlier in timeline]
-                found = memo[key] = _CountIndex(prefix, last, stamps)
+                shared = _timeline_index(moment.timeline, memo)
+                matched = _positions(case, shared, memo, select_key, test, types)
+                latest = (
+                    _positions(case, shared, memo, since_key, since, since_types)
+                    if since is not None and since_key is not None
+                    else []
+                )
+                found = memo[key] = _CountIndex(matched, latest, shared.stamps)
             return found
 
         def counted(case: Case, moment: Moment) -> bool:
@@ -234,13 +232,17 @@ class ConditionCompiler:
                 total = _scan(case, moment, start, earliest, test, types, since, since_types)
             else:
                 found = index(case, moment)
-                if since is not None and position >= 0:
-                    latest = found.last[position]
-                    if latest >= start:
-                        start = latest + 1
+                if since is not None:
+                    before = bisect_right(found.since, position)
+                    if before and found.since[before - 1] >= start:
+                        start = found.since[before - 1] + 1
                 if earliest is not None:
                     start = max(start, bisect_right(found.stamps, earliest))
-                total = found.prefix[position + 1] - found.prefix[start] if position >= start else 0
+                total = (
+                    bisect_right(found.matched, position) - bisect_left(found.matched, start)
+                    if position >= start
+                    else 0
+                )
             return all(rel(total, limit) for rel, limit in zip(relations, limits, strict=True))
 
         return Compiled(counted, description, select.facts | {"count"})
@@ -280,9 +282,57 @@ class ConditionCompiler:
 class _CountIndex:
     """One count's view of one assessment's timeline."""
 
-    prefix: list[int]  # prefix[i]: matching events among the first i
-    last: list[int]  # last[i]: the latest position <= i matching `since` (-1: none)
+    matched: list[int]  # positions of the events the count selects, ascending
+    since: list[int]  # positions of the events its `since` selects, ascending
     stamps: list[float]  # each event's timestamp, in timeline order
+
+
+@dataclass(frozen=True, slots=True)
+class _TimelineIndex:
+    """Shared by every count of one assessment: positions by event type, and timestamps."""
+
+    timeline: list[Moment]
+    by_type: dict[str | None, list[int]]
+    stamps: list[float]
+
+
+_TIMELINE = object()  # the shared index's entry in an assessment's memo
+
+
+def _timeline_index(timeline: list[Moment], memo: dict[object, Any]) -> _TimelineIndex:
+    found: _TimelineIndex | None = memo.get(_TIMELINE)
+    if found is None:
+        by_type: dict[str | None, list[int]] = {}
+        for position, moment in enumerate(timeline):
+            by_type.setdefault(moment.type, []).append(position)
+        stamps = [moment.stamp for moment in timeline]
+        found = memo[_TIMELINE] = _TimelineIndex(timeline, by_type, stamps)
+    return found
+
+
+def _positions(
+    case: Case,
+    shared: _TimelineIndex,
+    memo: dict[object, Any],
+    key: object,
+    test: Predicate,
+    types: frozenset[str] | None,
+) -> list[int]:
+    """The positions whose moments pass `test`, trying only events of `types` (None: all).
+
+    So a count of one kind of event costs what that kind's events cost, not the history's.
+    """
+    found: list[int] | None = memo.get(key)
+    if found is None:
+        timeline = shared.timeline
+        if types is None:
+            found = [p for p, moment in enumerate(timeline) if test(case, moment)]
+        else:
+            lists = [shared.by_type.get(t, []) for t in types]
+            candidates = lists[0] if len(lists) == 1 else sorted(p for ps in lists for p in ps)
+            found = [p for p in candidates if test(case, timeline[p])]
+        memo[key] = found
+    return found
 
 
 def _scan(

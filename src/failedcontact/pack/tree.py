@@ -129,6 +129,19 @@ class Count:
 Node = Test | AllOf | AnyOf | Not | Count
 
 
+def shape(node: Node) -> tuple[Any, ...]:
+    """A condition's meaning without its place in the file: equal for equal conditions."""
+    if isinstance(node, Test):
+        return ("test", node.fact.name, node.op, node.values)
+    if isinstance(node, AllOf | AnyOf):
+        return (type(node).__name__, tuple(shape(part) for part in node.parts))
+    if isinstance(node, Not):
+        return ("not", shape(node.part))
+    since = shape(node.since) if node.since is not None else None
+    return ("count", shape(node.of), node.bounds, node.scope, node.days, node.months,
+            node.in_episode, since)  # fmt: skip
+
+
 def walk(node: Node | None) -> Iterator[Node]:
     """Every node of a tree, parents before children."""
     if node is None:
