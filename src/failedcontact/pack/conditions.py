@@ -101,6 +101,8 @@ class ConditionCompiler:
     # Static analysis compiles the same trees against assignments of fact values.
     reader: Callable[[Fact], Getter] | None = None
     parser: ConditionParser = field(init=False)
+    # One memo key per distinct condition (by shape): a plain object hashes cheaply.
+    tokens: dict[tuple[Any, ...], object] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.parser = ConditionParser(self.source, self.domains)
@@ -161,6 +163,9 @@ class ConditionCompiler:
             return frozenset().union(*(self.kind_types.get(str(v), frozenset()) for v in values))
         return None
 
+    def _token(self, node: Node) -> object:
+        return self.tokens.setdefault(shape(node), object())
+
     def _count(self, node: Count) -> Compiled:
         """`count`: how many earlier events (up to the moment) match a selector."""
         select = self.tree(node.of)
@@ -197,8 +202,8 @@ class ConditionCompiler:
         # This count's entry in an assessment's memo, and its parts': a condition counted
         # in several rules is matched against the timeline once per assessment.
         key = object()
-        select_key = ("positions", shape(node.of))
-        since_key = ("positions", shape(node.since)) if node.since is not None else None
+        select_key = self._token(node.of)
+        since_key = self._token(node.since) if node.since is not None else None
 
         def index(case: Case, moment: Moment) -> _CountIndex:
             """Built once per assessment from the shared timeline index: the positions
