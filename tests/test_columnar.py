@@ -99,3 +99,47 @@ def test_assess_table_takes_arrow_timestamps_like_iso_text(north_lincs: fc.Pack)
     result = assess_table(north_lincs, stamped, AS_OF)
     assert result.column("document")[0].as_py() == north_lincs.assess(
         text, AS_OF).model_dump_json()  # fmt: skip
+
+
+def _row_by_hand(number: int, output: bytes) -> dict[str, Any]:
+    """The row layout of docs/columnar.md, built field by field from the JSON document."""
+    data = json.loads(output)
+    if "contract" not in data:
+        return {"row": number, "case_id": data.get("case_id"), "errors": data["errors"]}
+    closure = data["closure"]
+    actions = [
+        {**{k: v for k, v in a.items() if k != "trigger"},
+         "trigger_event": a["trigger"]["event"], "trigger_at": a["trigger"]["at"]}
+        for a in data["actions"]
+    ]  # fmt: skip
+    return {
+        "row": number, "case_id": data["case_id"], "contract": data["contract"],
+        "as_of": data["as_of"], "pack_id": data["pack"]["id"],
+        "pack_version": data["pack"]["version"], "pack_digest": data["pack"]["digest"],
+        "risk_tier": data["risk_tier"], "risk_reasons": data["risk_reasons"],
+        "failed_contacts": data["failed_contacts"], "last_seen": data["last_seen"],
+        "actions": actions, "patterns": data["patterns"],
+        "closure_allowed": None if closure is None else closure["allowed"],
+        "closure_unmet": None if closure is None else [u["id"] for u in closure["unmet"]],
+        "document": output.decode("utf-8"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("pack_id", ["north_lincs", "suffolk", "pan_beds"])
+def test_arrow_rows_equal_rows_built_by_hand(pack_id: str) -> None:
+    """Arrow's JSON reader builds the rows; each must be what the layout says, field by field."""
+    from failedcontact.batch import assess_line
+    from failedcontact.columnar import ASSESSMENT_SCHEMA, assessment_batch
+
+    pack = fc.load_pack(pack_id)
+    lines = [json.dumps(c).encode() for c in _cases(150)]
+    lines[3] = BAD[50]
+    lines[77] = b'{"case_id": "X", "events": [{"type": "home_visit"}]}'
+    outputs = [assess_line(pack, n + 1, line, AS_OF)[0] for n, line in enumerate(lines)]
+    batch = assessment_batch(10, outputs)
+    expected = pa.RecordBatch.from_pylist(
+        [_row_by_hand(10 + n, out) for n, out in enumerate(outputs)], schema=ASSESSMENT_SCHEMA
+    )
+    assert batch.schema == ASSESSMENT_SCHEMA
+    assert batch.to_pylist() == expected.to_pylist()
+    assert batch.column("errors")[77].as_py()[0]["path"] == "events[0].at"

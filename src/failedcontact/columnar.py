@@ -10,6 +10,7 @@ column null). No row is ever dropped: the output has a row for every input row, 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pyarrow import json as pa_json
 
 from .batch import assess_line
 from .loader import Pack
@@ -42,6 +45,7 @@ _PATTERN = pa.struct(
     [("id", pa.string()), ("title", pa.string()), ("events", pa.list_(pa.int32()))]
 )
 _ERROR = pa.struct([("path", pa.string()), ("message", pa.string())])
+_UNMET = pa.list_(pa.struct([("id", pa.string())]))
 
 ASSESSMENT_SCHEMA = pa.schema(
     [
@@ -89,55 +93,101 @@ def case_lines(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
                 yield orjson.dumps(_plain(row))
 
 
-_ACTION_FIELDS = ("id", "title", "category", "status", "due", "recurring", "owner", "citation",
-                  "contacts")  # fmt: skip
+# The assessment JSON as Arrow reads it (an error record's fields too), so that the rows are
+# built by Arrow's own JSON reader in C++ rather than object by object in Python.
+_DOCUMENT_SCHEMA = pa.schema(
+    [
+        ("case_id", pa.string()),
+        ("contract", pa.string()),
+        ("as_of", pa.string()),
+        ("pack", pa.struct([(name, pa.string()) for name in ("id", "version", "digest")])),
+        ("risk_tier", pa.string()),
+        ("risk_reasons", pa.list_(pa.string())),
+        ("failed_contacts", pa.int32()),
+        ("last_seen", pa.string()),
+        (
+            "actions",
+            pa.list_(
+                pa.struct(
+                    [(f.name, f.type) for f in _ACTION if not f.name.startswith("trigger_")]
+                    + [("trigger", pa.struct([("event", pa.int32()), ("at", pa.string())]))]
+                )
+            ),
+        ),
+        ("patterns", pa.list_(_PATTERN)),
+        ("closure", pa.struct([("allowed", pa.bool_()), ("unmet", _UNMET)])),
+        ("errors", pa.list_(_ERROR)),
+    ]
+)
+_READ = pa_json.ParseOptions(explicit_schema=_DOCUMENT_SCHEMA, unexpected_field_behavior="ignore")
 
 
-def _action(action: dict[str, Any]) -> dict[str, Any]:
-    row = {key: action[key] for key in _ACTION_FIELDS}
-    row["trigger_event"] = action["trigger"]["event"]
-    row["trigger_at"] = action["trigger"]["at"]
-    return row
+def assessment_batch(first_row: int, lines: list[bytes]) -> pa.RecordBatch:
+    """Output lines of `assess --jsonl` (assessments and error records) as assessment rows,
+    numbered from `first_row`."""
+    lines = [line.rstrip(b"\n") for line in lines]
+    data = b"\n".join(lines) + b"\n"
+    read = pa_json.ReadOptions(use_threads=False, block_size=max(len(data), 1 << 16))
+    table = pa_json.read_json(io.BytesIO(data), read_options=read, parse_options=_READ)
+    doc = table.combine_chunks().to_batches()[0] if table.num_rows else None
+    if doc is None or doc.num_rows != len(lines):
+        raise ValueError(f"expected {len(lines)} assessment lines, read {table.num_rows}")
+    column = doc.column
+    pack, closure = column("pack"), column("closure")
+    errors = column("errors")
+    documents = pa.array(lines, pa.binary()).cast(pa.string())
+    documents = pc.if_else(errors.is_null(), documents, pa.nulls(len(lines), pa.string()))
+    unmet = pc.struct_field(closure, "unmet")
+    columns = [
+        pa.array(range(first_row, first_row + len(lines)), pa.int64()),
+        column("case_id"),
+        column("contract"),
+        column("as_of"),
+        pc.struct_field(pack, "id"),
+        pc.struct_field(pack, "version"),
+        pc.struct_field(pack, "digest"),
+        column("risk_tier"),
+        column("risk_reasons"),
+        column("failed_contacts"),
+        column("last_seen"),
+        _flat_actions(column("actions")),
+        column("patterns"),
+        pc.struct_field(closure, "allowed"),
+        pa.ListArray.from_arrays(unmet.offsets, unmet.values.field("id"), mask=unmet.is_null()),
+        documents,
+        errors,
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=ASSESSMENT_SCHEMA)
 
 
-def _row(number: int, output: bytes) -> dict[str, Any]:
-    data = orjson.loads(output)
-    if "contract" not in data:  # an error record
-        return {"row": number, "case_id": data.get("case_id"), "errors": data["errors"]}
-    closure = data["closure"]
-    return {
-        "row": number,
-        "case_id": data["case_id"],
-        "contract": data["contract"],
-        "as_of": data["as_of"],
-        "pack_id": data["pack"]["id"],
-        "pack_version": data["pack"]["version"],
-        "pack_digest": data["pack"]["digest"],
-        "risk_tier": data["risk_tier"],
-        "risk_reasons": data["risk_reasons"],
-        "failed_contacts": data["failed_contacts"],
-        "last_seen": data["last_seen"],
-        "actions": [_action(a) for a in data["actions"]],
-        "patterns": data["patterns"],
-        "closure_allowed": None if closure is None else closure["allowed"],
-        "closure_unmet": None if closure is None else [u["id"] for u in closure["unmet"]],
-        "document": output.decode("utf-8"),
-    }
+def _flat_actions(actions: pa.ListArray) -> pa.ListArray:
+    """Each action's `trigger` object as the row layout's `trigger_event` and `trigger_at`."""
+    items = actions.values
+    trigger = items.field("trigger")
+    fields = [
+        trigger.field("event") if name == "trigger_event"
+        else trigger.field("at") if name == "trigger_at"
+        else items.field(name)
+        for name in (f.name for f in _ACTION)
+    ]  # fmt: skip
+    flat = pa.StructArray.from_arrays(fields, fields=list(_ACTION))
+    return pa.ListArray.from_arrays(actions.offsets, flat, mask=actions.is_null())
 
 
 def assess_lines(
     pack: Pack, lines: Iterable[bytes | None], as_of: datetime, rows_per_batch: int = 4096
 ) -> Iterator[pa.RecordBatch]:
     """Assess JSON case lines; yield assessment batches in input order, a row for every line."""
-    rows: list[dict[str, Any]] = []
+    outputs: list[bytes] = []
+    first = 0
     for number, line in enumerate(lines):
-        output, _, _ = assess_line(pack, number + 1, line, as_of)
-        rows.append(_row(number, output))
-        if len(rows) >= rows_per_batch:
-            yield pa.RecordBatch.from_pylist(rows, schema=ASSESSMENT_SCHEMA)
-            rows = []
-    if rows:
-        yield pa.RecordBatch.from_pylist(rows, schema=ASSESSMENT_SCHEMA)
+        outputs.append(assess_line(pack, number + 1, line, as_of)[0])
+        if len(outputs) >= rows_per_batch:
+            yield assessment_batch(first, outputs)
+            first += len(outputs)
+            outputs = []
+    if outputs:
+        yield assessment_batch(first, outputs)
 
 
 def assess_batches(
@@ -173,10 +223,10 @@ def read_batches(path: Path) -> Iterator[pa.RecordBatch]:
 class TableWriter:
     """Assessment JSON lines in, as they come; Parquet or Arrow IPC batches out."""
 
-    def __init__(self, path: Path, rows_per_batch: int = 1024) -> None:
+    def __init__(self, path: Path, rows_per_batch: int = 4096) -> None:
         self.rows = 0
         self.invalid = 0
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[bytes] = []
         self._size = rows_per_batch
         self._sink: Any = None
         if path.suffix == ".parquet":
@@ -187,18 +237,15 @@ class TableWriter:
 
     def write_line(self, line: bytes) -> None:
         """One output line of `assess --jsonl` (with or without its newline)."""
-        row = _row(self.rows, line.rstrip(b"\n"))
-        self.rows += 1
-        self.invalid += "errors" in row
-        self._pending.append(row)
+        self._pending.append(line)
+        self.invalid += not line.startswith(b'{"contract"')
         if len(self._pending) >= self._size:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
-            self._writer.write_batch(
-                pa.RecordBatch.from_pylist(self._pending, schema=ASSESSMENT_SCHEMA)
-            )
+            self._writer.write_batch(assessment_batch(self.rows, self._pending))
+            self.rows += len(self._pending)
             self._pending = []
 
     def close(self) -> None:
