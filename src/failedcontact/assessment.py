@@ -156,6 +156,7 @@ class Assessment(BaseModel):
 
 
 _set = object.__setattr__
+_new = object.__new__
 _TIERS = {tier.value: tier for tier in RiskTier}
 _STATUSES = {status.value: status for status in ActionStatus}
 _CATEGORIES = {category.value: category for category in ActionCategory}
@@ -168,7 +169,7 @@ def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
     no private attributes), minus its per-field bookkeeping, which costs more than the
     engine itself; `tests/test_engine.py` checks both give identical models.
     """
-    model = cls.__new__(cls)
+    model = _new(cls)  # BaseModel has no __new__ of its own: object's, without the lookup
     _set(model, "__dict__", fields)
     _set(model, "__pydantic_fields_set__", set(fields))
     _set(model, "__pydantic_extra__", None)

@@ -32,7 +32,7 @@ from .pack.compiler import (
     CompiledRequirement,
     CompiledRule,
 )
-from .pack.conditions import Compiled, Predicate
+from .pack.conditions import Compiled
 from .pack.facts import Moment, Summary
 from .vocabulary import CONTRACT_VERSION, EPISODE_EVENT_TYPES, OUTCOME_EVENT_TYPES, SEEN_PAIRS
 
@@ -539,19 +539,23 @@ def _actions(
     local_at: dict[int, datetime] = {}
     deadlines: dict[tuple[int, str, float], tuple[datetime | None, float | None]] = {}
     evidenced: dict[int, int] = {}
+    past_every_event = len(moments)
     result = []
-    for action_id, item in fired.items():
-        position, moment, requirement, rule = item
+    for action_id, (position, moment, requirement, rule) in fired.items():
+        index = moment.index
+        due: datetime | None = None
+        due_stamp: float | None = None
         timescale = requirement.timescale
-        key = (moment.index, timescale.kind, timescale.amount)
-        found = deadlines.get(key)
-        if found is None:
-            due = due_at(timescale.kind, timescale.amount, moment.at, calendar)
-            found = deadlines[key] = (due, due.timestamp() if due is not None else None)
-        due, due_stamp = found
+        if timescale.kind != "none":
+            key = (index, timescale.kind, timescale.amount)
+            found = deadlines.get(key)
+            if found is None:
+                due = due_at(timescale.kind, timescale.amount, moment.at, calendar)
+                found = deadlines[key] = (due, due.timestamp() if due is not None else None)
+            due, due_stamp = found
         # Evidence must follow the trigger; a rule fired at as_of (past every event) accepts
         # evidence from anywhere in the current episode, since its fact held throughout.
-        after = position if position < len(moments) else episode_start - 1
+        after = position if position < past_every_event else episode_start - 1
         done = last_done.get(action_id, -1) > after
         evidence = requirement.completed_by
         if not done and evidence is not None:
@@ -559,11 +563,11 @@ def _actions(
             if latest is None:
                 latest = evidenced[id(evidence)] = _latest_evidence(evidence, case, moments)
             done = latest > after
-        contacts = _contacts(pack, requirement, authority)
-        at = local_at.get(moment.index)
+        at = local_at.get(index)
         if at is None:
-            at = local_at[moment.index] = moment.at.astimezone(UK)
+            at = local_at[index] = moment.at.astimezone(UK)
         trigger = moment if moment.event is not None else None
+        contacts = _contacts(pack, requirement, authority) if requirement.contacts else []
         entry = _entry(requirement, rule.citation, due, trigger, at, contacts)
         result.append(_ranked(entry, due_stamp, now, done))
     return result
@@ -580,20 +584,24 @@ def _pattern(
     types = pattern.select.event_types
     matched: list[int] = []
     if pattern.kind == "count":
-        start = now - pattern.within_days * _DAY if pattern.within_days else None
-        if pattern.within_months:
-            start = months_before(now, pattern.within_months)
+        start: float | None = None
+        windowed = bool(pattern.within_days or pattern.within_months)
         first = last_seen_position + 1 if pattern.in_run else 0
         for moment in moments[first:]:
             if types is not None and moment.type not in types:
                 continue
+            if windowed:  # the window's start, worked out once an event of its types is seen
+                windowed = False
+                start = now - pattern.within_days * _DAY if pattern.within_days else None
+                if pattern.within_months:
+                    start = months_before(now, pattern.within_months)
             if (start is None or moment.stamp > start) and select(case, moment):
                 matched.append(moment.index)
         if len(matched) < pattern.at_least:
             return None
     else:
         assert pattern.next is not None and pattern.then is not None
-        is_next, then = pattern.next.test, pattern.then.test
+        is_next, then = pattern.next, pattern.then.test
         window = pattern.within_days * _DAY if pattern.within_days else None
         chosen: dict[int, int] = {}
         following: list[int] | None = None  # the next `next` event after each position
@@ -614,7 +622,7 @@ def _pattern(
     return {"id": pattern.id, "title": pattern.title, "events": matched}
 
 
-def _next_positions(case: Case, moments: list[Moment], is_next: Predicate) -> list[int]:
+def _next_positions(case: Case, moments: list[Moment], is_next: Compiled) -> list[int]:
     """For each position, the first later position whose event is a `next` one (-1: none).
 
     One backward pass, so a sequence pattern costs the same per event however far apart
@@ -622,9 +630,11 @@ def _next_positions(case: Case, moments: list[Moment], is_next: Predicate) -> li
     """
     following = [-1] * len(moments)
     upcoming = -1
+    test, types = is_next.test, is_next.event_types
     for position in range(len(moments) - 1, -1, -1):
         following[position] = upcoming
-        if is_next(case, moments[position]):
+        moment = moments[position]
+        if (types is None or moment.type in types) and test(case, moment):
             upcoming = position
     return following
 
