@@ -123,5 +123,6 @@ def main() -> None:
                  str(Path(folder) / "spark_out"), args.pack, AS_OF, str(args.workers)],
                 f"local Spark, Parquet to Parquet, {args.workers} core(s)", args.cases)  # fmt: skip
 
+
 if __name__ == "__main__":
     main()

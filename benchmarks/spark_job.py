@@ -1,6 +1,6 @@
 """One Spark job for bench_batch.py: a Parquet file of cases to Parquet assessments.
 
-    python benchmarks/spark_job.py CASES.parquet OUT_FOLDER PACK AS_OF CORES
+python benchmarks/spark_job.py CASES.parquet OUT_FOLDER PACK AS_OF CORES
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def main() -> None:
     result = assess_dataframe(frame, resolve_pack(pack, None).path, datetime.fromisoformat(as_of))
     result.write.mode("overwrite").parquet(out)
     written = spark.read.parquet(out)
-    rows, bad, cases_in = written.count(), written.where("errors is not null").count(), frame.count()
+    rows, cases_in = written.count(), frame.count()
+    bad = written.where("errors is not null").count()
     spark.stop()
     print(f"spark wrote {rows:,} rows ({bad:,} with errors)", file=sys.stderr)
     if rows != cases_in:
