@@ -5,8 +5,12 @@ Reports assessments per second and median / p99 latency for:
   (b) JSON text in to JSON text out (`Case` validation, assessment, serialisation);
   (c) a hand-written plain-Python function implementing the same North Lincolnshire rules,
       the floor. It is checked to agree with (a) on every generated case before timing.
+Then, each against its target from issue 10:
+  (d) reading times without an offset against the same times with one;
+  (e) linearity: a 10,000-event case against a 1,000-event one, on every bundled pack;
+  (f) a cold `load_pack` in a fresh process, on every bundled pack.
 
-Run:  python benchmarks/bench_assess.py [--cases N] [--seed S] [--events-b 20]
+Run:  python benchmarks/bench_assess.py [--cases N] [--seed S] [--events-b 20] [--quick]
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -360,6 +366,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--events-b", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="best of this many rounds")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats of (e)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     pack = fc.load_pack("north_lincs")
@@ -416,11 +423,98 @@ def main() -> None:
             ),
         ],
     )
+    typed_ratio = max(c_mix / a_mix, c_20 / a_20)
     print(
         f"(a)/(c) cost ratio: {c_mix / a_mix:.2f}x (1-30 events), "
-        f"{c_20 / a_20:.2f}x ({args.events_b} events); target <= 3x"
+        f"{c_20 / a_20:.2f}x ({args.events_b} events); target <= 2x: "
+        + _verdict(typed_ratio <= 2.0)
     )
-    print(f"(b) {b_20:,.0f} cases/s for {args.events_b}-event histories; target >= 10,000/s")
+    print(
+        f"(b) {b_20:,.0f} cases/s for {args.events_b}-event histories: "
+        f"{b_20 / TODAY_JSON:.2f}x the 3,760/s of issue 10; target >= 2x: "
+        + _verdict(b_20 >= 2 * TODAY_JSON)
+    )
+    offset_times(pack, twenty, args.rounds)
+    linearity(args.quick)
+    cold_load()
+
+
+TODAY_JSON = 3_760  # JSON in to JSON out, 20 events, when issue 10 was written
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def offset_times(pack: fc.Pack, cases: list[dict[str, Any]], rounds: int) -> None:
+    """(d) The same cases read with every time given with its offset, then without."""
+
+    def texts(naive: bool) -> list[str]:
+        result = []
+        for case in cases:
+            events = []
+            for event in case["events"]:
+                at = datetime.fromisoformat(event["at"])
+                local = (at if at.tzinfo else at.replace(tzinfo=UK)).astimezone(UK)
+                shown = local.replace(tzinfo=None) if naive else local
+                events.append({**event, "at": shown.isoformat()})
+            result.append(json.dumps({**case, "events": events}))
+        return result
+
+    with_offset, without = compare(
+        rounds,
+        [
+            ("(d) parse, every time with an offset", texts(False), fc.parse_case),
+            ("(d) parse, every time without one (UK local)", texts(True), fc.parse_case),
+        ],
+    )
+    ratio = with_offset / without
+    print(f"(d) without/with offset cost ratio {ratio:.2f}x; target <= 1.10x: "
+          + _verdict(ratio <= 1.10))  # fmt: skip
+
+
+def linearity(quick: bool) -> None:
+    """(e) One long history per pack: 10,000 events against 1,000."""
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from bench_large import history
+
+    worst = 0.0
+    for pack_id in fc.bundled_ids():
+        pack = fc.load_pack(pack_id)
+        cost = {}
+        for size in (1_000, 10_000):
+            case = fc.parse_case({"case_id": "L", "events": history(size, "mixed")})
+            best = float("inf")
+            for _ in range(2 if quick else (3 if size == 10_000 else 10)):
+                started = time.perf_counter()
+                pack.assess(case, AS_OF)
+                best = min(best, time.perf_counter() - started)
+            cost[size] = best
+        ratio = cost[10_000] / cost[1_000]
+        worst = max(worst, ratio)
+        print(f"(e) {pack_id:<12} 1,000 events {cost[1_000] * 1000:6.1f} ms, 10,000 events "
+              f"{cost[10_000] * 1000:6.1f} ms: {ratio:5.1f}x")  # fmt: skip
+    print(f"(e) worst 10,000/1,000 ratio {worst:.1f}x; target <= 12x: " + _verdict(worst <= 12))
+
+
+def cold_load() -> None:
+    """(f) `load_pack` in a fresh process (after `import failedcontact`), best of three."""
+    code = (
+        "import time, failedcontact as fc, sys\n"
+        "t = time.perf_counter(); fc.load_pack(sys.argv[1])\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    worst = 0.0
+    for pack_id in fc.bundled_ids():
+        command = [sys.executable, "-c", code, pack_id]
+        runs = [
+            float(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+            for _ in range(3)
+        ]
+        worst = max(worst, min(runs))
+        print(f"(f) cold load_pack {pack_id:<12} {min(runs) * 1000:5.1f} ms")
+    print(f"(f) slowest cold load {worst * 1000:.0f} ms; target < 60 ms: "
+          + _verdict(worst < 0.060))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("--pack", default="north_lincs")
     parser.add_argument("--parquet", action="store_true")
     parser.add_argument("--spark", action="store_true")
+    parser.add_argument("--no-jsonl", action="store_true", help="only the table runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         cases = Path(folder) / "cases.jsonl"
@@ -107,8 +108,9 @@ def main() -> None:
               f"{time.perf_counter() - start:.0f} s")  # fmt: skip
         base = [sys.executable, "-m", "failedcontact", "assess", "--pack", args.pack,
                 "--as-of", AS_OF, "--workers", str(args.workers)]  # fmt: skip
-        run([*base, "--jsonl", str(cases), "-o", str(Path(folder) / "out.jsonl")],
-            f"JSON Lines, {args.workers} worker(s)", args.cases)  # fmt: skip
+        if not args.no_jsonl:
+            run([*base, "--jsonl", str(cases), "-o", str(Path(folder) / "out.jsonl")],
+                f"JSON Lines, {args.workers} worker(s)", args.cases)  # fmt: skip
         parquet = Path(folder) / "cases.parquet"
         if args.parquet or args.spark:
             import pyarrow.parquet as pq

@@ -486,15 +486,10 @@ def _assess_table_file(
 ) -> None:
     """Parquet or Arrow in or out (a table of cases, a table of assessments)."""
     try:
-        import pyarrow
-
         from .columnar import TableWriter, case_lines, read_batches
     except ImportError:
         raise _fail(EXIT_USAGE, "error: Parquet and Arrow need the `columnar` extra: "
                     "pip install 'failedcontact[columnar]'") from None  # fmt: skip
-    # mimalloc, Arrow's default here, keeps what a long run frees (about 60 MB more at
-    # 200,000 rows); the system allocator gives it back. This process only: a command.
-    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     source = Path(case)
     with contextlib.ExitStack() as stack:
         if _is_table(source):

