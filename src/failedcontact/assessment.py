@@ -158,8 +158,6 @@ class Assessment(BaseModel):
 _set = object.__setattr__
 _new = object.__new__
 _TIERS = {tier.value: tier for tier in RiskTier}
-_STATUSES = {status.value: status for status in ActionStatus}
-_CATEGORIES = {category.value: category for category in ActionCategory}
 
 
 def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
@@ -178,40 +176,25 @@ def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
 
 
 def from_plain(document: dict[str, Any]) -> Assessment:
-    """Build the typed assessment from the engine's plain JSON-ready document."""
-    actions = [
-        _trusted(
-            RequiredAction,
-            {
-                **action,
-                "status": _STATUSES[action["status"]],
-                "category": _CATEGORIES[action["category"]],
-                "trigger": _trusted(Trigger, action["trigger"]),
-                "contacts": [_trusted(ContactOut, c) for c in action["contacts"]],
-            },
-        )
-        for action in document["actions"]
-    ]
+    """Build the typed assessment from the engine's plain JSON-ready document.
+
+    Takes the document over: its dicts become the models' fields (no copies are made), so
+    the caller must not use it afterwards.
+    """
+    # The engine already gives status and category as enum members (StrEnums, which JSON
+    # writes as their values); the tier is text.
+    for action in document["actions"]:
+        action["trigger"] = _trusted(Trigger, action["trigger"])
+        action["contacts"] = [_trusted(ContactOut, c) for c in action["contacts"]]
+    document["actions"] = [_trusted(RequiredAction, action) for action in document["actions"]]
     closure = document["closure"]
-    return _trusted(
-        Assessment,
-        {
-            **document,
-            "pack": _trusted(PackRef, document["pack"]),
-            "engine": _trusted(EngineRef, document["engine"]),
-            "risk_tier": _TIERS[document["risk_tier"]],
-            "actions": actions,
-            "patterns": [_trusted(PatternFound, p) for p in document["patterns"]],
-            "closure": None
-            if closure is None
-            else _trusted(
-                Closure,
-                {
-                    "allowed": closure["allowed"],
-                    "unmet": [_trusted(UnmetCondition, u) for u in closure["unmet"]],
-                },
-            ),
-            "episode": _trusted(Episode, document["episode"]),
-            "trace": [_trusted(TraceEntry, t) for t in document["trace"]],
-        },
-    )
+    if closure is not None:
+        closure["unmet"] = [_trusted(UnmetCondition, u) for u in closure["unmet"]]
+        document["closure"] = _trusted(Closure, closure)
+    document["pack"] = _trusted(PackRef, document["pack"])
+    document["engine"] = _trusted(EngineRef, document["engine"])
+    document["risk_tier"] = _TIERS[document["risk_tier"]]
+    document["patterns"] = [_trusted(PatternFound, p) for p in document["patterns"]]
+    document["episode"] = _trusted(Episode, document["episode"])
+    document["trace"] = [_trusted(TraceEntry, t) for t in document["trace"]]
+    return _trusted(Assessment, document)

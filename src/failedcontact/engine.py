@@ -34,7 +34,13 @@ from .pack.compiler import (
 )
 from .pack.conditions import Compiled
 from .pack.facts import Moment, Summary
-from .vocabulary import CONTRACT_VERSION, EPISODE_EVENT_TYPES, OUTCOME_EVENT_TYPES, SEEN_PAIRS
+from .vocabulary import (
+    CONTRACT_VERSION,
+    EPISODE_EVENT_TYPES,
+    OUTCOME_EVENT_TYPES,
+    SEEN_PAIRS,
+    ActionStatus,
+)
 
 _SEEN = SEEN_PAIRS
 _WITH_OUTCOME = OUTCOME_EVENT_TYPES
@@ -427,13 +433,13 @@ def _ranked(
     event = entry["trigger"]["event"]
     order = event if event is not None else _NO_EVENT
     if done:
-        entry["status"] = "done"
+        entry["status"] = ActionStatus.DONE
         return (3, 0.0, order, entry["id"]), entry
     if due_stamp is None:
-        entry["status"] = "outstanding"
+        entry["status"] = ActionStatus.OUTSTANDING
         return (2, 0.0, order, entry["id"]), entry
     overdue = now > due_stamp
-    entry["status"] = "overdue" if overdue else "outstanding"
+    entry["status"] = ActionStatus.OVERDUE if overdue else ActionStatus.OUTSTANDING
     return (0 if overdue else 1, due_stamp, order, entry["id"]), entry
 
 
@@ -516,10 +522,10 @@ def _entry(
         "title": requirement.title,
         "citation": citation,
         "owner": requirement.owner,
-        "category": requirement.category.value,
+        "category": requirement.category,  # a StrEnum: JSON writes its value
         "recurring": False,
         "due": due,
-        "status": "outstanding",  # set by _ranked
+        "status": ActionStatus.OUTSTANDING,  # set by _ranked
         "trigger": {"event": moment.index if moment is not None else None, "at": at},
         "contacts": contacts,
     }
