@@ -99,14 +99,17 @@ _Fired = tuple[int, Moment, CompiledRequirement, CompiledRule]
 
 
 def _describe(moment: Moment, pack: CompiledPack) -> str:
-    event: Any = moment.event
-    outcome = event.outcome if moment.type in _WITH_OUTCOME else None
-    what = f"event {moment.index} ({moment.type}{', ' + outcome if outcome else ''})"
+    outcome = moment.outcome
+    what = (
+        f"event {moment.index} ({moment.type}, {outcome})"
+        if outcome
+        else (f"event {moment.index} ({moment.type})")
+    )
     if moment.kind is not None:
-        name = pack.document.failed_contacts[moment.kind].name
+        name = pack.kind_names[moment.kind]
         return f"{what} is failed contact {moment.run_count} of the current run ({name})"
     if moment.type == "concern":
-        return f"{what}, level {event.level}"
+        return f"{what}, level {moment.event.level}"
     return what
 
 

@@ -165,6 +165,7 @@ class CompiledPack:
     file: str
     calendar: WorkingCalendar
     failed_kind: dict[tuple[str, str], str]
+    kind_names: dict[str, str]  # each failed-contact kind's name, for the trace
     rules_for_event: dict[tuple[str, bool], tuple[CompiledRule, ...]]
     rules_at_as_of: tuple[CompiledRule, ...]
     rules: tuple[CompiledRule, ...]
@@ -324,6 +325,7 @@ def compile_pack(
         digest=digest,
         file=source.file,
         calendar=calendar,
+        kind_names={kind_id: kind.name for kind_id, kind in doc.failed_contacts.items()},
         failed_kind={
             tuple(outcome.split(".", 1)): kind_id  # type: ignore[misc]
             for kind_id, kind in doc.failed_contacts.items()
