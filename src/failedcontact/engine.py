@@ -292,9 +292,10 @@ def evaluate(
         _duty(pack, duty, case, summary, ranked, now, cal, trace)
     ranked.sort(key=_first)
     actions = [entry for _, entry in ranked]
-    summary.open_actions = sum(1 for a in actions if a["status"] != "done")
-    summary.overdue_actions = sum(1 for a in actions if a["status"] == "overdue")
-    summary.actions_done = frozenset(episode_done)
+    if pack.closure is not None:  # these facts are read by closure conditions only
+        summary.open_actions = sum(1 for a in actions if a["status"] != "done")
+        summary.overdue_actions = sum(1 for a in actions if a["status"] == "overdue")
+        summary.actions_done = frozenset(episode_done)
     closure = _closure(pack, case, summary, trace)
     if moments:
         opened = moments[episode_start]
