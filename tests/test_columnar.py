@@ -31,8 +31,10 @@ def _table(cases: list[dict[str, Any]]) -> Any:
     return pa.Table.from_pylist(cases)
 
 
-def test_parquet_in_and_out_equals_the_jsonl_path(cli: Cli, tmp_path: Path) -> None:
-    cases = _cases(120)
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_parquet_in_and_out_equals_the_jsonl_path(cli: Cli, tmp_path: Path, workers: str) -> None:
+    """Workers turn blocks of 64 rows into lines themselves: rows stay whole and in order."""
+    cases = _cases(150)
     cases[17] = {"case_id": "BAD-17", "events": [
         {"at": "2026-11-01T10:00:00", "type": "home_visit", "outcome": "nobody_home"}]}  # fmt: skip
     source, target = tmp_path / "cases.parquet", tmp_path / "assessments.parquet"
@@ -40,7 +42,7 @@ def test_parquet_in_and_out_equals_the_jsonl_path(cli: Cli, tmp_path: Path) -> N
     stream = tmp_path / "cases.jsonl"
     stream.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
     result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF.isoformat(), str(source),
-                 "-o", str(target))  # fmt: skip
+                 "-o", str(target), "--workers", workers)  # fmt: skip
     assert result.exit_code == 2, result.stderr  # the bad row is reported...
     table = pq.read_table(target)
     assert table.num_rows == len(cases)  # ...and kept, in its place

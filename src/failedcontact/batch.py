@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.pool import AsyncResult
@@ -132,17 +133,109 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(
-    inherited: Pack | None, text: str, file: str, as_of: datetime, log: DecisionLogging | None
+    inherited: Pack | None,
+    text: str,
+    file: str,
+    as_of: datetime,
+    log: DecisionLogging | None,
+    expand: Expand | None = None,
 ) -> None:
     # a forked worker is handed the parent's pack; a spawned one compiles the text once
     _worker["pack"] = inherited if inherited is not None else load_pack(text=text, file=file)
     _worker["as_of"] = as_of
     _worker["log"] = log
+    _worker["expand"] = expand
 
 
 def _assess_chunk(chunk: list[Line]) -> list[Result]:
     pack, as_of, log = _worker["pack"], _worker["as_of"], _worker["log"]
     return [assess_line(pack, number, raw, as_of, log) for number, raw in chunk]
+
+
+# A block of input rows in another form (Arrow IPC bytes of a few table rows): the worker
+# turns it into case lines itself, so the parent does not have to.
+Block = tuple[int, bytes]  # the block's row count, and its bytes
+Expand = Callable[[bytes], list[bytes | None]]
+
+
+def _assess_block(first: int, block: bytes) -> list[Result]:
+    pack, as_of, log, expand = _worker["pack"], _worker["as_of"], _worker["log"], _worker["expand"]
+    return [
+        assess_line(pack, first + offset, raw, as_of, log)
+        for offset, raw in enumerate(expand(block))
+    ]
+
+
+def assess_blocks(
+    pack: Pack,
+    blocks: Iterable[Block],
+    expand: Expand,
+    as_of: datetime,
+    write: Callable[[bytes], None],
+    report: Callable[[str], None],
+    workers: int = 1,
+    log: DecisionLogging | None = None,
+    record: Callable[[bytes], None] | None = None,
+) -> BatchSummary:
+    """`assess_stream` for input that comes in blocks: each block is expanded into case
+    lines where it is assessed (in a worker), one output line per line, in order."""
+    if workers <= 1:
+
+        def lines() -> Iterator[bytes | None]:
+            for _, block in blocks:
+                yield from expand(block)
+
+        return assess_stream(pack, lines(), as_of, write, report, 1, None, log, record)
+    start = time.perf_counter()
+    done = invalid = 0
+    with _running(_pool(pack, as_of, log, workers, expand)) as pool:
+        pending: deque[AsyncResult[list[Result]]] = deque()
+        first = 1
+        for rows, block in blocks:
+            pending.append(pool.apply_async(_assess_block, (first, block)))
+            first += rows
+            while pending and (len(pending) > workers * _IN_FLIGHT or pending[0].ready()):
+                done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+        while pending:
+            done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+    return BatchSummary(done, invalid, time.perf_counter() - start, workers)
+
+
+@contextmanager
+def _running(pool: Any) -> Iterator[Any]:
+    """The pool while the caller uses it; then closed, or terminated on Ctrl-C."""
+    interrupted = True  # until shown otherwise: Ctrl-C stops the workers at once
+    try:
+        yield pool
+        interrupted = False
+    except Exception:
+        # A failed write (a full disk, a closed pipe) lets the few chunks in flight finish:
+        # terminating a pool while a worker is sending a result can leave Pool.terminate
+        # waiting for ever on the half-sent message.
+        interrupted = False
+        raise
+    finally:
+        if interrupted:
+            pool.terminate()
+        else:
+            pool.close()
+        pool.join()
+
+
+def _pool(
+    pack: Pack,
+    as_of: datetime,
+    log: DecisionLogging | None,
+    workers: int,
+    expand: Expand | None = None,
+) -> Any:
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
+    # a forked worker gets its arguments without pickling, so it can share the compiled pack;
+    # only a spawned one needs the pack's text, to compile it again
+    inherited = pack if fork else None
+    text = "" if fork else _source_text(pack)
+    return context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of, log, expand))
 
 
 def assess_stream(
@@ -177,15 +270,7 @@ def assess_stream(
             if progress is not None:
                 progress(done)
         return BatchSummary(done, invalid, time.perf_counter() - start, 1)
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if fork else None)
-    # a forked worker gets its arguments without pickling, so it can share the compiled pack;
-    # only a spawned one needs the pack's text, to compile it again
-    inherited = pack if fork else None
-    text = "" if fork else _source_text(pack)
-    pool = context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of, log))
-    interrupted = True  # until shown otherwise: Ctrl-C stops the workers at once
-    try:
+    with _running(_pool(pack, as_of, log, workers)) as pool:
         pending: deque[AsyncResult[list[Result]]] = deque()
         for chunk in _chunks(numbered):
             if chunk:  # an empty chunk: the input paused, so write what is ready meanwhile
@@ -198,19 +283,6 @@ def assess_stream(
             done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
             if progress is not None:
                 progress(done)
-        interrupted = False
-    except Exception:
-        # A failed write (a full disk, a closed pipe) lets the few chunks in flight finish:
-        # terminating a pool while a worker is sending a result can leave Pool.terminate
-        # waiting for ever on the half-sent message.
-        interrupted = False
-        raise
-    finally:
-        if interrupted:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
     return BatchSummary(done, invalid, time.perf_counter() - start, workers)
 
 

@@ -35,7 +35,14 @@ from typer.core import TyperGroup
 
 from ._version import __version__
 from .assessment import Assessment
-from .batch import BatchSummary, DecisionLogging, assess_stream, line_text, usable_cores
+from .batch import (
+    BatchSummary,
+    DecisionLogging,
+    assess_blocks,
+    assess_stream,
+    line_text,
+    usable_cores,
+)
 from .case import Case
 from .case_input import parse_as_of_text, parse_case
 from .decision_log import DecisionLog, LogOptions, decision_line, new_request_id
@@ -488,7 +495,7 @@ def _assess_table_file(
     try:
         import pyarrow
 
-        from .columnar import TableWriter, case_lines, read_batches
+        from .columnar import TableWriter, block_lines, case_blocks, case_lines, read_batches
     except ImportError:
         raise _fail(EXIT_USAGE, "error: Parquet and Arrow need the `columnar` extra: "
                     "pip install 'failedcontact[columnar]'") from None  # fmt: skip
@@ -511,10 +518,18 @@ def _assess_table_file(
                 table = stack.enter_context(TableWriter(destination))
             except OSError as error:
                 raise _output_failed(f"cannot write `{destination}`: {error}") from None
-            summary = assess_stream(
-                pack, lines, when, table.write_line, _report_line, workers, None,
-                recorder.logging if recorder else None, recorder.record if recorder else None,
-            )  # fmt: skip
+            logging, record = (recorder.logging, recorder.record) if recorder else (None, None)
+            if _is_table(source):
+                # table to table: the workers turn case rows into lines themselves
+                summary = assess_blocks(
+                    pack, case_blocks(read_batches(source)), block_lines, when,
+                    table.write_line, _report_line, workers, logging, record,
+                )  # fmt: skip
+            else:
+                summary = assess_stream(
+                    pack, lines, when, table.write_line, _report_line, workers, None, logging,
+                    record,
+                )  # fmt: skip
             invalid = summary.invalid
             _err.print(f"{summary.describe()}; wrote {destination}", markup=False)
     if invalid:
