@@ -142,11 +142,11 @@ def _scanning_classes() -> tuple[type, type]:
 
     class ScanMoment(Moment):
         __slots__ = ()
-        memo = property(lambda self: None, lambda self, value: None)  # type: ignore[assignment]
+        memo = property(lambda self: None, lambda self, value: None)
 
     class ScanSummary(Summary):
         __slots__ = ()
-        memo = property(lambda self: None, lambda self, value: None)  # type: ignore[assignment]
+        memo = property(lambda self: None, lambda self, value: None)
 
     return ScanMoment, ScanSummary
 
