@@ -505,13 +505,14 @@ def _assess_table_file(
         pyarrow.set_memory_pool(pyarrow.jemalloc_memory_pool())
     source = Path(case)
     with contextlib.ExitStack() as stack:
-        if _is_table(source):
-            if not source.is_file():
-                raise _fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
-            lines: Iterable[bytes | None] = case_lines(read_batches(source))
-        else:
+        lines: Iterable[bytes | None] | None = None  # None: a table, read where it is used
+        if not _is_table(source):
             lines = stack.enter_context(_case_lines(case))
+        elif not source.is_file():
+            raise _fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
         if destination is None or not _is_table(destination):
+            if lines is None:
+                lines = case_lines(read_batches(source))
             invalid = _stream_lines(lines, pack, when, workers, destination, None, recorder).invalid
         else:
             try:
@@ -519,7 +520,7 @@ def _assess_table_file(
             except OSError as error:
                 raise _output_failed(f"cannot write `{destination}`: {error}") from None
             logging, record = (recorder.logging, recorder.record) if recorder else (None, None)
-            if _is_table(source):
+            if lines is None:
                 # table to table: the workers turn case rows into lines themselves
                 summary = assess_blocks(
                     pack, case_blocks(read_batches(source)), block_lines, when,

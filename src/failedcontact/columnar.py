@@ -253,7 +253,6 @@ class TableWriter:
 
     def __init__(self, path: Path, rows_per_batch: int = 1024, rows_per_group: int = 4096) -> None:
         self.rows = 0
-        self.invalid = 0
         self._pending: list[bytes] = []
         self._batches: list[pa.RecordBatch] = []  # converted, waiting for a full row group
         self._size = rows_per_batch
@@ -272,7 +271,6 @@ class TableWriter:
     def write_line(self, line: bytes) -> None:
         """One output line of `assess --jsonl` (with or without its newline)."""
         self._pending.append(line)
-        self.invalid += not line.startswith(b'{"contract"')
         if len(self._pending) >= self._size:
             self._convert()
             if sum(b.num_rows for b in self._batches) >= self._group:

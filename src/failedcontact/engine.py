@@ -100,11 +100,8 @@ _Fired = tuple[int, Moment, CompiledRequirement, CompiledRule]
 
 def _describe(moment: Moment, pack: CompiledPack) -> str:
     outcome = moment.outcome
-    what = (
-        f"event {moment.index} ({moment.type}, {outcome})"
-        if outcome
-        else (f"event {moment.index} ({moment.type})")
-    )
+    shown = f"{moment.type}, {outcome}" if outcome else moment.type
+    what = f"event {moment.index} ({shown})"
     if moment.kind is not None:
         name = pack.kind_names[moment.kind]
         return f"{what} is failed contact {moment.run_count} of the current run ({name})"

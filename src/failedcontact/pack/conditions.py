@@ -29,16 +29,7 @@ from .tree import (
     shape,
 )
 
-__all__ = [
-    "ALWAYS",
-    "COMBINATORS",
-    "OPERATORS",
-    "Compiled",
-    "ConditionCompiler",
-    "TimelineIndex",
-    "conjunction",
-    "timeline_index",
-]
+__all__ = ["ALWAYS", "COMBINATORS", "OPERATORS", "Compiled", "ConditionCompiler", "conjunction"]
 
 Predicate = Callable[[Case, Moment], bool]
 
@@ -222,7 +213,7 @@ class ConditionCompiler:
             assert memo is not None
             found: _CountIndex | None = memo.get(key)
             if found is None:
-                shared = timeline_index(moment.timeline, memo)
+                shared = _timeline_index(moment.timeline, memo)
                 matched = _positions(case, shared, memo, select_key, test, types)
                 latest = (
                     _positions(case, shared, memo, since_key, since, since_types)
@@ -307,7 +298,7 @@ class _CountIndex:
 
 
 @dataclass(frozen=True, slots=True)
-class TimelineIndex:
+class _TimelineIndex:
     """Shared by every count of one assessment: positions by event type, and timestamps."""
 
     timeline: list[Moment]
@@ -318,21 +309,21 @@ class TimelineIndex:
 _TIMELINE = object()  # the shared index's entry in an assessment's memo
 
 
-def timeline_index(timeline: list[Moment], memo: dict[object, Any]) -> TimelineIndex:
+def _timeline_index(timeline: list[Moment], memo: dict[object, Any]) -> _TimelineIndex:
     """The assessment's shared index of its timeline, built on first use."""
-    found: TimelineIndex | None = memo.get(_TIMELINE)
+    found: _TimelineIndex | None = memo.get(_TIMELINE)
     if found is None:
         by_type: dict[str | None, list[int]] = {}
         for position, moment in enumerate(timeline):
             by_type.setdefault(moment.type, []).append(position)
         stamps = [moment.stamp for moment in timeline]
-        found = memo[_TIMELINE] = TimelineIndex(timeline, by_type, stamps)
+        found = memo[_TIMELINE] = _TimelineIndex(timeline, by_type, stamps)
     return found
 
 
 def _positions(
     case: Case,
-    shared: TimelineIndex,
+    shared: _TimelineIndex,
     memo: dict[object, Any],
     key: object,
     test: Predicate,

@@ -180,11 +180,8 @@ def _age(case: Case, moment: Moment) -> int | None:
     return age_in_years(born, moment.at.astimezone(UK).date())
 
 
-_WITH_OUTCOME = OUTCOME_EVENT_TYPES
-
-
 def _outcome(case: Case, moment: Moment) -> Any:
-    return moment.event.outcome if moment.type in _WITH_OUTCOME else None
+    return moment.outcome  # set from the event when the moment is made
 
 
 def _field_of(event_type: str, name: str) -> Getter:
