@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import pyarrow as pa
@@ -75,18 +77,125 @@ _NESTED = (dict, list)
 
 
 def _plain(value: Any) -> Any:
-    """A row (or a nested value) as the case JSON would have it: nulls left out.
-
-    Times and dates stay objects: orjson writes them exactly as `isoformat` does (a naive
-    time stays naive, UK local, as in JSON). Scalars are not visited, which is most of the
-    time this takes per row.
-    """
+    """A value `to_pylist` gave, as the case JSON would have it: nulls left out of objects."""
     if type(value) is dict:
         return {k: (_plain(v) if type(v) in _NESTED else v) for k, v in value.items()
                 if v is not None}  # fmt: skip
     if type(value) is list:
         return [_plain(v) if type(v) in _NESTED else v for v in value]
     return value
+
+
+def _python_values(array: pa.Array) -> list[Any]:
+    """Each element of `array` as `_plain(array.to_pylist())` has it, built a column at a time.
+
+    Arrow makes a Python object per element slowly for structs and times; here a struct's
+    rows are zipped from its fields' lists, a list's from its values' list, and times are
+    added to the epoch. Any other type takes `to_pylist`. Only nanosecond times, which
+    `to_pylist` cannot give as Python times, and times past year 9999, on which it fails,
+    come out differently (see `_times`).
+    """
+    kind = array.type
+    if pa.types.is_struct(kind):
+        names = [kind.field(i).name for i in range(kind.num_fields)]
+        if len(set(names)) == len(names):
+            return _struct_rows(array, names)
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _list_rows(array)
+    elif pa.types.is_timestamp(kind):
+        zone = _zone(kind.tz)
+        if zone is not False:
+            return _times(array, zone)
+    values: list[Any] = array.to_pylist()
+    return [_plain(value) for value in values] if pa.types.is_nested(kind) else values
+
+
+def _struct_rows(array: pa.StructArray, names: list[str]) -> list[Any]:
+    fields = array.flatten()  # each field with the struct's own nulls applied
+    columns = [_python_values(field) for field in fields]
+    if columns:
+        rows: list[Any] = [
+            dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)
+        ]
+    else:
+        rows = [{} for _ in range(len(array))]
+    for name, field, column in zip(names, fields, columns, strict=True):
+        if field.null_count:
+            for row, value in zip(rows, column, strict=True):
+                if value is None:
+                    del row[name]
+    if array.null_count:
+        rows = [row if valid else None for row, valid in zip(rows, _validity(array), strict=True)]
+    return rows
+
+
+def _list_rows(array: pa.ListArray | pa.LargeListArray) -> list[Any]:
+    offsets = array.offsets.to_pylist()  # of this slice; the values are the whole child's
+    start = offsets[0]
+    values = _python_values(array.values.slice(start, offsets[-1] - start))
+    rows: list[Any] = [values[begin - start : end - start] for begin, end in pairwise(offsets)]
+    if array.null_count:
+        rows = [row if valid else None for row, valid in zip(rows, _validity(array), strict=True)]
+    return rows
+
+
+def _validity(array: pa.Array) -> list[bool]:
+    return array.is_valid().to_pylist()  # type: ignore[no-any-return]
+
+
+_MICROSECONDS = {"s": 1_000_000, "ms": 1000, "us": 1}
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _zone(name: str | None) -> tzinfo | Literal[False] | None:
+    """The time zone Arrow's `to_pylist` gives a timestamp type's times; False if unknown."""
+    if name is None:
+        return None
+    if name in ("UTC", "+00:00"):
+        return UTC  # Arrow gives `ZoneInfo("UTC")`: the same instants, written the same
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        pass
+    try:
+        return datetime.fromisoformat(f"2000-01-01T00:00{name}").tzinfo  # a fixed offset
+    except ValueError:
+        return False
+
+
+def _times(array: pa.TimestampArray, zone: tzinfo | None) -> list[Any]:
+    """Times in `zone`. Nanoseconds are cut to the microsecond below, as reading the same time
+    as text does; a time past year 9999 stays Arrow's text, which the case check rejects."""
+    unit = array.type.unit
+    counts = array.cast(pa.int64()).to_pylist()
+    if unit == "ns":
+        counts = [None if n is None else n // 1000 for n in counts]
+        step = _MICROSECOND
+    else:
+        step = timedelta(microseconds=_MICROSECONDS[unit])
+    epoch = datetime(1970, 1, 1, tzinfo=None if zone is None else UTC)
+    try:
+        times = [None if n is None else epoch + step * n for n in counts]
+        if zone is None or zone is UTC:
+            return times
+        return [None if t is None else t.astimezone(zone) for t in times]
+    except OverflowError:
+        texts = array.cast(pa.string()).to_pylist()
+        return [
+            _time_or_text(epoch, step, zone, n, text) for n, text in zip(counts, texts, strict=True)
+        ]
+
+
+def _time_or_text(
+    epoch: datetime, step: timedelta, zone: tzinfo | None, count: int | None, text: str
+) -> Any:
+    if count is None:
+        return None
+    try:
+        time = epoch + step * count
+        return time if zone is None or zone is UTC else time.astimezone(zone)
+    except OverflowError:
+        return text
 
 
 _SLICE = 1024  # rows turned into Python objects at a time: memory stays small
@@ -117,8 +226,8 @@ def case_lines(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     """Each case row as the JSON line `assess --jsonl` would read."""
     for batch in batches:
         for offset in range(0, batch.num_rows, _SLICE):
-            for row in batch.slice(offset, _SLICE).to_pylist():
-                yield orjson.dumps(_plain(row))
+            for row in _python_values(batch.slice(offset, _SLICE).to_struct_array()):
+                yield orjson.dumps(row)
 
 
 # The assessment JSON as Arrow reads it (an error record's fields too), so that the rows are
@@ -154,7 +263,7 @@ def assessment_batch(first_row: int, lines: list[bytes]) -> pa.RecordBatch:
     """Output lines of `assess --jsonl` (assessments and error records) as assessment rows,
     numbered from `first_row`."""
     lines = [line.rstrip(b"\n") for line in lines]
-    data = b"\n".join(lines) + b"\n"
+    data = b"\n".join([*map(_without_trace, lines), b""])
     read = pa_json.ReadOptions(use_threads=False, block_size=max(len(data), 1 << 16))
     table = pa_json.read_json(io.BytesIO(data), read_options=read, parse_options=_READ)
     doc = table.combine_chunks().to_batches()[0] if table.num_rows else None
@@ -186,6 +295,14 @@ def assessment_batch(first_row: int, lines: list[bytes]) -> pa.RecordBatch:
         errors,
     ]
     return pa.RecordBatch.from_arrays(columns, schema=ASSESSMENT_SCHEMA)
+
+
+def _without_trace(line: bytes) -> bytes:
+    """An assessment line without its trace, which no column but `document` has: the trace
+    is the document's last field, and about 40% of its bytes that Arrow need not read. A key
+    inside a string has its quotes escaped, so `,"trace":` is found only as a field."""
+    cut = line.rfind(b',"trace":')
+    return line[:cut] + b"}" if cut > 0 else line
 
 
 def _flat_actions(actions: pa.ListArray) -> pa.ListArray:
