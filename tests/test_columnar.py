@@ -32,8 +32,14 @@ def _table(cases: list[dict[str, Any]]) -> Any:
 
 
 @pytest.mark.parametrize("workers", ["1", "3"])
-def test_parquet_in_and_out_equals_the_jsonl_path(cli: Cli, tmp_path: Path, workers: str) -> None:
-    """Workers turn blocks of 64 rows into lines themselves: rows stay whole and in order."""
+def test_parquet_in_and_out_equals_the_jsonl_path(
+    cli: Cli, tmp_path: Path, workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers turn blocks of rows into lines and back into rows themselves (blocks of 16
+    here, so 10 of them): rows stay whole and in order, and so do decision-log lines."""
+    from failedcontact import columnar
+
+    monkeypatch.setattr(columnar, "_BLOCK", 16)
     cases = _cases(150)
     cases[17] = {"case_id": "BAD-17", "events": [
         {"at": "2026-11-01T10:00:00", "type": "home_visit", "outcome": "nobody_home"}]}  # fmt: skip
@@ -41,9 +47,14 @@ def test_parquet_in_and_out_equals_the_jsonl_path(cli: Cli, tmp_path: Path, work
     pq.write_table(_table(cases), source)
     stream = tmp_path / "cases.jsonl"
     stream.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    log = tmp_path / "decisions.jsonl"
     result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF.isoformat(), str(source),
-                 "-o", str(target), "--workers", workers)  # fmt: skip
+                 "-o", str(target), "--workers", workers, "--decision-log", str(log))  # fmt: skip
     assert result.exit_code == 2, result.stderr  # the bad row is reported...
+    assert "line 18:" in result.stderr
+    logged = [json.loads(line)["request_id"] for line in log.read_text().splitlines()]
+    run = logged[0].split("#")[0]
+    assert logged == [f"{run}#{n}" for n in range(1, 151) if n != 18]
     table = pq.read_table(target)
     assert table.num_rows == len(cases)  # ...and kept, in its place
     assert table.column("row").to_pylist() == list(range(len(cases)))

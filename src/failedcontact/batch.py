@@ -138,13 +138,13 @@ def _start_worker(
     file: str,
     as_of: datetime,
     log: DecisionLogging | None,
-    expand: Expand | None = None,
+    form: BlockFormat | None = None,
 ) -> None:
     # a forked worker is handed the parent's pack; a spawned one compiles the text once
     _worker["pack"] = inherited if inherited is not None else load_pack(text=text, file=file)
     _worker["as_of"] = as_of
     _worker["log"] = log
-    _worker["expand"] = expand
+    _worker["form"] = form
 
 
 def _assess_chunk(chunk: list[Line]) -> list[Result]:
@@ -153,23 +153,51 @@ def _assess_chunk(chunk: list[Line]) -> list[Result]:
 
 
 # A block of input rows in another form (Arrow IPC bytes of a few table rows): the worker
-# turns it into case lines itself, so the parent does not have to.
+# turns it into case lines, assesses them, and turns the output lines into one block of
+# output rows, so that the parent only cuts and writes blocks.
 Block = tuple[int, bytes]  # the block's row count, and its bytes
-Expand = Callable[[bytes], list[bytes | None]]
 
 
-def _assess_block(first: int, block: bytes) -> list[Result]:
-    pack, as_of, log, expand = _worker["pack"], _worker["as_of"], _worker["log"], _worker["expand"]
-    return [
+@dataclass(frozen=True, slots=True)
+class BlockFormat:
+    """How blocks of rows become case lines, and output lines a block of output rows."""
+
+    lines: Callable[[bytes], list[bytes | None]]
+    """An input block's case lines, one per row."""
+    rows: Callable[[int, list[bytes]], bytes]
+    """The output lines of a block (its first row numbered from 0) as one output block."""
+
+
+# an output block, each bad line's message for stderr, and the decision-log lines
+BlockResult = tuple[bytes, list[str], list[bytes]]
+
+
+def _block_result(
+    pack: Pack,
+    as_of: datetime,
+    log: DecisionLogging | None,
+    form: BlockFormat,
+    first: int,
+    block: bytes,
+) -> BlockResult:
+    results = [
         assess_line(pack, first + offset, raw, as_of, log)
-        for offset, raw in enumerate(expand(block))
+        for offset, raw in enumerate(form.lines(block))
     ]
+    problems = [problem for _, problem, _ in results if problem is not None]
+    decisions = [decision for _, _, decision in results if decision is not None]
+    return form.rows(first - 1, [out for out, _, _ in results]), problems, decisions
+
+
+def _assess_block(first: int, block: bytes) -> BlockResult:
+    form = _worker["form"]
+    return _block_result(_worker["pack"], _worker["as_of"], _worker["log"], form, first, block)
 
 
 def assess_blocks(
     pack: Pack,
     blocks: Iterable[Block],
-    expand: Expand,
+    form: BlockFormat,
     as_of: datetime,
     write: Callable[[bytes], None],
     report: Callable[[str], None],
@@ -177,27 +205,39 @@ def assess_blocks(
     log: DecisionLogging | None = None,
     record: Callable[[bytes], None] | None = None,
 ) -> BatchSummary:
-    """`assess_stream` for input that comes in blocks: each block is expanded into case
-    lines where it is assessed (in a worker), one output line per line, in order."""
-    if workers <= 1:
-
-        def lines() -> Iterator[bytes | None]:
-            for _, block in blocks:
-                yield from expand(block)
-
-        return assess_stream(pack, lines(), as_of, write, report, 1, None, log, record)
+    """`assess_stream` for rows that come in blocks: each block is assessed where it is
+    turned into lines (in a worker), and `write` receives each output block, in order."""
     start = time.perf_counter()
     done = invalid = 0
-    with _running(_pool(pack, as_of, log, workers, expand)) as pool:
-        pending: deque[AsyncResult[list[Result]]] = deque()
-        first = 1
+
+    def drain(result: BlockResult, rows: int) -> None:
+        nonlocal done, invalid
+        output, problems, decisions = result
+        if decisions and record is not None:
+            record(b"".join(decisions))  # logged before the block's output is written
+        write(output)
+        done += rows
+        invalid += len(problems)
+        for problem in problems:
+            report(problem)
+
+    first = 1
+    if workers <= 1:
         for rows, block in blocks:
-            pending.append(pool.apply_async(_assess_block, (first, block)))
+            drain(_block_result(pack, as_of, log, form, first, block), rows)
             first += rows
-            while pending and (len(pending) > workers * _IN_FLIGHT or pending[0].ready()):
-                done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+        return BatchSummary(done, invalid, time.perf_counter() - start, 1)
+    with _running(_pool(pack, as_of, log, workers, form)) as pool:
+        pending: deque[tuple[AsyncResult[BlockResult], int]] = deque()
+        for rows, block in blocks:
+            pending.append((pool.apply_async(_assess_block, (first, block)), rows))
+            first += rows
+            while pending and (len(pending) > workers * _IN_FLIGHT or pending[0][0].ready()):
+                result, count = pending.popleft()
+                drain(result.get(), count)
         while pending:
-            done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+            result, count = pending.popleft()
+            drain(result.get(), count)
     return BatchSummary(done, invalid, time.perf_counter() - start, workers)
 
 
@@ -227,7 +267,7 @@ def _pool(
     as_of: datetime,
     log: DecisionLogging | None,
     workers: int,
-    expand: Expand | None = None,
+    form: BlockFormat | None = None,
 ) -> Any:
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
@@ -235,7 +275,7 @@ def _pool(
     # only a spawned one needs the pack's text, to compile it again
     inherited = pack if fork else None
     text = "" if fork else _source_text(pack)
-    return context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of, log, expand))
+    return context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of, log, form))
 
 
 def assess_stream(

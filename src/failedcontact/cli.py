@@ -495,7 +495,7 @@ def _assess_table_file(
     try:
         import pyarrow
 
-        from .columnar import TableWriter, block_lines, case_blocks, case_lines, read_batches
+        from .columnar import BLOCKS, TableWriter, case_blocks, case_lines, read_batches
     except ImportError:
         raise _fail(EXIT_USAGE, "error: Parquet and Arrow need the `columnar` extra: "
                     "pip install 'failedcontact[columnar]'") from None  # fmt: skip
@@ -523,8 +523,8 @@ def _assess_table_file(
             if lines is None:
                 # table to table: the workers turn case rows into lines themselves
                 summary = assess_blocks(
-                    pack, case_blocks(read_batches(source)), block_lines, when,
-                    table.write_line, _report_line, workers, logging, record,
+                    pack, case_blocks(read_batches(source)), BLOCKS, when,
+                    table.write_block, _report_line, workers, logging, record,
                 )  # fmt: skip
             else:
                 summary = assess_stream(

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyarrow import json as pa_json
 
-from .batch import assess_line
+from .batch import BlockFormat, assess_line
 from .loader import Pack
 
 _CONTACT = pa.struct([("name", pa.string()), ("phone", pa.string())])
@@ -201,25 +201,38 @@ def _time_or_text(
 _SLICE = 1024  # rows turned into Python objects at a time: memory stays small
 
 
-_BLOCK = 64  # case rows a worker turns into lines and assesses at a time
+_BLOCK = 256  # case rows a worker turns into lines, assesses and turns into rows at a time
 
 
 def case_blocks(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[int, bytes]]:
-    """Case rows in blocks of 64 as Arrow IPC bytes (cheap to cut and send): for
-    `batch.assess_blocks`, whose workers turn them into lines with `block_lines`."""
+    """Case rows in blocks of 64 as Arrow IPC bytes (cheap to cut and send), for
+    `batch.assess_blocks` with `BLOCKS`."""
     for batch in batches:
         for offset in range(0, batch.num_rows, _BLOCK):
             part = batch.slice(offset, _BLOCK)
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, part.schema) as writer:
-                writer.write_batch(part)
-            yield part.num_rows, sink.getvalue().to_pybytes()
+            yield part.num_rows, _ipc(part)
 
 
 def block_lines(block: bytes) -> list[bytes | None]:
     """A block from `case_blocks` as the case lines `case_lines` gives for its rows."""
     batches = list(pa.ipc.open_stream(pa.py_buffer(block)))
     return list(case_lines(batches))
+
+
+def _ipc(batch: pa.RecordBatch) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
+
+
+def assessment_block(first_row: int, lines: list[bytes]) -> bytes:
+    """Output lines as assessment rows (`assessment_batch`) in Arrow IPC bytes."""
+    return _ipc(assessment_batch(first_row, lines))
+
+
+BLOCKS = BlockFormat(block_lines, assessment_block)
+"""Table to table: case rows in blocks (`case_blocks`), assessment rows out in blocks."""
 
 
 def case_lines(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
@@ -392,6 +405,15 @@ class TableWriter:
             self._convert()
             if sum(b.num_rows for b in self._batches) >= self._group:
                 self._flush()
+
+    def write_block(self, block: bytes) -> None:
+        """Assessment rows in Arrow IPC bytes (`assessment_block`), numbered from `rows`."""
+        self._convert()
+        for batch in pa.ipc.open_stream(pa.py_buffer(block)):
+            self._batches.append(batch)
+            self.rows += batch.num_rows
+        if sum(b.num_rows for b in self._batches) >= self._group:
+            self._flush()
 
     def _convert(self) -> None:
         if self._pending:
