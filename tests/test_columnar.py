@@ -256,3 +256,29 @@ def test_nanosecond_and_far_future_times_read_as_their_text_would() -> None:
     assert [e["path"] for e in result[1]["errors"]] == ["events[0].at"]
     assert [e["path"] for e in result[2]["errors"]] == ["events[0].at"]
     assert result[2]["case_id"] == "C"
+
+
+def test_table_to_table_with_spawned_workers(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where processes cannot fork (macOS, Windows), workers are spawned: they compile the
+    pack from its text and get the block format by pickling. Same rows as one process."""
+    import multiprocessing
+
+    from failedcontact import columnar
+
+    monkeypatch.setattr(columnar, "_BLOCK", 8)
+    cases = _cases(30)
+    source = tmp_path / "cases.parquet"
+    pq.write_table(_table(cases), source)
+    outputs = {}
+    for workers in ("1", "2"):
+        if workers == "2":
+            monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+        target = tmp_path / f"out{workers}.parquet"
+        result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF.isoformat(), str(source),
+                     "-o", str(target), "--workers", workers)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        outputs[workers] = pq.read_table(target)
+    assert outputs["2"].num_rows == 30
+    assert outputs["2"].equals(outputs["1"])

@@ -205,7 +205,7 @@ _BLOCK = 256  # case rows a worker turns into lines, assesses and turns into row
 
 
 def case_blocks(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[int, bytes]]:
-    """Case rows in blocks of 64 as Arrow IPC bytes (cheap to cut and send), for
+    """Case rows in blocks of `_BLOCK` (256) as Arrow IPC bytes (cheap to cut and send), for
     `batch.assess_blocks` with `BLOCKS`."""
     for batch in batches:
         for offset in range(0, batch.num_rows, _BLOCK):
