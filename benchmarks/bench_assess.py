@@ -423,11 +423,11 @@ def main() -> None:
             ),
         ],
     )
-    typed_ratio = max(c_mix / a_mix, c_20 / a_20)
+    # Issue 10 measures the ratio at 20 events; 1-30 events is given a verdict of its own.
     print(
-        f"(a)/(c) cost ratio: {c_mix / a_mix:.2f}x (1-30 events), "
-        f"{c_20 / a_20:.2f}x ({args.events_b} events); target <= 2x: "
-        + _verdict(typed_ratio <= 2.0)
+        f"(a)/(c) cost ratio: {c_20 / a_20:.2f}x ({args.events_b} events); target <= 2x: "
+        f"{_verdict(c_20 / a_20 <= 2.0)}; {c_mix / a_mix:.2f}x (1-30 events): "
+        + _verdict(c_mix / a_mix <= 2.0)
     )
     print(
         f"(b) {b_20:,.0f} cases/s for {args.events_b}-event histories: "
