@@ -279,8 +279,8 @@ def _pool(
     # only a spawned one needs the pack's text, to compile it again
     inherited = pack if fork else None
     text = "" if fork else _source_text(pack)
-    if form is not None and form.prepare is not None:
-        form.prepare()
+    if fork and form is not None and form.prepare is not None:
+        form.prepare()  # shared only by forked workers: a spawned one sets itself up
     # Objects made before the fork go to the collector's permanent generation while the
     # workers fork: a worker's collections then do not write to them, so their pages stay
     # shared with the parent (20 MB less a worker, measured). The parent's collector gets

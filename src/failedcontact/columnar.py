@@ -215,8 +215,7 @@ def case_blocks(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[int, bytes]
 
 def block_lines(block: bytes) -> list[bytes | None]:
     """A block from `case_blocks` as the case lines `case_lines` gives for its rows."""
-    batches = list(pa.ipc.open_stream(pa.py_buffer(block)))
-    return list(case_lines(batches))
+    return list(case_lines(_from_ipc(block)))
 
 
 def _ipc(batch: pa.RecordBatch) -> bytes:
@@ -224,6 +223,10 @@ def _ipc(batch: pa.RecordBatch) -> bytes:
     with pa.ipc.new_stream(sink, batch.schema) as writer:
         writer.write_batch(batch)
     return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
+
+
+def _from_ipc(block: bytes) -> list[pa.RecordBatch]:
+    return list(pa.ipc.open_stream(pa.py_buffer(block)))
 
 
 def assessment_block(first_row: int, lines: list[bytes]) -> bytes:
@@ -413,22 +416,26 @@ class TableWriter:
         self._pending.append(line)
         if len(self._pending) >= self._size:
             self._convert()
-            if sum(b.num_rows for b in self._batches) >= self._group:
-                self._flush()
+            self._flush_full_group()
 
     def write_block(self, block: bytes) -> None:
         """Assessment rows in Arrow IPC bytes (`assessment_block`), numbered from `rows`."""
         self._convert()
-        for batch in pa.ipc.open_stream(pa.py_buffer(block)):
-            self._batches.append(batch)
-            self.rows += batch.num_rows
+        for batch in _from_ipc(block):
+            self._keep(batch)
+        self._flush_full_group()
+
+    def _keep(self, batch: pa.RecordBatch) -> None:
+        self._batches.append(batch)
+        self.rows += batch.num_rows
+
+    def _flush_full_group(self) -> None:
         if sum(b.num_rows for b in self._batches) >= self._group:
             self._flush()
 
     def _convert(self) -> None:
         if self._pending:
-            self._batches.append(assessment_batch(self.rows, self._pending))
-            self.rows += len(self._pending)
+            self._keep(assessment_batch(self.rows, self._pending))
             self._pending = []
 
     def _flush(self) -> None:
