@@ -8,6 +8,7 @@ JSON text directly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
@@ -135,13 +136,93 @@ def evaluate(
     cal = calendar if calendar is not None else pack.calendar
     if case.flags and not pack.flags.issuperset(case.flags):
         check_case_against_pack(pack, case)  # raises, naming every problem
-    # Dispatch below is on the `type` tag, which mypy cannot narrow on: read events as Any.
-    events: tuple[Any, ...] = case.events
-    stamps = [event.at.timestamp() for event in events]
     now = as_of.timestamp()
+    trace: list[dict[str, Any]] = []
+    considered, stamps = _considered(pack, case, now, trace)
+    summary = Summary(as_of, 0, False, None)
+    summary.memo = {}  # this assessment's count indexes (see conditions.py)
+    line = _timeline(pack, case, considered, stamps, summary, cal)
+    moments = line.moments
+    matched = matcher(pack, case, moments, line.last_seen) if matcher is not None else None
+    fired = _fire(pack, case, line, summary, matched, trace)
+    last_seen = case.events[considered[line.last_seen]].at if line.last_seen >= 0 else None
+    summary.run_count = line.run_count
+    summary.timeline = moments
+    summary.position = len(moments) - 1
+    summary.run_start = line.last_seen + 1
+    summary.episode_start = line.episode_start
+    summary.failed_position = line.failed_position
+    summary.seen_elsewhere = line.seen_elsewhere
+    summary.last_seen = last_seen
+    summary.concern_levels = frozenset(line.concern_levels)
+    found = _patterns(pack, case, moments, line.last_seen, now, trace)
+    summary.patterns = frozenset(p["id"] for p in found)
+    _fire_at_as_of(pack, case, summary, fired, trace)
+
+    tier, reasons = _risk(pack, case, summary, trace)
+    ranked = _actions(pack, case, fired, line.last_done, now, cal, moments, line.episode_start)
+    for duty in pack.duties:
+        _duty(pack, duty, case, summary, ranked, now, cal, trace)
+    ranked.sort(key=_first)
+    actions = [entry for _, entry in ranked]
+    if pack.closure is not None:  # these facts are read by closure conditions only
+        summary.open_actions = sum(1 for a in actions if a["status"] != "done")
+        summary.overdue_actions = sum(1 for a in actions if a["status"] == "overdue")
+        summary.actions_done = frozenset(line.episode_done)
+    closure = _closure(pack, case, summary, trace)
+    return _document(pack, case, as_of, tier, reasons, line, last_seen, actions, found, closure,
+                     trace)  # fmt: skip
+
+
+def _document(
+    pack: CompiledPack,
+    case: Case,
+    as_of: datetime,
+    tier: str,
+    reasons: list[str],
+    line: _Timeline,
+    last_seen: datetime | None,
+    actions: list[dict[str, Any]],
+    patterns: list[dict[str, Any]],
+    closure: dict[str, Any] | None,
+    trace: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The contract's assessment document, as data."""
+    if line.moments:
+        opened = line.moments[line.episode_start]
+        episode = {"started": opened.at.astimezone(UK), "event": opened.index}
+    else:
+        episode = {"started": as_of, "event": None}
+    document = pack.document
+    return {
+        "contract": CONTRACT_VERSION,
+        "case_id": case.case_id,
+        "as_of": as_of,  # as the caller gave it (a naive one was read as UK local time)
+        "pack": {"id": document.id, "version": document.version, "digest": pack.digest},
+        "engine": dict(ENGINE_VERSIONS),
+        "risk_tier": tier,
+        "risk_reasons": reasons,
+        "failed_contacts": line.run_count,
+        "last_seen": last_seen.astimezone(UK) if last_seen is not None else None,
+        "actions": actions,
+        "patterns": patterns,
+        "closure": closure,
+        "episode": episode,
+        "trace": trace,
+    }
+
+
+def _considered(
+    pack: CompiledPack, case: Case, now: float, trace: list[dict[str, Any]]
+) -> tuple[list[int], list[float]]:
+    """The indexes of the events up to `now` in time order, and every event's timestamp.
+
+    Notes in the trace the events after `as_of`, and a pregnancy the pack does not cover.
+    """
+    events = case.events
+    stamps = [event.at.timestamp() for event in events]
     order = sorted(range(len(events)), key=stamps.__getitem__)
     considered = [i for i in order if stamps[i] <= now]
-    trace: list[dict[str, Any]] = []
     if len(considered) < len(order):
         later = sorted(set(order) - set(considered))
         if any(events[i].type == "action" for i in later):
@@ -150,30 +231,50 @@ def evaluate(
             _trace("note", "after_as_of", None,
                    f"events {later} are after as_of and were not counted", [], None)
         )  # fmt: skip
-
     if case.child.unborn and not pack.document.scope.unborn:
         trace.append(
             _trace("note", "scope", None,
                    "this pack's guidance does not explicitly cover pregnant women (unborn "
                    "children); its steps are applied as for a child", [], None)
         )  # fmt: skip
+    return considered, stamps
 
-    summary = Summary(as_of, 0, False, None)
-    memo: dict[object, Any] = {}  # this assessment's count indexes (see conditions.py)
-    summary.memo = memo
 
+@dataclass(slots=True)
+class _Timeline:
+    """The moments of one assessment, and the run and episode facts at its end."""
+
+    moments: list[Moment]
+    last_seen: int  # position of the last time the child was seen (-1: never)
+    run_count: int
+    episode_start: int
+    episode_done: list[str]  # action ids recorded in the current episode
+    failed_position: int
+    seen_elsewhere: bool
+    last_done: dict[str, int]  # action id: position of its latest `action` record
+    concern_levels: set[str]
+
+
+def _timeline(
+    pack: CompiledPack,
+    case: Case,
+    considered: list[int],
+    stamps: list[float],
+    summary: Summary,
+    calendar: WorkingCalendar,
+) -> _Timeline:
+    """Phase 1: the timeline of moments, with the run and event facts at each."""
+    # Dispatch below is on the `type` tag, which mypy cannot narrow on: read events as Any.
+    events: tuple[Any, ...] = case.events
+    as_of, memo = summary.at, summary.memo
     failed_kind = pack.failed_kind
     action_ids = pack.action_ids
     moments: list[Moment] = []
     last_done: dict[str, int] = {}
     concern_levels: set[str] = set()
-    run_count = 0
-    run_start = 0
-    episode_start = 0
-    episode_done: list[str] = []  # action ids recorded in the current episode
-    failed_position = -1
-    seen_elsewhere = False
-    # Phase 1: the timeline of moments, with the run and event facts at each.
+    run_count = run_start = episode_start = 0
+    episode_done: list[str] = []
+    failed_position, seen_elsewhere = -1, False
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
@@ -206,28 +307,37 @@ def evaluate(
             event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
             moments, position, run_start, episode_start, failed_position, memo,
         )  # fmt: skip
-        if event_type == "call":
-            moment.out_of_hours = (
-                event.out_of_hours
-                if event.out_of_hours is not None
-                else cal.is_out_of_hours(event.at)
-            )
-        elif event_type == "worker_absence":
-            moment.absence_days = _absence_days(event, as_of)
+        if event_type in _DERIVED:
+            _derive(moment, event, as_of, calendar)
         moments.append(moment)
-    # The run counts from just after the last time the child was seen.
-    last_seen_position = run_start - 1
+    # The run counts from just after the last time the child was seen: `run_start - 1`.
+    return _Timeline(
+        moments, run_start - 1, run_count, episode_start, episode_done, failed_position,
+        seen_elsewhere, last_done, concern_levels,
+    )  # fmt: skip
 
-    # Phase 2: which rules each moment triggers (natively, or by another matcher).
-    matched = matcher(pack, case, moments, last_seen_position) if matcher is not None else None
+
+def _fire(
+    pack: CompiledPack,
+    case: Case,
+    line: _Timeline,
+    summary: Summary,
+    matched: set[tuple[int, int]] | None,
+    trace: list[dict[str, Any]],
+) -> dict[str, _Fired]:
+    """Phase 2: the rules each moment triggers, natively or as `matched` by another matcher.
+
+    Returns, per action id, what last required it.
+    """
     rules_for_event = pack.rules_for_event
+    last_seen_position = line.last_seen
     # A rule's test on case facts holds or not for the whole assessment: run it once, and
     # keep, per kind of moment, the candidate rules whose case test holds.
     case_ok: dict[CompiledRule, bool] = {}
     allowed: dict[tuple[str | None, bool], list[CompiledRule]] = {}
     fired: dict[str, _Fired] = {}
     once_fired: set[CompiledRule] = set()
-    for position, moment in enumerate(moments):
+    for position, moment in enumerate(line.moments):
         index = moment.index
         if matched is None:
             key = (moment.type, moment.kind is not None and position > last_seen_position)
@@ -259,63 +369,7 @@ def evaluate(
                 _trace("rule", rule.id, index, described + rule.explanation,
                        list(rule.action_ids), rule.citation)
             )  # fmt: skip
-
-    last_seen = events[considered[last_seen_position]].at if last_seen_position >= 0 else None
-    summary.run_count = run_count
-    summary.timeline = moments
-    summary.position = len(moments) - 1
-    summary.run_start = last_seen_position + 1
-    summary.episode_start = episode_start
-    summary.failed_position = failed_position
-    summary.seen_elsewhere = seen_elsewhere
-    summary.last_seen = last_seen
-    summary.concern_levels = frozenset(concern_levels)
-    found = []
-    for pattern in pack.patterns:
-        result = _pattern(pattern, case, moments, last_seen_position, now)
-        if result is not None:
-            found.append(result)
-            trace.append(
-                _trace("pattern", pattern.id, None,
-                       f"events {result['events']} show {pattern.title.lower()}", [],
-                       pattern.citation)
-            )  # fmt: skip
-    summary.patterns = frozenset(p["id"] for p in found)
-    _fire_at_as_of(pack, case, summary, fired, trace)
-
-    tier, reasons = _risk(pack, case, summary, trace)
-    ranked = _actions(pack, case, fired, last_done, now, cal, moments, episode_start)
-    for duty in pack.duties:
-        _duty(pack, duty, case, summary, ranked, now, cal, trace)
-    ranked.sort(key=_first)
-    actions = [entry for _, entry in ranked]
-    if pack.closure is not None:  # these facts are read by closure conditions only
-        summary.open_actions = sum(1 for a in actions if a["status"] != "done")
-        summary.overdue_actions = sum(1 for a in actions if a["status"] == "overdue")
-        summary.actions_done = frozenset(episode_done)
-    closure = _closure(pack, case, summary, trace)
-    if moments:
-        opened = moments[episode_start]
-        episode = {"started": opened.at.astimezone(UK), "event": opened.index}
-    else:
-        episode = {"started": as_of, "event": None}
-    document = pack.document
-    return {
-        "contract": CONTRACT_VERSION,
-        "case_id": case.case_id,
-        "as_of": as_of,  # as the caller gave it (a naive one was read as UK local time)
-        "pack": {"id": document.id, "version": document.version, "digest": pack.digest},
-        "engine": dict(ENGINE_VERSIONS),
-        "risk_tier": tier,
-        "risk_reasons": reasons,
-        "failed_contacts": run_count,
-        "last_seen": last_seen.astimezone(UK) if last_seen is not None else None,
-        "actions": actions,
-        "patterns": found,
-        "closure": closure,
-        "episode": episode,
-        "trace": trace,
-    }
+    return fired
 
 
 def assess(
@@ -334,6 +388,21 @@ def assess_to_json(
 ) -> bytes:
     """Assess one case and return the contract's JSON document as UTF-8 bytes."""
     return orjson.dumps(evaluate(pack, case, as_of, calendar))
+
+
+_DERIVED = frozenset({"call", "worker_absence"})  # events with a fact worked out at a moment
+
+
+def _derive(moment: Moment, event: Any, as_of: datetime, calendar: WorkingCalendar) -> None:
+    """A call's out-of-hours fact (when not given), or an absence's length in days."""
+    if event.type == "call":
+        moment.out_of_hours = (
+            event.out_of_hours
+            if event.out_of_hours is not None
+            else calendar.is_out_of_hours(event.at)
+        )
+    else:
+        moment.absence_days = _absence_days(event, as_of)
 
 
 def _absence_days(event: Any, as_of: datetime) -> int:
@@ -578,6 +647,28 @@ def _actions(
         entry = _entry(requirement, rule.citation, due, trigger, at, contacts)
         result.append(_ranked(entry, due_stamp, now, done))
     return result
+
+
+def _patterns(
+    pack: CompiledPack,
+    case: Case,
+    moments: list[Moment],
+    last_seen_position: int,
+    now: float,
+    trace: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The pack's patterns the timeline shows, each noted in the trace."""
+    found = []
+    for pattern in pack.patterns:
+        result = _pattern(pattern, case, moments, last_seen_position, now)
+        if result is not None:
+            found.append(result)
+            trace.append(
+                _trace("pattern", pattern.id, None,
+                       f"events {result['events']} show {pattern.title.lower()}", [],
+                       pattern.citation)
+            )  # fmt: skip
+    return found
 
 
 def _pattern(
