@@ -249,32 +249,18 @@ def _case_problem(error: CaseError) -> Problem:
     )
 
 
-def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI:
-    """The service's ASGI app; raises `PackError` when the packs do not load."""
-    if not settings.tokens and not settings.allow_unauthenticated:
-        raise ValueError(
-            "no tokens: give --tokens-file or FAILEDCONTACT_TOKENS, or --allow-unauthenticated"
-        )
-    shelves = holder or ShelfHolder(settings.packs)
-    metrics = _Metrics.create()
-    decisions = (
-        DecisionLog(settings.decision_log, sync=settings.log_sync)
-        if settings.decision_log is not None
-        else None
-    )
-    app = FastAPI(
-        title="failedcontact",
-        version=__version__,
-        summary="Failed-contact safeguarding guidance as policy packs: assess a child's "
-        "contact history.",
-        openapi_url="/openapi.json",
-        docs_url=None,
-        redoc_url=None,
-    )
-    app.state.shelves = shelves
-    app.state.settings = settings
+@dataclass(frozen=True, slots=True)
+class _Service:
+    """What every route of one app shares: its settings, packs, metrics and decision log."""
 
-    def _authorise(request: Request, admin: bool = False) -> None:
+    settings: Settings
+    shelves: ShelfHolder
+    metrics: _Metrics
+    decisions: DecisionLog | None
+
+    def authorise(self, request: Request, admin: bool = False) -> None:
+        """Raise a 401 or 403 problem unless the request's bearer token may do this."""
+        settings = self.settings
         if admin:
             if not settings.admin_tokens and settings.allow_unauthenticated:
                 return
@@ -299,55 +285,112 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
                 "a valid `Authorization: Bearer <token>` header is required",
             )
 
-    async def _body(request: Request) -> bytes:
+    async def body(self, request: Request) -> bytes:
+        """The request body, or a 413 problem as soon as it is over the limit."""
+        limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
-            raise _too_large(settings.max_body_bytes)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > settings.max_body_bytes:
-                raise _too_large(settings.max_body_bytes)
+            if size > limit:
+                raise _too_large(limit)
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _release(shelf: Shelf, pack_id: str, version: str | None) -> Pack:
-        # a missing or empty `pack` never gets here: the query parameter is validated first
-        try:
-            return shelf.get(pack_id, version)
-        except LookupError as error:
-            raise Problem(404, "pack.unknown", "Unknown pack", str(error)) from None
-
-    def _begin(
-        request: Request, pack: str, version: str | None, as_of: str | None
+    def begin(
+        self, request: Request, pack: str, version: str | None, as_of: str | None
     ) -> tuple[Pack, datetime, str]:
         """Authorise, and fix this request's pack release and `as_of` (whatever a reload does
         meanwhile, the request keeps this release to its end)."""
-        _authorise(request)
-        release = _release(shelves.current, pack, version)
+        self.authorise(request)
+        release = _release(self.shelves.current, pack, version)
         return release, _parse_as_of(as_of), request.state.request_id
 
-    def _assess(pack: Pack, body: bytes, as_of: datetime, request_id: str) -> bytes:
+    def assess(self, pack: Pack, body: bytes, as_of: datetime, request_id: str) -> bytes:
+        """One case's JSON in, its assessment's JSON out, logged and counted."""
         try:
             case = parse_case(body)
         except CaseError as error:
             raise _case_problem(error) from None
         plain = evaluate(pack.compiled, case, as_of)
-        if decisions is not None:
+        if self.decisions is not None:
             data = orjson.loads(body)
-            decisions.write(decision_line(plain, data, settings.log_options, request_id))
-        metrics.assessments.labels(pack.id, pack.version, plain["risk_tier"]).inc()
+            self.decisions.write(decision_line(plain, data, self.settings.log_options, request_id))
+        self.metrics.assessments.labels(pack.id, pack.version, plain["risk_tier"]).inc()
         return orjson.dumps(plain)
 
-    app.add_middleware(_Observe, metrics=metrics)
+    def assess_lines(
+        self,
+        release: Pack,
+        as_of: datetime,
+        decision_logging: DecisionLogging | None,
+        lines: list[tuple[int, bytes | None]],
+    ) -> bytes:
+        """Numbered NDJSON lines in; one output line each (an assessment or an error record)."""
+        out = []
+        for number, raw in lines:
+            result, _, decision = assess_line(release, number, raw, as_of, decision_logging)
+            if decision is not None and self.decisions is not None:
+                self.decisions.write(decision)  # logged before the client can see the answer
+            tier = _tier_of(result)
+            if tier is not None:
+                self.metrics.assessments.labels(release.id, release.version, tier).inc()
+            out.append(result + b"\n")
+        return b"".join(out)
 
-    def _problem_response(problem: Problem, request_id: str) -> Response:
-        return problem_response(problem, request_id, metrics)
+
+def _release(shelf: Shelf, pack_id: str, version: str | None) -> Pack:
+    # a missing or empty `pack` never gets here: the query parameter is validated first
+    try:
+        return shelf.get(pack_id, version)
+    except LookupError as error:
+        raise Problem(404, "pack.unknown", "Unknown pack", str(error)) from None
+
+
+def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI:
+    """The service's ASGI app; raises `PackError` when the packs do not load."""
+    if not settings.tokens and not settings.allow_unauthenticated:
+        raise ValueError(
+            "no tokens: give --tokens-file or FAILEDCONTACT_TOKENS, or --allow-unauthenticated"
+        )
+    shelves = holder or ShelfHolder(settings.packs)
+    decisions = (
+        DecisionLog(settings.decision_log, sync=settings.log_sync)
+        if settings.decision_log is not None
+        else None
+    )
+    service = _Service(settings, shelves, _Metrics.create(), decisions)
+    app = FastAPI(
+        title="failedcontact",
+        version=__version__,
+        summary="Failed-contact safeguarding guidance as policy packs: assess a child's "
+        "contact history.",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.shelves = shelves
+    app.state.settings = settings
+    app.add_middleware(_Observe, metrics=service.metrics)
+    _answer_errors(app, service.metrics)
+    _assess_route(app, service)
+    _batch_route(app, service)
+    _pack_routes(app, service)
+    _reload_route(app, service)
+    _health_routes(app, service)
+    _document_openapi(app)
+    return app
+
+
+def _answer_errors(app: FastAPI, metrics: _Metrics) -> None:
+    """Every error the app answers is a problem document, counted by its code."""
 
     @app.exception_handler(Problem)
     async def _on_problem(request: Request, problem: Problem) -> Response:
-        return _problem_response(problem, request.state.request_id)
+        return problem_response(problem, request.state.request_id, metrics)
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, error: StarletteHTTPException) -> Response:
@@ -355,7 +398,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
             error.status_code, "service.bad-request"
         )
         problem = Problem(error.status_code, code, str(error.detail), str(error.detail))
-        response = _problem_response(problem, request.state.request_id)
+        response = problem_response(problem, request.state.request_id, metrics)
         response.headers.update(error.headers or {})  # such as a 405's `Allow`
         return response
 
@@ -375,21 +418,26 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
             "; ".join(f"{e['path']}: {e['message']}" for e in errors),
             errors=errors,
         )
-        return _problem_response(problem, request.state.request_id)
+        return problem_response(problem, request.state.request_id, metrics)
 
-    _CASE_BODY: dict[str, Any] = {
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}},
-        "required": True,
-    }
-    _ASSESSMENT: dict[str, Any] = {
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}
-    }
-    _PROBLEM: dict[str, Any] = {
-        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    }
-    _AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
-        401: {"description": "No valid bearer token.", **_PROBLEM}
-    }
+
+_CASE_BODY: dict[str, Any] = {
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}},
+    "required": True,
+}
+_ASSESSMENT: dict[str, Any] = {
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}
+}
+_PROBLEM: dict[str, Any] = {
+    "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+}
+_AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid bearer token.", **_PROBLEM}
+}
+
+
+def _assess_route(app: FastAPI, service: _Service) -> None:
+    """`POST /v1/assess`: one case in, its assessment out."""
 
     @app.post(
         "/v1/assess",
@@ -412,13 +460,17 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         version: _VersionParam = None,
         as_of: _AsOfParam = None,
     ) -> Response:
-        release, when, request_id = _begin(request, pack, version, as_of)
-        body = await _body(request)
+        release, when, request_id = service.begin(request, pack, version, as_of)
+        body = await service.body(request)
         if len(body) > _THREAD_ABOVE:
-            out = await run_in_threadpool(_assess, release, body, when, request_id)
+            out = await run_in_threadpool(service.assess, release, body, when, request_id)
         else:
-            out = _assess(release, body, when, request_id)
+            out = service.assess(release, body, when, request_id)
         return Response(out, media_type="application/json")
+
+
+def _batch_route(app: FastAPI, service: _Service) -> None:
+    """`POST /v1/assess:batch`: NDJSON in and out, streamed."""
 
     @app.post(
         "/v1/assess:batch",
@@ -446,31 +498,27 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         version: _VersionParam = None,
         as_of: _AsOfParam = None,
     ) -> StreamingResponse:
-        release, when, request_id = _begin(request, pack, version, as_of)
-
-        batch_logging = DecisionLogging(settings.log_options, request_id) if decisions else None
-
-        def assess_lines(lines: list[tuple[int, bytes | None]]) -> bytes:
-            out = []
-            for number, raw in lines:
-                result, _, decision = assess_line(release, number, raw, when, batch_logging)
-                if decision is not None and decisions is not None:
-                    decisions.write(decision)  # logged before the client can see the answer
-                tier = _tier_of(result)
-                if tier is not None:
-                    metrics.assessments.labels(release.id, release.version, tier).inc()
-                out.append(result + b"\n")
-            return b"".join(out)
+        release, when, request_id = service.begin(request, pack, version, as_of)
+        decision_logging = (
+            DecisionLogging(service.settings.log_options, request_id) if service.decisions else None
+        )
 
         async def produce() -> AsyncIterator[bytes]:
             async for group in _line_groups(request.stream(), MAX_CASE_BYTES):
-                yield await run_in_threadpool(assess_lines, group)
+                yield await run_in_threadpool(
+                    service.assess_lines, release, when, decision_logging, group
+                )
 
         return _DuplexStream(produce(), media_type=NDJSON)
 
+
+def _pack_routes(app: FastAPI, service: _Service) -> None:
+    """The packs served, one pack's releases and the JSON Schemas."""
+    shelves = service.shelves
+
     @app.get("/v1/packs", summary="The packs served", responses={**_AUTH_PROBLEMS})
     async def packs(request: Request) -> dict[str, Any]:
-        _authorise(request)
+        service.authorise(request)
         shelf = shelves.current
         return {
             "packs": [
@@ -493,7 +541,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         responses={404: {"description": "Unknown pack.", **_PROBLEM}, **_AUTH_PROBLEMS},
     )
     async def pack_detail(request: Request, pack_id: str) -> dict[str, Any]:
-        _authorise(request)
+        service.authorise(request)
         shelf = shelves.current
         _release(shelf, pack_id, None)
         return {
@@ -508,7 +556,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         responses={404: {"description": "No such schema.", **_PROBLEM}, **_AUTH_PROBLEMS},
     )
     async def schema(request: Request, name: str) -> dict[str, Any]:
-        _authorise(request)
+        service.authorise(request)
         if name not in _SCHEMAS:
             raise Problem(
                 404,
@@ -517,6 +565,11 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
                 f"no schema `{name}`; there are `case`, `assessment` and `pack`",
             )
         return _SCHEMAS[name]()
+
+
+def _reload_route(app: FastAPI, service: _Service) -> None:
+    """`POST /v1/admin/reload`: load the packs folder again (admin tokens only)."""
+    shelves = service.shelves
 
     @app.post(
         "/v1/admin/reload",
@@ -531,7 +584,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         },
     )
     async def reload(request: Request) -> dict[str, Any]:
-        _authorise(request, admin=True)
+        service.authorise(request, admin=True)
         shelf, problems = await run_in_threadpool(shelves.reload)
         if shelf is None:
             raise Problem(
@@ -543,6 +596,10 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
             )
         return {"reloaded": [{"id": p.id, "version": p.version, "digest": p.digest} for p in shelf]}
 
+
+def _health_routes(app: FastAPI, service: _Service) -> None:
+    """Liveness, readiness and Prometheus metrics: open, since none of them holds case data."""
+
     @app.get("/healthz", openapi_extra={"security": []}, summary="The process is up")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -553,7 +610,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         summary="Packs are loaded and the service can assess",
     )
     async def readyz() -> dict[str, Any]:
-        return {"status": "ready", "releases": len(shelves.current), **ENGINE_VERSIONS}
+        return {"status": "ready", "releases": len(service.shelves.current), **ENGINE_VERSIONS}
 
     @app.get(
         "/metrics",
@@ -563,8 +620,11 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     async def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+
+def _document_openapi(app: FastAPI) -> None:
+    """Add the contract's Case, Assessment and Problem schemas and bearer auth to OpenAPI."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -590,7 +650,6 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return app
 
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
