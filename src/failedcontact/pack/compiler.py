@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 
 from ..calendar import WorkingCalendar
@@ -20,6 +20,7 @@ from .document import (
     PackDocument,
     PatternSpec,
     Requirement,
+    Rule,
     Weeks,
     Window,
     WorkingDays,
@@ -205,133 +206,42 @@ def compile_pack(
     source: Located, doc: PackDocument, digest: str
 ) -> CompiledPack | list[Diagnostic]:
     """Compile every condition and resolve every reference; return diagnostics on failure."""
-    domains = {
-        "flags": tuple(doc.flags),
-        "failed_contact_kind": tuple(doc.failed_contacts),
-        "action": tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions))),
-        "patterns": tuple(p.id for p in doc.patterns),
-        "actions_done": tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions))),
-    }
     kind_types = {
         kind_id: frozenset(outcome.split(".", 1)[0] for outcome in kind.outcomes)
         for kind_id, kind in doc.failed_contacts.items()
     }
-    conditions = ConditionCompiler(source, domains, kind_types)
-    trees: dict[Path, Node] = {}
-
-    def condition(node: object, path: Path, context: Context) -> Compiled:
-        """Parse once, keep the tree for the other visitors, compile to a closure."""
-        tree = conditions.parse(node, path, context)
-        if tree is not None:
-            trees[path] = tree
-        return conditions.tree(tree)
-
-    completed_by = {
-        action_id: condition(
-            action.completed_by, ("actions", action_id, "completed_by"), Context.PATTERN
-        )
-        for action_id, action in doc.actions.items()
-        if action.completed_by is not None
-    }
-
-    def requirement(need: Requirement) -> CompiledRequirement | None:
-        action = doc.actions.get(need.action)
-        if action is None:
-            return None  # reported by the reference check
-        return CompiledRequirement(
-            action=need.action,
-            title=action.title,
-            owner=need.owner or action.owner,
-            timescale=_timescale(need.deadline if need.deadline is not None else action.deadline),
-            contacts=action.contacts,
-            category=_category(need.action, action),
-            completed_by=completed_by.get(need.action),
-        )
-
-    rules = []
-    for index, rule in enumerate(doc.rules):
-        requires = []
-        for item in rule.require:
-            compiled = requirement(
-                item if isinstance(item, Requirement) else Requirement(action=item)
+    build = _Build(doc, ConditionCompiler(source, _domains(doc), kind_types))
+    # Conditions compile in the pack's order (so do their diagnostics): evidence, rules,
+    # risk, duties, patterns, closure.
+    for action_id, action in doc.actions.items():
+        if action.completed_by is not None:
+            build.completed_by[action_id] = build.condition(
+                action.completed_by, ("actions", action_id, "completed_by"), Context.PATTERN
             )
-            if compiled is not None:
-                requires.append(compiled)
-        when = condition(rule.when, ("rules", index, "when"), Context.RULE)
-        case_test, moment_test = split_by_case_facts(when)
-        rules.append(
-            CompiledRule(
-                id=rule.id,
-                citation=rule.citation,
-                triggers=frozenset(rule.on),
-                when=when,
-                requires=tuple(requires),
-                note=rule.note,
-                order=index,
-                case_test=case_test,
-                moment_test=moment_test,
-                once=rule.once,
-                action_ids=tuple(r.action for r in requires),
-                explanation=f"; {when.text}" + (f"; {rule.note}" if rule.note else ""),
-            )
-        )
-    risk = tuple(
-        CompiledRisk(
-            f"risk.rules[{i}]",
-            r.tier,
-            condition(r.when, ("risk", "rules", i, "when"), Context.RISK),
-            r.reason,
-            r.citation,
-        )
-        for i, r in enumerate(doc.risk.rules)
-    )
-    otherwise = doc.risk.otherwise
-    duties = _duties(doc, condition, requirement)
-    found = (_pattern(p, ("patterns", i), condition) for i, p in enumerate(doc.patterns))
+    rules = [build.rule(index, rule) for index, rule in enumerate(doc.rules)]
+    risk = build.risk()
+    duties = _duties(doc, build.condition, build.requirement)
+    found = (_pattern(p, ("patterns", i), build.condition) for i, p in enumerate(doc.patterns))
     patterns = [p for p in found if p is not None]
-    closure = None
-    if doc.closure is not None:
-        closure = tuple(
-            CompiledClosure(
-                c.id,
-                c.title,
-                c.citation,
-                condition(c.when, ("closure", "requires", i, "when"), Context.CLOSURE),
-            )
-            for i, c in enumerate(doc.closure.requires)
-        )
-    if conditions.diagnostics:
-        return conditions.diagnostics
-    # Which rules an event can trigger, by its type and whether it is a failed contact
-    # in the current run; pack order is kept so the first rule wins a shared action.
-    rules_for_event = {
-        (event_type, counts): tuple(
-            r
-            for r in rules
-            if event_type in r.triggers or (counts and FAILED_CONTACT in r.triggers)
-        )
-        for event_type in EVENT_TYPES
-        for counts in (False, True)
-    }
+    closure = build.closure()
+    if build.conditions.diagnostics:
+        return build.conditions.diagnostics
     hours = doc.calendar.working_hours
     try:
         calendar = WorkingCalendar(
             doc.calendar.country, doc.calendar.subdivision, (_naive(hours.start), _naive(hours.end))
         )
-    except ValueError as error:
+    except ValueError as error:  # an unknown country or subdivision
         return [source.diagnostic("pack.calendar", str(error), ("calendar",))]
+    otherwise = doc.risk.otherwise
     return CompiledPack(
         document=doc,
         digest=digest,
         file=source.file,
         calendar=calendar,
         kind_names={kind_id: kind.name for kind_id, kind in doc.failed_contacts.items()},
-        failed_kind={
-            tuple(outcome.split(".", 1)): kind_id  # type: ignore[misc]
-            for kind_id, kind in doc.failed_contacts.items()
-            for outcome in kind.outcomes
-        },
-        rules_for_event=rules_for_event,
+        failed_kind=_failed_kind(doc),
+        rules_for_event=_rules_for_event(rules),
         rules_at_as_of=tuple(r for r in rules if AS_OF in r.triggers),
         rules=tuple(rules),
         duties=tuple(duties),
@@ -345,16 +255,141 @@ def compile_pack(
         ),
         patterns=tuple(patterns),
         closure=closure,
-        contacts={
-            group: {
-                area: tuple((c.name, c.phone) for c in people) for area, people in by_area.items()
-            }
-            for group, by_area in doc.contacts.items()
-        },
+        contacts=_contacts(doc),
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
-        trees=trees,
+        trees=build.trees,
     )
+
+
+def _domains(doc: PackDocument) -> dict[str, tuple[str, ...]]:
+    """The values each pack-defined fact can take, for conditions to check theirs against."""
+    actions = tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions)))
+    return {
+        "flags": tuple(doc.flags),
+        "failed_contact_kind": tuple(doc.failed_contacts),
+        "action": actions,
+        "patterns": tuple(p.id for p in doc.patterns),
+        "actions_done": actions,
+    }
+
+
+@dataclass(slots=True)
+class _Build:
+    """One pack's compilation under way: its condition compiler, trees and evidence."""
+
+    doc: PackDocument
+    conditions: ConditionCompiler
+    trees: dict[Path, Node] = field(default_factory=dict)
+    completed_by: dict[str, Compiled] = field(default_factory=dict)
+
+    def condition(self, node: object, path: Path, context: Context) -> Compiled:
+        """Parse once, keep the tree for the other visitors, compile to a closure."""
+        tree = self.conditions.parse(node, path, context)
+        if tree is not None:
+            self.trees[path] = tree
+        return self.conditions.tree(tree)
+
+    def requirement(self, need: Requirement) -> CompiledRequirement | None:
+        """A rule's or duty's required action, with the action's title, owner and deadline."""
+        action = self.doc.actions.get(need.action)
+        if action is None:
+            return None  # reported by the reference check
+        return CompiledRequirement(
+            action=need.action,
+            title=action.title,
+            owner=need.owner or action.owner,
+            timescale=_timescale(need.deadline if need.deadline is not None else action.deadline),
+            contacts=action.contacts,
+            category=_category(need.action, action),
+            completed_by=self.completed_by.get(need.action),
+        )
+
+    def rule(self, index: int, rule: Rule) -> CompiledRule:
+        """One rule: its requirements, then its condition, split into case and moment tests."""
+        requires = []
+        for item in rule.require:
+            compiled = self.requirement(
+                item if isinstance(item, Requirement) else Requirement(action=item)
+            )
+            if compiled is not None:
+                requires.append(compiled)
+        when = self.condition(rule.when, ("rules", index, "when"), Context.RULE)
+        case_test, moment_test = split_by_case_facts(when)
+        return CompiledRule(
+            id=rule.id,
+            citation=rule.citation,
+            triggers=frozenset(rule.on),
+            when=when,
+            requires=tuple(requires),
+            note=rule.note,
+            order=index,
+            case_test=case_test,
+            moment_test=moment_test,
+            once=rule.once,
+            action_ids=tuple(r.action for r in requires),
+            explanation=f"; {when.text}" + (f"; {rule.note}" if rule.note else ""),
+        )
+
+    def risk(self) -> tuple[CompiledRisk, ...]:
+        """The risk rules, in the pack's order."""
+        return tuple(
+            CompiledRisk(
+                f"risk.rules[{i}]",
+                r.tier,
+                self.condition(r.when, ("risk", "rules", i, "when"), Context.RISK),
+                r.reason,
+                r.citation,
+            )
+            for i, r in enumerate(self.doc.risk.rules)
+        )
+
+    def closure(self) -> tuple[CompiledClosure, ...] | None:
+        """The conditions for closing the case (None: the pack sets none)."""
+        if self.doc.closure is None:
+            return None
+        return tuple(
+            CompiledClosure(
+                c.id,
+                c.title,
+                c.citation,
+                self.condition(c.when, ("closure", "requires", i, "when"), Context.CLOSURE),
+            )
+            for i, c in enumerate(self.doc.closure.requires)
+        )
+
+
+def _failed_kind(doc: PackDocument) -> dict[tuple[str, str], str]:
+    """The failed-contact kind of each (event type, outcome) the pack counts."""
+    return {
+        tuple(outcome.split(".", 1)): kind_id  # type: ignore[misc]
+        for kind_id, kind in doc.failed_contacts.items()
+        for outcome in kind.outcomes
+    }
+
+
+def _rules_for_event(
+    rules: list[CompiledRule],
+) -> dict[tuple[str, bool], tuple[CompiledRule, ...]]:
+    """Which rules an event can trigger, by its type and whether it is a failed contact in
+    the current run; pack order is kept so the first rule wins a shared action."""
+    return {
+        (event_type, counts): tuple(
+            r
+            for r in rules
+            if event_type in r.triggers or (counts and FAILED_CONTACT in r.triggers)
+        )
+        for event_type in EVENT_TYPES
+        for counts in (False, True)
+    }
+
+
+def _contacts(doc: PackDocument) -> dict[str, dict[str, tuple[tuple[str, str], ...]]]:
+    """Each contact group's (name, phone) pairs by local authority."""
+    return {
+        group: {area: tuple((c.name, c.phone) for c in people) for area, people in by_area.items()}
+        for group, by_area in doc.contacts.items()
+    }
 
 
 _Condition = Callable[[object, Path, Context], Compiled]
