@@ -46,6 +46,26 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
         problems.append(source.diagnostic(code, message, path, help, key))
 
     _check_calendar(doc, report)
+    _check_actions(doc, report)
+    _check_unique("rule", [r.id for r in doc.rules], ("rules",), report)
+    _check_unique("pattern", [p.id for p in doc.patterns], ("patterns",), report)
+    if doc.closure:
+        _check_unique(
+            "closure condition",
+            [c.id for c in doc.closure.requires],
+            ("closure", "requires"),
+            report,
+        )
+    _check_rules(doc, report)
+    _check_duties(doc, report)
+    _check_patterns(doc, report)
+    _check_outcomes(doc, report)
+    _check_citations(source, doc, report)
+    return problems
+
+
+def _check_actions(doc: PackDocument, report: _Report) -> None:
+    """Action ids are shared or the pack's own; categories and contact groups resolve."""
     own_prefix = f"{doc.id}."
     for action_id in doc.actions:
         if action_id not in SHARED_ACTION_IDS and not action_id.startswith(own_prefix):
@@ -66,15 +86,10 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
                 ("actions", action_id, "contacts"),
                 did_you_mean(action.contacts, doc.contacts),
             )
-    _check_unique("rule", [r.id for r in doc.rules], ("rules",), report)
-    _check_unique("pattern", [p.id for p in doc.patterns], ("patterns",), report)
-    if doc.closure:
-        _check_unique(
-            "closure condition",
-            [c.id for c in doc.closure.requires],
-            ("closure", "requires"),
-            report,
-        )
+
+
+def _check_rules(doc: PackDocument, report: _Report) -> None:
+    """Each rule's triggers are known and the actions it requires are defined."""
     for index, rule in enumerate(doc.rules):
         for t_index, trigger in enumerate(rule.on):
             if trigger not in TRIGGERS:
@@ -93,6 +108,10 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
                     ("rules", index, "require", r_index),
                     did_you_mean(action_id, doc.actions) or "define it under `actions`",
                 )
+
+
+def _check_duties(doc: PackDocument, report: _Report) -> None:
+    """Duty ids are unique and each names a defined action."""
     _check_unique("duty", [d.id for d in doc.duties], ("duties",), report)
     for index, duty in enumerate(doc.duties):
         if duty.action not in doc.actions:
@@ -102,6 +121,11 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
                 ("duties", index, "action"),
                 did_you_mean(duty.action, doc.actions) or "define it under `actions`",
             )
+
+
+def _check_patterns(doc: PackDocument, report: _Report) -> None:
+    """Pattern ids are shared or the pack's own, windows are sound, one kind each."""
+    own_prefix = f"{doc.id}."
     for index, pattern in enumerate(doc.patterns):
         if pattern.count is not None:
             _check_window(pattern.count.within_days, pattern.count.within,
@@ -120,9 +144,6 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
                 f"pattern `{pattern.id}` needs exactly one of `count` or `sequence`",
                 ("patterns", index),
             )
-    _check_outcomes(doc, report)
-    _check_citations(source, doc, report)
-    return problems
 
 
 def _check_category(action_id: str, action: ActionSpec, report: _Report) -> None:
