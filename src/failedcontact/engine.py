@@ -143,19 +143,23 @@ def evaluate(
     summary.memo = {}  # this assessment's count indexes (see conditions.py)
     line = _timeline(pack, case, considered, stamps, summary, cal)
     moments = line.moments
-    matched = matcher(pack, case, moments, line.last_seen) if matcher is not None else None
+    matched = matcher(pack, case, moments, line.last_seen_position) if matcher is not None else None
     fired = _fire(pack, case, line, summary, matched, trace)
-    last_seen = case.events[considered[line.last_seen]].at if line.last_seen >= 0 else None
+    last_seen = (
+        case.events[considered[line.last_seen_position]].at
+        if line.last_seen_position >= 0
+        else None
+    )
     summary.run_count = line.run_count
     summary.timeline = moments
     summary.position = len(moments) - 1
-    summary.run_start = line.last_seen + 1
+    summary.run_start = line.last_seen_position + 1
     summary.episode_start = line.episode_start
     summary.failed_position = line.failed_position
     summary.seen_elsewhere = line.seen_elsewhere
     summary.last_seen = last_seen
     summary.concern_levels = frozenset(line.concern_levels)
-    found = _patterns(pack, case, moments, line.last_seen, now, trace)
+    found = _patterns(pack, case, moments, line.last_seen_position, now, trace)
     summary.patterns = frozenset(p["id"] for p in found)
     _fire_at_as_of(pack, case, summary, fired, trace)
 
@@ -245,7 +249,7 @@ class _Timeline:
     """The moments of one assessment, and the run and episode facts at its end."""
 
     moments: list[Moment]
-    last_seen: int  # position of the last time the child was seen (-1: never)
+    last_seen_position: int  # of the last time the child was seen (-1: never)
     run_count: int
     episode_start: int
     episode_done: list[str]  # action ids recorded in the current episode
@@ -330,7 +334,7 @@ def _fire(
     Returns, per action id, what last required it.
     """
     rules_for_event = pack.rules_for_event
-    last_seen_position = line.last_seen
+    last_seen_position = line.last_seen_position
     # A rule's test on case facts holds or not for the whole assessment: run it once, and
     # keep, per kind of moment, the candidate rules whose case test holds.
     case_ok: dict[CompiledRule, bool] = {}
