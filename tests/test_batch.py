@@ -7,6 +7,8 @@ import json
 import random
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -128,3 +130,32 @@ def test_a_pipe_gets_each_answer_before_the_input_ends(workers: str) -> None:
         process.stdin.close()
         process.wait(timeout=60)
     assert process.returncode == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lines_before_a_pause_are_answered_during_it(workers: int, north_lincs: fc.Pack) -> None:
+    """Input that stops for a while (a pipe): what came before is written meanwhile."""
+    answered = threading.Event()
+    written: list[bytes] = []
+
+    def write(data: bytes) -> None:
+        written.append(data)
+        if b"".join(written).count(b"\n") >= 3:
+            answered.set()
+
+    def lines() -> Iterator[bytes]:
+        yield from (json.dumps(case).encode() for case in _cases(3))
+        assert answered.wait(timeout=30), "nothing was written while the input paused"
+        yield from (json.dumps(case).encode() for case in _cases(200, seed=6))
+
+    summary = assess_stream(north_lincs, lines(), AS_OF, write, lambda _: None, workers=workers)
+    assert summary.lines == 203 and b"".join(written).count(b"\n") == 203
+
+
+def test_a_read_error_ends_the_run_with_that_error(north_lincs: fc.Pack) -> None:
+    def lines() -> Iterator[bytes]:
+        yield from _input(_cases(130))
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="the disk went away"):
+        assess_stream(north_lincs, lines(), AS_OF, lambda _: None, lambda _: None, workers=2)

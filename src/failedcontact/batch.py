@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import queue
 import threading
 import time
 from collections import deque
@@ -148,9 +147,18 @@ def _start_worker(
     _worker["form"] = form
 
 
-def _assess_chunk(chunk: list[Line]) -> list[Result]:
+def _assess_chunk(chunk: list[Line]) -> BlockResult:
+    """A chunk's output lines joined, each bad line's message, and the decision-log lines.
+
+    Joined in the worker, so the parent receives and writes one object a chunk.
+    """
     pack, as_of, log = _worker["pack"], _worker["as_of"], _worker["log"]
-    return [assess_line(pack, number, raw, as_of, log) for number, raw in chunk]
+    results = [assess_line(pack, number, raw, as_of, log) for number, raw in chunk]
+    return (
+        b"".join([out + b"\n" for out, _, _ in results]),
+        [problem for _, problem, _ in results if problem is not None],
+        [decision for _, _, decision in results if decision is not None],
+    )
 
 
 # A block of input rows in another form (Arrow IPC bytes of a few table rows): the worker
@@ -303,7 +311,9 @@ def assess_stream(
     log: DecisionLogging | None = None,
     record: Callable[[bytes], None] | None = None,
 ) -> BatchSummary:
-    """Assess every line, writing each output line (with its newline) as soon as it is ready.
+    """Assess every line, writing output lines (each with its newline) as soon as they are ready.
+
+    `write` receives whole lines: one at a time on one core, a chunk's at a time from workers.
 
     `report` receives each bad line's message; `progress` the number of lines done so far;
     `record`, with `log`, each decision's log line, before its output line is written.
@@ -325,11 +335,11 @@ def assess_stream(
                 progress(done)
         return BatchSummary(done, invalid, time.perf_counter() - start, 1)
     with _running(_pool(pack, as_of, log, workers)) as pool:
-        pending: deque[AsyncResult[list[Result]]] = deque()
+        pending: deque[tuple[AsyncResult[BlockResult], int]] = deque()
         for chunk in _chunks(numbered):
             if chunk:  # an empty chunk: the input paused, so write what is ready meanwhile
-                pending.append(pool.apply_async(_assess_chunk, (chunk,)))
-            while pending and (len(pending) > workers * _IN_FLIGHT or pending[0].ready()):
+                pending.append((pool.apply_async(_assess_chunk, (chunk,)), len(chunk)))
+            while pending and (len(pending) > workers * _IN_FLIGHT or pending[0][0].ready()):
                 done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
                 if progress is not None:
                     progress(done)
@@ -347,58 +357,64 @@ def _source_text(pack: Pack) -> str:
 
 
 def _drain(
-    result: AsyncResult[list[Result]],
+    chunk: tuple[AsyncResult[BlockResult], int],
     write: Callable[[bytes], None],
     report: Callable[[str], None],
     record: Callable[[bytes], None] | None,
     done: int,
     invalid: int,
 ) -> tuple[int, int]:
-    results = result.get()
-    decisions = [decision for _, _, decision in results if decision is not None]
+    result, lines = chunk
+    output, problems, decisions = result.get()
     if decisions and record is not None:
         record(b"".join(decisions))  # logged before any of the chunk's output is written
-    for out, problem, _ in results:
-        write(out + b"\n")
-        done += 1
-        if problem is not None:
-            invalid += 1
-            report(problem)
-    return done, invalid
-
-
-_END = object()
+    write(output)
+    for problem in problems:
+        report(problem)
+    return done + lines, invalid + len(problems)
 
 
 def _chunks(numbered: Iterator[Line]) -> Iterator[list[Line]]:
-    """Lines in chunks of `_CHUNK`; when input pauses (a pipe), what has come so far goes at
-    once, and an empty chunk every `_LINGER` seconds lets the caller write finished work."""
-    waiting: queue.Queue[Any] = queue.Queue(maxsize=_CHUNK * 4)
+    """Lines in chunks of up to `_CHUNK`, read ahead by a thread.
+
+    A full chunk goes at once; when input pauses (a pipe), what has come so far goes after
+    `_LINGER` seconds, and an empty chunk every `_LINGER` seconds lets the caller write
+    finished work meanwhile. The reader hands over lines under one lock, not a queue per
+    line: a queue's put and get cost more than assessing a line's share of the parent's time.
+    """
+    ready = threading.Condition()
+    lines: list[Line] = []
+    ended: list[BaseException | None] = []  # set once: None at end of input, or the error
 
     def read() -> None:
+        failure: BaseException | None = None
         try:
             for item in numbered:
-                waiting.put(item)
-            waiting.put(_END)
+                with ready:
+                    lines.append(item)
+                    if len(lines) == _CHUNK:
+                        ready.notify()
+                    while len(lines) >= _CHUNK * 4:  # read ahead boundedly
+                        ready.wait()
         except BaseException as error:
-            waiting.put(error)
+            failure = error
+        with ready:
+            ended.append(failure)
+            ready.notify()
 
     threading.Thread(target=read, daemon=True).start()
-    chunk: list[Line] = []
     while True:
-        try:
-            item = waiting.get(timeout=_LINGER)
-        except queue.Empty:
-            yield chunk
-            chunk = []
-            continue
-        if item is _END:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        chunk.append(item)
-        if len(chunk) >= _CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
+        with ready:
+            if len(lines) < _CHUNK and not ended:
+                ready.wait(_LINGER)
+            chunk = lines[:_CHUNK]
+            del lines[:_CHUNK]
+            ready.notify()  # the reader may be waiting for room
+            finished = bool(ended) and not lines
+        if finished:
+            if chunk:
+                yield chunk
+            if ended[0] is not None:
+                raise ended[0]
+            return
         yield chunk

@@ -528,7 +528,7 @@ def _assess_table_file(
                 )  # fmt: skip
             else:
                 summary = assess_stream(
-                    pack, lines, when, table.write_line, _report_line, workers, None, logging,
+                    pack, lines, when, table.write_lines, _report_line, workers, None, logging,
                     record,
                 )  # fmt: skip
             invalid = summary.invalid

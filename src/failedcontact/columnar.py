@@ -411,9 +411,10 @@ class TableWriter:
             self._sink = pa.OSFile(str(path), "wb")
             self._writer = pa.ipc.new_file(self._sink, ASSESSMENT_SCHEMA)
 
-    def write_line(self, line: bytes) -> None:
-        """One output line of `assess --jsonl` (with or without its newline)."""
-        self._pending.append(line)
+    def write_lines(self, data: bytes) -> None:
+        """Whole output lines of `assess --jsonl`, each ending in its newline."""
+        # JSON text escapes newlines inside strings, so each newline ends a line
+        self._pending.extend(data.split(b"\n")[:-1])
         if len(self._pending) >= self._size:
             self._convert()
             self._flush_full_group()
