@@ -170,20 +170,8 @@ class ConditionCompiler:
     def _count(self, node: Count) -> Compiled:
         """`count`: how many earlier events (up to the moment) match a selector."""
         select = self.tree(node.of)
-        where = _SCOPE_WORDS[node.scope]
-        within = f" within {node.days} days" if node.days else ""
-        months = node.months
-        if months:
-            within = (
-                f" within {months // 12} calendar years"
-                if months % 12 == 0
-                else f" within {months} calendar months"
-            )
-        text = ", ".join(f"{_COUNT_WORDS[op]} {bound}" for op, bound in node.bounds)
         after = self.tree(node.since) if node.since is not None else None
-        if after is not None:
-            where += f" after the latest event where {after.text}"
-        description = f"events where {select.text}{where}{within} number {text}"
+        description = _count_text(node, select, after)
         if self.reader is not None:
             # Static analysis: a count depends on the history, so it is an unknown boolean.
             variable = f"count:{'.'.join(str(p) for p in node.path)}"
@@ -192,65 +180,11 @@ class ConditionCompiler:
                 return bool(assignment.get(variable))
 
             return Compiled(unknown, description, frozenset({variable}))
-        test, types = select.test, select.event_types
-        relations = tuple(_RELATIONS[op] for op, _ in node.bounds)
-        limits = tuple(bound for _, bound in node.bounds)
-        start_of = _SCOPE_START[node.scope]
-        in_episode = node.in_episode
-        window = node.days * _DAY if node.days else None
-        since = after.test if after is not None else None
-        since_types = after.event_types if after is not None else None
         # This count's entry in an assessment's memo, and its parts': a condition counted
         # in several rules is matched against the timeline once per assessment.
-        key = object()
         select_key = self._token(node.of)
         since_key = self._token(node.since) if node.since is not None else None
-
-        def index(case: Case, moment: Moment) -> _CountIndex:
-            """Built once per assessment from the shared timeline index: the positions
-            matching `of` and `since`, found among only the events of the types they test."""
-            memo = moment.memo
-            assert memo is not None
-            found: _CountIndex | None = memo.get(key)
-            if found is None:
-                shared = _timeline_index(moment.timeline, memo)
-                matched = _positions(case, shared, memo, select_key, test, types)
-                latest = (
-                    _positions(case, shared, memo, since_key, since, since_types)
-                    if since is not None and since_key is not None
-                    else []
-                )
-                found = memo[key] = _CountIndex(matched, latest, shared.stamps)
-            return found
-
-        def counted(case: Case, moment: Moment) -> bool:
-            start = start_of(moment)
-            if in_episode and start < moment.episode_start:
-                start = moment.episode_start
-            position = moment.position
-            if window is not None:
-                earliest: float | None = moment.stamp - window
-            elif months is not None:
-                earliest = months_before(moment.stamp, months)
-            else:
-                earliest = None
-            if moment.memo is None:  # outside an assessment (tests, tools): scan directly
-                total = _scan(case, moment, start, earliest, test, types, since, since_types)
-            else:
-                found = index(case, moment)
-                if since is not None:
-                    before = bisect_right(found.since, position)
-                    if before and found.since[before - 1] >= start:
-                        start = found.since[before - 1] + 1
-                if earliest is not None:
-                    start = max(start, bisect_right(found.stamps, earliest))
-                total = (
-                    bisect_right(found.matched, position) - bisect_left(found.matched, start)
-                    if position >= start
-                    else 0
-                )
-            return all(rel(total, limit) for rel, limit in zip(relations, limits, strict=True))
-
+        counted = _counter(node, select, after, select_key, since_key)
         return Compiled(counted, description, select.facts | {"count"})
 
     def _test(self, node: Test) -> Compiled:
@@ -286,6 +220,90 @@ class ConditionCompiler:
             compiled = _build(op, name, get, values, facts)
         types = self._event_types(node)
         return compiled if types is None else replace(compiled, event_types=types)
+
+
+def _count_text(node: Count, select: Compiled, after: Compiled | None) -> str:
+    """How a count condition reads in explanations."""
+    where = _SCOPE_WORDS[node.scope]
+    within = f" within {node.days} days" if node.days else ""
+    months = node.months
+    if months:
+        within = (
+            f" within {months // 12} calendar years"
+            if months % 12 == 0
+            else f" within {months} calendar months"
+        )
+    text = ", ".join(f"{_COUNT_WORDS[op]} {bound}" for op, bound in node.bounds)
+    if after is not None:
+        where += f" after the latest event where {after.text}"
+    return f"events where {select.text}{where}{within} number {text}"
+
+
+def _counter(
+    node: Count,
+    select: Compiled,
+    after: Compiled | None,
+    select_key: object,
+    since_key: object | None,
+) -> Callable[[Case, Moment], bool]:
+    """A count condition's test: from the assessment's memo, or a scan outside one."""
+    test, types = select.test, select.event_types
+    relations = tuple(_RELATIONS[op] for op, _ in node.bounds)
+    limits = tuple(bound for _, bound in node.bounds)
+    start_of = _SCOPE_START[node.scope]
+    in_episode = node.in_episode
+    window = node.days * _DAY if node.days else None
+    months = node.months
+    since = after.test if after is not None else None
+    since_types = after.event_types if after is not None else None
+    key = object()
+
+    def index(case: Case, moment: Moment) -> _CountIndex:
+        """Built once per assessment from the shared timeline index: the positions
+        matching `of` and `since`, found among only the events of the types they test."""
+        memo = moment.memo
+        assert memo is not None
+        found: _CountIndex | None = memo.get(key)
+        if found is None:
+            shared = _timeline_index(moment.timeline, memo)
+            matched = _positions(case, shared, memo, select_key, test, types)
+            latest = (
+                _positions(case, shared, memo, since_key, since, since_types)
+                if since is not None and since_key is not None
+                else []
+            )
+            found = memo[key] = _CountIndex(matched, latest, shared.stamps)
+        return found
+
+    def counted(case: Case, moment: Moment) -> bool:
+        start = start_of(moment)
+        if in_episode and start < moment.episode_start:
+            start = moment.episode_start
+        position = moment.position
+        if window is not None:
+            earliest: float | None = moment.stamp - window
+        elif months is not None:
+            earliest = months_before(moment.stamp, months)
+        else:
+            earliest = None
+        if moment.memo is None:  # outside an assessment (tests, tools): scan directly
+            total = _scan(case, moment, start, earliest, test, types, since, since_types)
+        else:
+            found = index(case, moment)
+            if since is not None:
+                before = bisect_right(found.since, position)
+                if before and found.since[before - 1] >= start:
+                    start = found.since[before - 1] + 1
+            if earliest is not None:
+                start = max(start, bisect_right(found.stamps, earliest))
+            total = (
+                bisect_right(found.matched, position) - bisect_left(found.matched, start)
+                if position >= start
+                else 0
+            )
+        return all(rel(total, limit) for rel, limit in zip(relations, limits, strict=True))
+
+    return counted
 
 
 @dataclass(frozen=True, slots=True)

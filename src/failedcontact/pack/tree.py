@@ -248,6 +248,31 @@ class ConditionParser:
         return _join(parts, path)
 
     def _count(self, value: Any, path: Path, context: Context) -> Node | None:
+        if not self._count_keys(value, path):
+            return None
+        select = self._condition(value["of"], (*path, "of"), Context.PATTERN)
+        since = (
+            self._condition(value["since"], (*path, "since"), Context.PATTERN)
+            if "since" in value
+            else None
+        )
+        if "since" in value and since is None:
+            return None
+        scope = self._count_scope(value, path, context)
+        if scope is None:
+            return None
+        window = self._count_window(value, path)
+        if window is None:
+            return None
+        days, months = window
+        bounds = self._count_bounds(value, path)
+        if bounds is None or select is None:
+            return None
+        in_episode = context is Context.CLOSURE
+        return Count(select, bounds, scope, days, months, path, in_episode, since)
+
+    def _count_keys(self, value: Any, path: Path) -> bool:
+        """Whether `count` is a mapping with `of` and only keys it knows (else say why)."""
         if not isinstance(value, dict) or "of" not in value:
             self._error(
                 "pack.condition",
@@ -255,7 +280,7 @@ class ConditionParser:
                 "`at_least`, and optionally `scope`, `since` and `within_days` or `within`",
                 path,
             )
-            return None
+            return False
         allowed = ("of", "scope", "since", "within_days", "within", *COUNT_BOUNDS)
         for key in value:
             if key not in allowed:
@@ -266,15 +291,10 @@ class ConditionParser:
                     did_you_mean(str(key), allowed) or f"expected one of {one_of(allowed)}",
                     key=True,
                 )
-                return None
-        select = self._condition(value["of"], (*path, "of"), Context.PATTERN)
-        since = (
-            self._condition(value["since"], (*path, "since"), Context.PATTERN)
-            if "since" in value
-            else None
-        )
-        if "since" in value and since is None:
-            return None
+                return False
+        return True
+
+    def _count_scope(self, value: dict[str, Any], path: Path, context: Context) -> Scope | None:
         scope_text = value.get("scope", "history")
         if scope_text not in tuple(Scope):
             self._error(
@@ -288,6 +308,12 @@ class ConditionParser:
         scope = Scope(scope_text)
         if scope is Scope.HISTORY and context is Context.CLOSURE:
             scope = Scope.EPISODE  # closure answers for the current episode (contract 1.1)
+        return scope
+
+    def _count_window(
+        self, value: dict[str, Any], path: Path
+    ) -> tuple[int | None, int | None] | None:
+        """The count's window as (days, calendar months), either or both None; None if bad."""
         days = value.get("within_days")
         if days is not None and not _positive(days):
             self._error(
@@ -296,29 +322,32 @@ class ConditionParser:
                 (*path, "within_days"),
             )
             return None
-        months = None
-        if "within" in value:
-            window = value["within"]
-            if (
-                days is not None
-                or not isinstance(window, dict)
-                or len(window) != 1
-                or next(iter(window)) not in _WINDOW_UNITS
-                or not _positive(next(iter(window.values())))
-            ):
-                self._error(
-                    "pack.window",
-                    "`within` takes one of `{days: N}`, `{months: N}` or `{years: N}` "
-                    "(and replaces `within_days`)",
-                    (*path, "within"),
-                )
-                return None
-            unit, amount = next(iter(window.items()))
-            if unit == "days":
-                days = amount
-            else:
-                months = amount * 12 if unit == "years" else amount
-        bounds = [(Operator(op), value[op]) for op in COUNT_BOUNDS if op in value]
+        if "within" not in value:
+            return days, None
+        window = value["within"]
+        if (
+            days is not None
+            or not isinstance(window, dict)
+            or len(window) != 1
+            or next(iter(window)) not in _WINDOW_UNITS
+            or not _positive(next(iter(window.values())))
+        ):
+            self._error(
+                "pack.window",
+                "`within` takes one of `{days: N}`, `{months: N}` or `{years: N}` "
+                "(and replaces `within_days`)",
+                (*path, "within"),
+            )
+            return None
+        unit, amount = next(iter(window.items()))
+        if unit == "days":
+            return amount, None
+        return None, amount * 12 if unit == "years" else amount
+
+    def _count_bounds(
+        self, value: dict[str, Any], path: Path
+    ) -> tuple[tuple[Operator, int], ...] | None:
+        bounds = tuple((Operator(op), value[op]) for op in COUNT_BOUNDS if op in value)
         if not bounds:
             self._error("pack.condition", "`count` needs a bound such as `at_least: 2`", path)
             return None
@@ -326,10 +355,7 @@ class ConditionParser:
             if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
                 self._error("pack.condition-type", f"`{op}` takes a whole number", (*path, op))
                 return None
-        if select is None:
-            return None
-        in_episode = context is Context.CLOSURE
-        return Count(select, tuple(bounds), scope, days, months, path, in_episode, since)
+        return bounds
 
     def _domain(self, fact: Fact) -> tuple[str, ...] | None:
         return self.domains.get(fact.name, fact.domain)
