@@ -109,10 +109,21 @@ def _values(enum: Any) -> list[str]:
 
 
 def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
-    """Any event the contract allows, with action ids the pack knows."""
-    actions = sorted(pack.compiled.action_ids)
+    """Any event the contract allows, with action ids the pack knows.
+
+    The pack's failed contacts, visits and appointments, which dominate real histories,
+    are drawn more often than the rest.
+    """
     at = event_times()
-    visits = st.fixed_dictionaries(
+    pairs = sorted(pack.compiled.failed_kind)
+    # `one_of` keeps one branch per strategy object, so each weight is a new object.
+    failed = [_failed(pairs, at) if pairs else _visits(at) for _ in range(3)]
+    common = [_visits(at), _appointments(at), _visits(at), _appointments(at)]
+    return st.one_of(*failed, *common, *_other_events(at, sorted(pack.compiled.action_ids)))
+
+
+def _visits(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
         {
             "at": at,
             "type": st.just("home_visit"),
@@ -120,7 +131,10 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
         },
         optional={"announced": st.booleans()},
     )
-    appointments = st.fixed_dictionaries(
+
+
+def _appointments(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
         {
             "at": at,
             "type": st.just("appointment"),
@@ -128,39 +142,24 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
         },
         optional={"setting": st.sampled_from(["clinic", "school"])},
     )
-    pairs = sorted(pack.compiled.failed_kind)
-    failed = (
-        st.sampled_from(pairs).flatmap(
-            lambda pair: st.fixed_dictionaries(
-                {"at": at, "type": st.just(pair[0]), "outcome": st.just(pair[1])}
-            )
+
+
+def _failed(
+    pairs: list[tuple[str, str]], at: st.SearchStrategy[str]
+) -> st.SearchStrategy[dict[str, Any]]:
+    """An event the pack counts as a failed contact."""
+    return st.sampled_from(pairs).flatmap(
+        lambda pair: st.fixed_dictionaries(
+            {"at": at, "type": st.just(pair[0]), "outcome": st.just(pair[1])}
         )
-        if pairs
-        else visits
     )
-    # Visits, appointments and the pack's own failed contacts dominate real histories.
-    return st.one_of(
-        failed,
-        failed,
-        failed,
-        visits,
-        appointments,
-        st.fixed_dictionaries(
-            {
-                "at": at,
-                "type": st.just("home_visit"),
-                "outcome": st.sampled_from(_values(HomeVisitOutcome)),
-            },
-            optional={"announced": st.booleans()},
-        ),
-        st.fixed_dictionaries(
-            {
-                "at": at,
-                "type": st.just("appointment"),
-                "outcome": st.sampled_from(_values(AppointmentOutcome)),
-            },
-            optional={"setting": st.sampled_from(["clinic", "school"])},
-        ),
+
+
+def _other_events(
+    at: st.SearchStrategy[str], actions: list[str]
+) -> list[st.SearchStrategy[dict[str, Any]]]:
+    """One strategy for each other event type of the contract."""
+    return [
         st.fixed_dictionaries(
             {"at": at, "type": st.just("call"), "outcome": st.sampled_from(_values(CallOutcome))},
             optional={"out_of_hours": st.booleans()},
@@ -191,7 +190,7 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
         st.fixed_dictionaries(
             {"at": at, "type": st.just("review"), "kind": st.sampled_from(_values(ReviewKind))}
         ),
-    )
+    ]
 
 
 def _landlords(pack: Pack) -> list[str | None]:
