@@ -219,6 +219,27 @@ def test_serve_refuses_to_start_without_tokens(cli: Cli) -> None:
     assert "no bearer tokens" in result.output
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--log-case"], "--log-case and --log-mask need --decision-log"),
+        (["--decision-log", "LOG", "--log-mask", "case_id"], "add --log-case"),
+        (["--decision-log", "LOG", "--log-case", "--log-mask", "child."], "not a field path"),
+    ],
+    ids=["case-without-log", "mask-without-case", "malformed-mask"],
+)
+def test_serve_refuses_decision_log_options_that_do_nothing_or_are_wrong(
+    cli: Cli, tmp_path: Path, options: list[str], message: str
+) -> None:
+    """As `assess` does: a mask without the logged case would be silently ignored."""
+    options = [str(tmp_path / "d.jsonl") if o == "LOG" else o for o in options]
+    # no packs to serve: were the options let through, serve would stop there, not listen
+    result = cli("serve", "--port", "1", "--allow-unauthenticated",
+                 "--packs", str(tmp_path / "none"), *options)  # fmt: skip
+    assert result.exit_code == 64
+    assert message in result.output
+
+
 def test_the_batch_streams_one_line_per_line_like_the_cli(
     client: TestClient, cli: Cli, tmp_path: Path
 ) -> None:

@@ -351,11 +351,8 @@ def assess(
     ):
         raise _fail(EXIT_USAGE, "error: --decision-log records the contract's case JSON: "
                     "it is not for --from or --jsonl --format table")  # fmt: skip
-    if (log_case or log_mask) and decision_log is None:
-        raise _fail(EXIT_USAGE, "error: --log-case and --log-mask need --decision-log")
-    if log_mask and not log_case:
-        raise _fail(EXIT_USAGE, "error: --log-mask masks the logged case: add --log-case")
-    with _open_decision_log(decision_log, log_case, log_mask or []) as recorder:
+    options = _log_options(decision_log, log_case, log_mask)
+    with _open_decision_log(decision_log, options) as recorder:
         if source is not Source.JSON:
             _assess_mapped(case, compiled, when, source, mapping, patient, output)
             return
@@ -399,17 +396,23 @@ class _Recorder:
             raise _output_failed(f"cannot write the decision log: {error}") from None
 
 
+def _log_options(decision_log: Path | None, log_case: bool, mask: list[str] | None) -> LogOptions:
+    """What decision-log lines carry, from the command line (a usage error if it is wrong)."""
+    if (log_case or mask) and decision_log is None:
+        raise _fail(EXIT_USAGE, "error: --log-case and --log-mask need --decision-log")
+    if mask and not log_case:
+        raise _fail(EXIT_USAGE, "error: --log-mask masks the logged case: add --log-case")
+    try:
+        return LogOptions(include_case=log_case, mask=tuple(mask or ()))
+    except UsageError as error:
+        raise _fail(EXIT_USAGE, f"error: --log-mask: {error}") from None
+
+
 @contextmanager
-def _open_decision_log(
-    path: Path | None, log_case: bool, mask: list[str]
-) -> Iterator[_Recorder | None]:
+def _open_decision_log(path: Path | None, options: LogOptions) -> Iterator[_Recorder | None]:
     if path is None:
         yield None
         return
-    try:
-        options = LogOptions(include_case=log_case, mask=tuple(mask))
-    except UsageError as error:
-        raise _fail(EXIT_USAGE, f"error: --log-mask: {error}") from None
     try:
         log = DecisionLog(path)
     except OSError as error:
@@ -1253,7 +1256,8 @@ def serve(
         bool, typer.Option("--log-case", help="Also log each case, --log-mask fields masked.")
     ] = False,
     log_mask: Annotated[
-        list[str] | None, typer.Option("--log-mask", help="A field path to mask (repeatable).")
+        list[str] | None,
+        typer.Option("--log-mask", help="With --log-case: a field path to mask (repeatable)."),
     ] = None,
     log_sync: Annotated[
         bool, typer.Option("--log-sync", help="fsync each decision line (power-cut safe; "
@@ -1277,12 +1281,7 @@ def serve(
         raise _fail(EXIT_USAGE, "error: no bearer tokens: give --tokens-file or "
                     "FAILEDCONTACT_TOKENS (and an admin token to reload), or "
                     "--allow-unauthenticated")  # fmt: skip
-    if (log_case or log_mask) and decision_log is None:
-        raise _fail(EXIT_USAGE, "error: --log-case and --log-mask need --decision-log")
-    try:
-        options = LogOptions(include_case=log_case, mask=tuple(log_mask or ()))
-    except UsageError as error:
-        raise _fail(EXIT_USAGE, f"error: --log-mask: {error}") from None
+    options = _log_options(decision_log, log_case, log_mask)
     settings = Settings(
         packs=(packs_folder or bundled_dir()).resolve(), tokens=tokens, admin_tokens=admin,
         allow_unauthenticated=allow_unauthenticated, max_body_bytes=max_body_bytes,
