@@ -153,12 +153,38 @@ def _assess_chunk(chunk: list[Line]) -> BlockResult:
     Joined in the worker, so the parent receives and writes one object a chunk.
     """
     pack, as_of, log = _worker["pack"], _worker["as_of"], _worker["log"]
-    results = [assess_line(pack, number, raw, as_of, log) for number, raw in chunk]
+    outputs, problems, decisions = _split(
+        [assess_line(pack, number, raw, as_of, log) for number, raw in chunk]
+    )
+    return b"".join([out + b"\n" for out in outputs]), problems, decisions
+
+
+def _split(results: list[Result]) -> tuple[list[bytes], list[str], list[bytes]]:
+    """The output lines, the bad lines' messages and the decision-log lines of `results`."""
     return (
-        b"".join([out + b"\n" for out, _, _ in results]),
+        [out for out, _, _ in results],
         [problem for _, problem, _ in results if problem is not None],
         [decision for _, _, decision in results if decision is not None],
     )
+
+
+def _write(
+    result: BlockResult,
+    lines: int,
+    write: Callable[[bytes], None],
+    report: Callable[[str], None],
+    record: Callable[[bytes], None] | None,
+    done: int,
+    invalid: int,
+) -> tuple[int, int]:
+    """Write a chunk's or a block's output and report its bad lines; the counts after it."""
+    output, problems, decisions = result
+    if decisions and record is not None:
+        record(b"".join(decisions))  # logged before any of the output they go with
+    write(output)
+    for problem in problems:
+        report(problem)
+    return done + lines, invalid + len(problems)
 
 
 # A block of input rows in another form (Arrow IPC bytes of a few table rows): the worker
@@ -192,13 +218,13 @@ def _block_result(
     first: int,
     block: bytes,
 ) -> BlockResult:
-    results = [
-        assess_line(pack, first + offset, raw, as_of, log)
-        for offset, raw in enumerate(form.lines(block))
-    ]
-    problems = [problem for _, problem, _ in results if problem is not None]
-    decisions = [decision for _, _, decision in results if decision is not None]
-    return form.rows(first - 1, [out for out, _, _ in results]), problems, decisions
+    outputs, problems, decisions = _split(
+        [
+            assess_line(pack, first + offset, raw, as_of, log)
+            for offset, raw in enumerate(form.lines(block))
+        ]
+    )
+    return form.rows(first - 1, outputs), problems, decisions
 
 
 def _assess_block(first: int, block: bytes) -> BlockResult:
@@ -221,22 +247,11 @@ def assess_blocks(
     turned into lines (in a worker), and `write` receives each output block, in order."""
     start = time.perf_counter()
     done = invalid = 0
-
-    def drain(result: BlockResult, rows: int) -> None:
-        nonlocal done, invalid
-        output, problems, decisions = result
-        if decisions and record is not None:
-            record(b"".join(decisions))  # logged before the block's output is written
-        write(output)
-        done += rows
-        invalid += len(problems)
-        for problem in problems:
-            report(problem)
-
     first = 1
     if workers <= 1:
         for rows, block in blocks:
-            drain(_block_result(pack, as_of, log, form, first, block), rows)
+            result = _block_result(pack, as_of, log, form, first, block)
+            done, invalid = _write(result, rows, write, report, record, done, invalid)
             first += rows
         return BatchSummary(done, invalid, time.perf_counter() - start, 1)
     with _running(_pool(pack, as_of, log, workers, form)) as pool:
@@ -245,11 +260,9 @@ def assess_blocks(
             pending.append((pool.apply_async(_assess_block, (first, block)), rows))
             first += rows
             while pending and (len(pending) > workers * _IN_FLIGHT or pending[0][0].ready()):
-                result, count = pending.popleft()
-                drain(result.get(), count)
+                done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
         while pending:
-            result, count = pending.popleft()
-            drain(result.get(), count)
+            done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
     return BatchSummary(done, invalid, time.perf_counter() - start, workers)
 
 
@@ -357,21 +370,16 @@ def _source_text(pack: Pack) -> str:
 
 
 def _drain(
-    chunk: tuple[AsyncResult[BlockResult], int],
+    pending: tuple[AsyncResult[BlockResult], int],
     write: Callable[[bytes], None],
     report: Callable[[str], None],
     record: Callable[[bytes], None] | None,
     done: int,
     invalid: int,
 ) -> tuple[int, int]:
-    result, lines = chunk
-    output, problems, decisions = result.get()
-    if decisions and record is not None:
-        record(b"".join(decisions))  # logged before any of the chunk's output is written
-    write(output)
-    for problem in problems:
-        report(problem)
-    return done + lines, invalid + len(problems)
+    """`_write` for the oldest result in flight, once its worker has sent it."""
+    result, lines = pending
+    return _write(result.get(), lines, write, report, record, done, invalid)
 
 
 def _chunks(numbered: Iterator[Line]) -> Iterator[list[Line]]:
