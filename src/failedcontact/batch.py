@@ -260,9 +260,11 @@ def assess_blocks(
             pending.append((pool.apply_async(_assess_block, (first, block)), rows))
             first += rows
             while pending and (len(pending) > workers * _IN_FLIGHT or pending[0][0].ready()):
-                done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+                in_flight, count = pending.popleft()
+                done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
         while pending:
-            done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+            in_flight, count = pending.popleft()
+            done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
     return BatchSummary(done, invalid, time.perf_counter() - start, workers)
 
 
@@ -353,11 +355,13 @@ def assess_stream(
             if chunk:  # an empty chunk: the input paused, so write what is ready meanwhile
                 pending.append((pool.apply_async(_assess_chunk, (chunk,)), len(chunk)))
             while pending and (len(pending) > workers * _IN_FLIGHT or pending[0][0].ready()):
-                done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+                in_flight, count = pending.popleft()
+                done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
                 if progress is not None:
                     progress(done)
         while pending:
-            done, invalid = _drain(pending.popleft(), write, report, record, done, invalid)
+            in_flight, count = pending.popleft()
+            done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
             if progress is not None:
                 progress(done)
     return BatchSummary(done, invalid, time.perf_counter() - start, workers)
@@ -367,19 +371,6 @@ def _source_text(pack: Pack) -> str:
     if pack.source is None:
         raise UsageError("worker processes that cannot be forked need a pack loaded from a file")
     return pack.source.path.read_text(encoding="utf-8")
-
-
-def _drain(
-    pending: tuple[AsyncResult[BlockResult], int],
-    write: Callable[[bytes], None],
-    report: Callable[[str], None],
-    record: Callable[[bytes], None] | None,
-    done: int,
-    invalid: int,
-) -> tuple[int, int]:
-    """`_write` for the oldest result in flight, once its worker has sent it."""
-    result, lines = pending
-    return _write(result.get(), lines, write, report, record, done, invalid)
 
 
 def _chunks(numbered: Iterator[Line]) -> Iterator[list[Line]]:
