@@ -155,8 +155,13 @@ class Assessment(BaseModel):
     trace: list[TraceEntry]
 
 
-_set = object.__setattr__
 _new = object.__new__
+# BaseModel's own slots, set through their descriptors: `object.__setattr__` would look each
+# name up along the class's MRO first, for every model of every assessment.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _TIERS = {tier.value: tier for tier in RiskTier}
 
 
@@ -168,10 +173,10 @@ def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
     engine itself; `tests/test_engine.py` checks both give identical models.
     """
     model = _new(cls)  # BaseModel has no __new__ of its own: object's, without the lookup
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(fields))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, fields)
+    _set_fields_set(model, set(fields))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
