@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from failedcontact.fhir import map_bundle  # noqa: E402
-from failedcontact.mapping import load_mapping  # noqa: E402
+from failedcontact.mapping import FhirMapping, TableMapping, load_mapping  # noqa: E402
 from failedcontact.tables import map_rows  # noqa: E402
-from interop_builders import bundle_for, csv_rows_for  # noqa: E402
+from interop_builders import bundle_for, csv_rows_for  # type: ignore[import-not-found]  # noqa: E402
 
 
 def _history(events: int) -> dict[str, Any]:
-    case = json.loads((ROOT / "examples" / "second_no_access.json").read_text())
+    case: dict[str, Any] = json.loads((ROOT / "examples" / "second_no_access.json").read_text())
     outcomes = ["no_response", "doorstep", "child_seen", "access_refused"]
     case["events"] = [
         {
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     fhir, table = load_mapping("fhir_uk_core"), load_mapping("case_system_csv")
+    assert isinstance(fhir, FhirMapping) and isinstance(table, TableMapping)
     print("events  FHIR bundle ms  per resource us  CSV case ms")
     for events in args.events:
         case = _history(events)
