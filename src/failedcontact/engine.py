@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -46,6 +47,10 @@ from .vocabulary import (
 _SEEN = SEEN_PAIRS
 _WITH_OUTCOME = OUTCOME_EVENT_TYPES
 _DAY = 86400.0
+# A pattern's window of calendar months starts at the same instant for every case assessed
+# at one `as_of`, and working it out costs more than the rest of the pattern: remember the
+# last few (a pure function of its arguments, so the answers cannot change).
+_months_before = lru_cache(maxsize=64)(months_before)
 
 
 def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
@@ -703,7 +708,7 @@ def _pattern(
                 windowed = False
                 start = now - pattern.within_days * _DAY if pattern.within_days else None
                 if pattern.within_months:
-                    start = months_before(now, pattern.within_months)
+                    start = _months_before(now, pattern.within_months)
             if (start is None or moment.stamp > start) and select(case, moment):
                 matched.append(moment.index)
         if len(matched) < pattern.at_least:
