@@ -56,7 +56,7 @@ def _mutate_bytes(data: bytes, rng: random.Random) -> bytes:
         elif choice < 0.5:
             del out[at : at + rng.randint(1, 16)]
         elif choice < 0.7:
-            out[at:at] = bytes(rng.choice(b"{}[]:,\"'&*!#-\n \\0123456789"))  # type: ignore[arg-type]
+            out[at:at] = bytes([rng.choice(b"{}[]:,\"'&*!#-\n \\0123456789")])
         else:
             start = rng.randrange(len(out))
             out[at:at] = out[start : start + rng.randint(1, 64)]
@@ -76,13 +76,13 @@ def _mutate_json(value: Any, rng: random.Random, depth: int = 0) -> Any:
             copy[key] = _mutate_json(value[key], rng, depth + 1)
         return copy
     if isinstance(value, list) and value:
-        copy = list(value)
-        at = rng.randrange(len(copy))
+        items = list(value)
+        at = rng.randrange(len(items))
         if rng.random() < 0.2:
-            copy.insert(at, copy[at])
+            items.insert(at, items[at])
         else:
-            copy[at] = _mutate_json(copy[at], rng, depth + 1)
-        return copy
+            items[at] = _mutate_json(items[at], rng, depth + 1)
+        return items
     return rng.choice(_VALUES)
 
 
