@@ -9,7 +9,7 @@ purpose is noted with the reason. Needs the `fhir` extra.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -159,58 +159,20 @@ def map_bundle(
     """
     compiled = _mapping(mapping)
     builder = _Builder(compiled)
-    data: Any = bundle
-    if isinstance(bundle, str | bytes):
-        try:
-            data = orjson.loads(bundle)
-        except orjson.JSONDecodeError as error:
-            builder.error(None, "Bundle", f"not JSON: {error}")
-            return _result(builder, None)
-    if not isinstance(data, Mapping) or data.get("resourceType") != "Bundle":
-        if isinstance(data, Mapping):
-            kind = data.get("resourceType")
-            got = f"a `{kind}`" if kind else "a JSON object with no `resourceType`"
-        else:
-            got = f"a JSON {type(data).__name__}"
-        builder.error(None, "Bundle", f"expected a FHIR Bundle (`resourceType: Bundle`), got {got}")
+    data = _bundle(bundle, builder)
+    if data is None:
         return _result(builder, None)
     entries = _entries(data, builder)
     child = _child(entries, builder, patient)
     if child is None:
         return _result(builder, None)
-    refs = _references_to(child)
     builder.case_id = _case_id(child, builder)
     builder.patient = child.name
     case: dict[str, Any] = {"case_id": builder.case_id}
     for name, value in compiled.document.defaults.items():
         _put(case, name, value)
     _patient(child, builder, case)
-    rebooked = _rebooked(entries)
-    readers = {
-        "Appointment": _appointment,
-        "Encounter": _encounter,
-        "Flag": _flag,
-        "ServiceRequest": _service_request,
-        "Communication": _communication,
-        "Task": _task,
-        "Observation": _observation,
-    }
-    for entry in entries:
-        if entry is child or entry.type == "Patient":
-            if entry is not child:
-                builder.note(entry, entry.at(), "another person, not the child")
-            continue
-        if entry.type not in readers:
-            builder.note(entry, entry.at(), f"a `{entry.type}` is not part of a contact history")
-            continue
-        subject = _subject(entry, refs)
-        if subject is not None:
-            builder.note(entry, entry.at(), f"about `{subject}`, not the child")
-            continue
-        if entry.data.get("status") in _NOT_RECORDS:
-            builder.note(entry, entry.at("status"), "entered in error")
-            continue
-        readers[entry.type](entry, builder, rebooked)
+    _read_history(entries, child, builder)
     for name, (value, _source) in builder.facts.items():
         _put(case, name, value)
     if builder.flags:
@@ -225,6 +187,49 @@ def map_bundle(
             _place(issue, sources, builder)
         return _result(builder, None, sources)
     return _result(builder, built, sources)
+
+
+def _bundle(bundle: Mapping[str, Any] | str | bytes, builder: _Builder) -> Mapping[str, Any] | None:
+    """The bundle as JSON data, or None with the reason noted when it is not a FHIR Bundle."""
+    data: Any = bundle
+    if isinstance(bundle, str | bytes):
+        try:
+            data = orjson.loads(bundle)
+        except orjson.JSONDecodeError as error:
+            builder.error(None, "Bundle", f"not JSON: {error}")
+            return None
+    if isinstance(data, Mapping) and data.get("resourceType") == "Bundle":
+        return data
+    if isinstance(data, Mapping):
+        kind = data.get("resourceType")
+        got = f"a `{kind}`" if kind else "a JSON object with no `resourceType`"
+    else:
+        got = f"a JSON {type(data).__name__}"
+    builder.error(None, "Bundle", f"expected a FHIR Bundle (`resourceType: Bundle`), got {got}")
+    return None
+
+
+def _read_history(entries: list[_Entry], child: _Entry, builder: _Builder) -> None:
+    """Read each resource about the child into events and facts; note why any other is not."""
+    refs = _references_to(child)
+    rebooked = _rebooked(entries)
+    for entry in entries:
+        if entry is child or entry.type == "Patient":
+            if entry is not child:
+                builder.note(entry, entry.at(), "another person, not the child")
+            continue
+        reader = _READERS.get(entry.type)
+        if reader is None:
+            builder.note(entry, entry.at(), f"a `{entry.type}` is not part of a contact history")
+            continue
+        subject = _subject(entry, refs)
+        if subject is not None:
+            builder.note(entry, entry.at(), f"about `{subject}`, not the child")
+            continue
+        if entry.data.get("status") in _NOT_RECORDS:
+            builder.note(entry, entry.at("status"), "entered in error")
+            continue
+        reader(entry, builder, rebooked)
 
 
 def bundle_to_case(
@@ -734,6 +739,18 @@ def _observation(entry: _Entry, builder: _Builder, _rebooked: set[str]) -> None:
         value = rule.values[value]
     assert rule.value_to is not None
     builder.fact(entry, where, rule.value_to, value)
+
+
+# The resource types a contact history is read from, and the reader of each.
+_READERS: dict[str, Callable[[_Entry, _Builder, set[str]], None]] = {
+    "Appointment": _appointment,
+    "Encounter": _encounter,
+    "Flag": _flag,
+    "ServiceRequest": _service_request,
+    "Communication": _communication,
+    "Task": _task,
+    "Observation": _observation,
+}
 
 
 def _value(entry: _Entry) -> tuple[Any, str]:
