@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import orjson
 import typer
@@ -82,6 +82,9 @@ from .report import render_report
 from .scenario_model import ScenarioFile
 from .scenarios import Suite, discover, run_suite
 from .vocabulary import CONTRACT_VERSION
+
+if TYPE_CHECKING:  # imported only where used: `fhir` may need an extra
+    from .fhir import MappedCase
 
 # Exit statuses (docs/cli.md): distinct, so a script can tell what went wrong.
 EXIT_OK = 0
@@ -648,21 +651,36 @@ def _assess_mapped(
     output: OutputFormat,
 ) -> None:
     """`--from fhir|csv|parquet`: map the source to cases, then assess each."""
-    loaded = _load_mapping_or_exit(mapping_name, source)
+    mapped = _mapped_cases(case, source, _load_mapping_or_exit(mapping_name, source), patient)
+    one = source is Source.FHIR
+    with _writing():
+        bad = sum(not _write_mapped(item, pack, when, output, one) for item in mapped)
+    if bad:
+        what = (
+            "the bundle could not be mapped"
+            if one
+            else (f"{bad} case(s) could not be mapped; each has an error record in its place")
+        )
+        raise _fail(EXIT_CASE, f"error: {what}")
+
+
+def _mapped_cases(
+    case: str, source: Source, loaded: AnyMapping, patient: str | None
+) -> list[MappedCase]:
+    """Read the bundle or export and map it to cases; exit with the right status if unreadable."""
     try:
         if source is Source.FHIR:
             from .fhir import map_bundle
 
             assert isinstance(loaded, FhirMapping)
-            mapped = [map_bundle(_read_case_input(case), loaded, patient=patient)]
-        else:
-            from .tables import read_csv, read_parquet
+            return [map_bundle(_read_case_input(case), loaded, patient=patient)]
+        from .tables import read_csv, read_parquet
 
-            assert isinstance(loaded, TableMapping)
-            if not Path(case).is_file():
-                raise _fail(EXIT_INPUT, f"error: export `{case}` is not a regular file")
-            reader = read_csv if source is Source.CSV else read_parquet
-            mapped = list(reader(case, loaded))
+        assert isinstance(loaded, TableMapping)
+        if not Path(case).is_file():
+            raise _fail(EXIT_INPUT, f"error: export `{case}` is not a regular file")
+        reader = read_csv if source is Source.CSV else read_parquet
+        return list(reader(case, loaded))
     except ModuleNotFoundError as error:
         extra = "fhir" if source is Source.FHIR else "columnar"
         raise _fail(
@@ -673,41 +691,40 @@ def _assess_mapped(
         raise _fail(EXIT_CASE, "error: " + "; ".join(i.render() for i in error.issues)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}") from None
-    bad = 0
-    one = source is Source.FHIR
-    with _writing():
-        for item in mapped:
-            for note in item.notes:
-                _err.print(literal(note.render()), markup=False, style="dim")
-            if item.errors or item.case is None:
-                bad += 1
-                for finding in item.errors:
-                    _err.print(literal(finding.render()), markup=False)
-                if not one:
-                    record = {
-                        "case_id": item.case_id,
-                        "errors": [
-                            {"path": f.location, "message": f"{f.resource}: {f.message}"}
-                            for f in item.errors
-                        ],
-                    }
-                    sys.stdout.write(json.dumps(record) + "\n")
-                continue
-            assessment = pack.assess(item.case, when)
-            if output is OutputFormat.FHIR:
-                from .fhir import task_bundle
 
-                tasks = task_bundle(assessment, item.patient)
-                sys.stdout.write(json.dumps(tasks, indent=2 if one else None) + "\n")
-                continue
-            _emit(assessment, output, indent=2 if one else None, case=item.case, pack=pack)
-    if bad:
-        what = (
-            "the bundle could not be mapped"
-            if one
-            else (f"{bad} case(s) could not be mapped; each has an error record in its place")
-        )
-        raise _fail(EXIT_CASE, f"error: {what}")
+
+def _write_mapped(
+    item: MappedCase, pack: Pack, when: datetime, output: OutputFormat, one: bool
+) -> bool:
+    """Write one mapped case's assessment, or its errors; False when it could not be mapped.
+
+    A batch (`one` false) writes an error record in a bad case's place, so output lines
+    stay in step with the cases.
+    """
+    for note in item.notes:
+        _err.print(literal(note.render()), markup=False, style="dim")
+    if item.errors or item.case is None:
+        for finding in item.errors:
+            _err.print(literal(finding.render()), markup=False)
+        if not one:
+            record = {
+                "case_id": item.case_id,
+                "errors": [
+                    {"path": f.location, "message": f"{f.resource}: {f.message}"}
+                    for f in item.errors
+                ],
+            }
+            sys.stdout.write(json.dumps(record) + "\n")
+        return False
+    assessment = pack.assess(item.case, when)
+    if output is OutputFormat.FHIR:
+        from .fhir import task_bundle
+
+        tasks = task_bundle(assessment, item.patient)
+        sys.stdout.write(json.dumps(tasks, indent=2 if one else None) + "\n")
+    else:
+        _emit(assessment, output, indent=2 if one else None, case=item.case, pack=pack)
+    return True
 
 
 def _assessed(case: str, pack: str, as_of: str | None) -> tuple[Pack, Case, Assessment]:
