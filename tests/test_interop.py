@@ -424,6 +424,38 @@ def test_cli_writes_an_error_record_in_place_of_an_unmappable_case(
     assert "GONE" in result.stderr
 
 
+def test_cli_a_mapped_case_the_pack_rejects_is_an_error_not_a_crash(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The Derbyshire bundle carries a flag North Lincolnshire's pack does not declare."""
+    common = ("assess", "--pack", "north_lincs", "--as-of", AS_OF.isoformat())
+    one = cli(*common, "--from", "fhir", "examples/interop/derbyshire_child_alone.fhir.json")
+    assert one.exit_code == 2
+    assert one.stdout == ""
+    assert "flags[0]: unknown flag `address_dangerous`" in one.stderr
+    assert "the bundle could not be assessed" in one.stderr
+
+    good = {**CHILD, "case_id": "GOOD", "events": [
+        {"at": "2026-11-02T10:00:00", "type": "home_visit", "outcome": "no_response"}]}  # fmt: skip
+    flagged = {**good, "case_id": "FLAGGED", "flags": ["address_dangerous"]}
+    export = tmp_path / "contacts.csv"
+    export.write_text(csv_text(csv_rows_for(flagged) + csv_rows_for(good)))
+    batch = cli(*common, "--from", "csv", "--mapping", "case_system_csv", str(export))
+    assert batch.exit_code == 2
+    first, second = (json.loads(line) for line in batch.stdout.splitlines())
+    assert first == {
+        "case_id": "FLAGGED",
+        "errors": [
+            {
+                "path": "flags[0]",
+                "message": "unknown flag `address_dangerous`; pack `north_lincs` declares: none",
+            }
+        ],
+    }
+    assert second["case_id"] == "GOOD" and second["risk_tier"]
+    assert "1 case(s) could not be mapped or assessed" in batch.stderr
+
+
 def test_an_export_missing_a_column_names_it(tmp_path: Path) -> None:
     export = tmp_path / "contacts.csv"
     export.write_text("PersonID,ContactDateTime\nA,02/11/2026 10:00\n")

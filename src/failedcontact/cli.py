@@ -654,12 +654,15 @@ def _assess_mapped(
     mapped = _mapped_cases(case, source, _load_mapping_or_exit(mapping_name, source), patient)
     one = source is Source.FHIR
     with _writing():
-        bad = sum(not _write_mapped(item, pack, when, output, one) for item in mapped)
-    if bad:
+        failed = [step for item in mapped if (step := _write_mapped(item, pack, when, output, one))]
+    if failed:
         what = (
-            "the bundle could not be mapped"
+            f"the bundle could not be {failed[0]}"
             if one
-            else (f"{bad} case(s) could not be mapped; each has an error record in its place")
+            else (
+                f"{len(failed)} case(s) could not be mapped or assessed; each has an error record "
+                "in its place"
+            )
         )
         raise _fail(EXIT_CASE, f"error: {what}")
 
@@ -695,36 +698,42 @@ def _mapped_cases(
 
 def _write_mapped(
     item: MappedCase, pack: Pack, when: datetime, output: OutputFormat, one: bool
-) -> bool:
-    """Write one mapped case's assessment, or its errors; False when it could not be mapped.
+) -> str | None:
+    """Write one mapped case's assessment, or its errors and the step that failed
+    (`mapped`, or `assessed` when the pack rejects the case: a flag it does not declare).
 
     A batch (`one` false) writes an error record in a bad case's place, so output lines
     stay in step with the cases.
     """
     for note in item.notes:
         _err.print(literal(note.render()), markup=False, style="dim")
+    errors: list[dict[str, str]]
     if item.errors or item.case is None:
         for finding in item.errors:
             _err.print(literal(finding.render()), markup=False)
-        if not one:
-            record = {
-                "case_id": item.case_id,
-                "errors": [
-                    {"path": f.location, "message": f"{f.resource}: {f.message}"}
-                    for f in item.errors
-                ],
-            }
-            sys.stdout.write(json.dumps(record) + "\n")
-        return False
-    assessment = pack.assess(item.case, when)
-    if output is OutputFormat.FHIR:
-        from .fhir import task_bundle
-
-        tasks = task_bundle(assessment, item.patient)
-        sys.stdout.write(json.dumps(tasks, indent=2 if one else None) + "\n")
+        step = "mapped"
+        errors = [
+            {"path": f.location, "message": f"{f.resource}: {f.message}"} for f in item.errors
+        ]
     else:
-        _emit(assessment, output, indent=2 if one else None, case=item.case, pack=pack)
-    return True
+        try:
+            assessment = pack.assess(item.case, when)
+        except CaseError as error:
+            _err.print(literal(f"error: {error}"), markup=False)
+            step = "assessed"
+            errors = [{"path": i.path, "message": i.message} for i in error.issues]
+        else:
+            if output is OutputFormat.FHIR:
+                from .fhir import task_bundle
+
+                tasks = task_bundle(assessment, item.patient)
+                sys.stdout.write(json.dumps(tasks, indent=2 if one else None) + "\n")
+            else:
+                _emit(assessment, output, indent=2 if one else None, case=item.case, pack=pack)
+            return None
+    if not one:
+        sys.stdout.write(json.dumps({"case_id": item.case_id, "errors": errors}) + "\n")
+    return step
 
 
 def _assessed(case: str, pack: str, as_of: str | None) -> tuple[Pack, Case, Assessment]:
