@@ -102,6 +102,51 @@ def test_jsonl_to_parquet_and_arrow_to_jsonl(cli: Cli, tmp_path: Path) -> None:
     ]
 
 
+def _corrupt_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = bytes(range(256)) * 7 + bytes(208)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("name", "output", "damage"),
+    [
+        ("cases.parquet", "out.parquet", "not a table"),
+        ("cases.arrow", "out.arrow", "not a table"),
+        ("cases.parquet", "out.jsonl", "not a table"),
+        ("cases.parquet", "out.parquet", "corrupt page"),
+        ("cases.parquet", "out.jsonl", "corrupt page"),
+    ],
+)
+def test_an_unreadable_case_table_exits_5_naming_it(
+    cli: Cli, tmp_path: Path, name: str, output: str, damage: str
+) -> None:
+    """Not a table at all: nothing is written. A page found corrupt part way: the run stops
+    there with the file named, not a traceback."""
+    source, target = tmp_path / name, tmp_path / output
+    if damage == "not a table":
+        source.write_bytes(b'{"case_id": "C"}\n' * 50)
+    else:
+        pq.write_table(_table(_cases(3000)), source, row_group_size=500, compression="snappy")
+        _corrupt_middle(source)
+    result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF.isoformat(), str(source),
+                 "-o", str(target), "--workers", "1")  # fmt: skip
+    assert result.exit_code == 5, result.stderr
+    assert f"error: cannot read case table `{source}`" in result.stderr
+    if damage == "not a table":
+        assert not target.exists()
+
+
+def test_from_parquet_an_export_that_is_not_parquet_exits_5(cli: Cli, tmp_path: Path) -> None:
+    export = tmp_path / "contacts.parquet"
+    export.write_text("PersonID,ContactDateTime\n")
+    result = cli("assess", "--pack", "north_lincs", "--from", "parquet", "--mapping",
+                 "case_system_csv", str(export))  # fmt: skip
+    assert result.exit_code == 5, result.stderr
+    assert f"error: cannot read export `{export}`" in result.stderr
+
+
 def test_assess_table_takes_arrow_timestamps_like_iso_text(north_lincs: fc.Pack) -> None:
     from failedcontact.columnar import assess_table
 

@@ -49,6 +49,7 @@ from .decision_log import DecisionLog, LogOptions, decision_line, new_request_id
 from .errors import (
     CaseError,
     Diagnostic,
+    InputError,
     PackError,
     ScenarioFileError,
     Severity,
@@ -500,8 +501,6 @@ def _assess_table_file(
     """Parquet or Arrow in or out (a table of cases, a table of assessments)."""
     try:
         import pyarrow
-
-        from .columnar import BLOCKS, TableWriter, case_blocks, case_lines, read_batches
     except ImportError:
         raise _fail(EXIT_USAGE, "error: Parquet and Arrow need the `columnar` extra: "
                     "pip install 'failedcontact[columnar]'") from None  # fmt: skip
@@ -510,15 +509,40 @@ def _assess_table_file(
         # writing; mimalloc (the default) and the system allocator kept growing on one side.
         pyarrow.set_memory_pool(pyarrow.jemalloc_memory_pool())
     source = Path(case)
+    try:
+        invalid = _assess_tables(source, pack, when, destination, workers, recorder)
+    except InputError as error:
+        raise _fail(EXIT_INPUT, f"error: {error}") from None
+    if invalid:
+        raise _fail(EXIT_CASE, f"error: {invalid} invalid row(s); each has its errors in "
+                    "its place in the output, and the others were assessed")  # fmt: skip
+
+
+def _assess_tables(
+    source: Path,
+    pack: Pack,
+    when: datetime,
+    destination: Path | None,
+    workers: int,
+    recorder: _Recorder | None,
+) -> int:
+    """Assess a case table or JSON Lines into a table or JSON Lines; the invalid rows."""
+    from .columnar import BLOCKS, TableWriter, case_blocks, case_lines, read_batches
+
+    case = str(source)
     with contextlib.ExitStack() as stack:
-        lines: Iterable[bytes | None] | None = None  # None: a table, read where it is used
+        lines: Iterable[bytes | None] | None = None
+        batches = None  # a case table's batches, opened before any output is written
         if not _is_table(source):
             lines = stack.enter_context(_case_lines(case))
         elif not source.is_file():
             raise _fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
+        else:
+            batches = read_batches(source)
         if destination is None or not _is_table(destination):
-            if lines is None:
-                lines = case_lines(read_batches(source))
+            if batches is not None:
+                lines = case_lines(batches)
+            assert lines is not None
             invalid = _stream_lines(lines, pack, when, workers, destination, None, recorder).invalid
         else:
             try:
@@ -526,22 +550,21 @@ def _assess_table_file(
             except OSError as error:
                 raise _output_failed(f"cannot write `{destination}`: {error}") from None
             logging, record = (recorder.logging, recorder.record) if recorder else (None, None)
-            if lines is None:
+            if batches is not None:
                 # table to table: the workers turn case rows into lines themselves
                 summary = assess_blocks(
-                    pack, case_blocks(read_batches(source)), BLOCKS, when,
+                    pack, case_blocks(batches), BLOCKS, when,
                     table.write_block, _report_line, workers, logging, record,
                 )  # fmt: skip
             else:
+                assert lines is not None
                 summary = assess_stream(
                     pack, lines, when, table.write_lines, _report_line, workers, None, logging,
                     record,
                 )  # fmt: skip
             invalid = summary.invalid
             _err.print(f"{summary.describe()}; wrote {destination}", markup=False)
-    if invalid:
-        raise _fail(EXIT_CASE, f"error: {invalid} invalid row(s); each has its errors in "
-                    "its place in the output, and the others were assessed")  # fmt: skip
+    return invalid
 
 
 def _has_fd(stream: BinaryIO) -> bool:
@@ -694,6 +717,8 @@ def _mapped_cases(
         raise _fail(EXIT_CASE, "error: " + "; ".join(i.render() for i in error.issues)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}") from None
+    except InputError as error:
+        raise _fail(EXIT_INPUT, f"error: {error}") from None
 
 
 def _write_mapped(

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from pyarrow import json as pa_json
 
 from .batch import BlockFormat, assess_line
+from .errors import InputError
 from .loader import Pack
 
 _CONTACT = pa.struct([("name", pa.string()), ("phone", pa.string())])
@@ -373,22 +374,51 @@ def assess_table(
 
 
 def read_batches(path: Path) -> Iterator[pa.RecordBatch]:
-    """A Parquet or Arrow IPC file's record batches, read a batch at a time."""
-    if path.suffix == ".parquet":
-        # Page by page through a 64 KB buffer, on this thread: reading a whole row group's
-        # columns at once (Arrow's default) took 100 MB more over 2,000,000 rows in groups
-        # of 65,536, and a 1 MB buffer 37 MB more than this one, at the same speed.
-        source = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 16)
-        yield from source.iter_batches(batch_size=_SLICE, use_threads=False)
-        return
-    with pa.memory_map(str(path)) as source:
+    """A Parquet or Arrow IPC file's record batches, read a batch at a time.
+
+    The file is opened at once, so a file that is not such a table raises `InputError`
+    here, before any output is written; a fault found later while reading raises it too.
+    """
+    try:
+        opened = _open_parquet(path) if path.suffix == ".parquet" else _open_ipc(path)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"cannot read case table `{path}`: {error}") from None
+    return _reading(opened, path)
+
+
+def _open_parquet(path: Path) -> Iterator[pa.RecordBatch]:
+    # Page by page through a 64 KB buffer, on this thread: reading a whole row group's
+    # columns at once (Arrow's default) took 100 MB more over 2,000,000 rows in groups
+    # of 65,536, and a 1 MB buffer 37 MB more than this one, at the same speed.
+    source = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 16)
+    return iter(source.iter_batches(batch_size=_SLICE, use_threads=False))
+
+
+def _open_ipc(path: Path) -> Iterator[pa.RecordBatch]:
+    source = pa.memory_map(str(path))
+    try:
         try:
             reader: Any = pa.ipc.open_file(source)
-            for index in range(reader.num_record_batches):
-                yield reader.get_batch(index)
         except pa.ArrowInvalid:  # the IPC stream format rather than the file format
             source.seek(0)
-            yield from pa.ipc.open_stream(source)
+            return _closing(source, iter(pa.ipc.open_stream(source)))
+        batches = (reader.get_batch(index) for index in range(reader.num_record_batches))
+        return _closing(source, batches)
+    except BaseException:
+        source.close()
+        raise
+
+
+def _closing(source: Any, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    with source:
+        yield from batches
+
+
+def _reading(batches: Iterator[pa.RecordBatch], path: Path) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from batches
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"cannot read case table `{path}`: {error}") from None
 
 
 class TableWriter:

@@ -98,6 +98,10 @@ class UsageError(FailedContactError, ValueError):
     """A library function was called with an argument it cannot use."""
 
 
+class InputError(FailedContactError):
+    """An input file cannot be read as what it claims to be (a Parquet file that is not one)."""
+
+
 class UnknownPackError(PackError):
     """The pack id names no bundled pack and no such file exists."""
 

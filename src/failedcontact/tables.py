@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from .case import Case, as_uk_instant
 from .case_input import case_issues
-from .errors import CaseError, CaseIssue, UsageError
+from .errors import CaseError, CaseIssue, InputError, UsageError
 from .fhir import Finding, FindingKind, MappedCase
 from .mapping import Column, TableMapping, load_mapping
 
@@ -75,10 +75,14 @@ def read_csv(path: str | Path, mapping: TableMapping | str) -> Iterator[MappedCa
 def read_parquet(path: str | Path, mapping: TableMapping | str) -> Iterator[MappedCase]:
     """Cases from a Parquet export (needs pyarrow); row 1 is the first data row, numbered
     from 2 so the numbers match the same export written as CSV with a header."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     compiled = _table_mapping(mapping)
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"cannot read export `{path}`: {error}") from None
     _require_columns(compiled, table.column_names, str(path))
     rows = [(index + 2, row) for index, row in enumerate(table.to_pylist())]
     return map_rows(rows, compiled)
