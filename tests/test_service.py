@@ -119,6 +119,33 @@ def test_an_invalid_case_is_a_422_problem_with_the_clis_field_paths(
 
 
 @pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b'{"case_id": "C", "flags": ["address_dangerous"]}', "flags[0]"),
+        (b'{"case_id": "C", "events": [{"at": "2026-11-20T10:00:00", "type": "action", '
+         b'"action": "visit_again"}]}', "events[0].action"),
+        (b'{"case_id": "C", "events": [{"at": "2030-11-20T10:00:00", "type": "action", '
+         b'"action": "visit_again"}]}', "events[0].action"),
+    ],
+    ids=["undeclared-flag", "unknown-action", "unknown-action-after-as-of"],
+)
+def test_a_case_the_pack_rejects_is_a_422_like_the_cli(
+    client: TestClient, cli: Cli, tmp_path: Path, body: bytes, path: str
+) -> None:
+    """Well-formed, but naming a flag or an action id the pack does not know: an invalid
+    case (the pack's own check), not a 500."""
+    response = _assess(client, body)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "case.invalid"
+    lines = tmp_path / "rejected.jsonl"
+    lines.write_bytes(body + b"\n")
+    result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl", str(lines))
+    assert problem["errors"] == json.loads(result.stdout)["errors"]
+    assert [e["path"] for e in problem["errors"]] == [path]
+
+
+@pytest.mark.parametrize(
     ("params", "status", "code"),
     [
         ({"pack": "north_linc"}, 404, "pack.unknown"),

@@ -312,10 +312,10 @@ class _Service:
     def assess(self, pack: Pack, body: bytes, as_of: datetime, request_id: str) -> bytes:
         """One case's JSON in, its assessment's JSON out, logged and counted."""
         try:
-            case = parse_case(body)
+            # The pack's own check (flags it declares, its action ids) also raises CaseError.
+            plain = evaluate(pack.compiled, parse_case(body), as_of)
         except CaseError as error:
             raise _case_problem(error) from None
-        plain = evaluate(pack.compiled, case, as_of)
         if self.decisions is not None:
             data = orjson.loads(body)
             self.decisions.write(decision_line(plain, data, self.settings.log_options, request_id))
