@@ -122,10 +122,16 @@ def test_an_invalid_case_is_a_422_problem_with_the_clis_field_paths(
     ("body", "path"),
     [
         (b'{"case_id": "C", "flags": ["address_dangerous"]}', "flags[0]"),
-        (b'{"case_id": "C", "events": [{"at": "2026-11-20T10:00:00", "type": "action", '
-         b'"action": "visit_again"}]}', "events[0].action"),
-        (b'{"case_id": "C", "events": [{"at": "2030-11-20T10:00:00", "type": "action", '
-         b'"action": "visit_again"}]}', "events[0].action"),
+        (
+            b'{"case_id": "C", "events": [{"at": "2026-11-20T10:00:00", "type": "action", '
+            b'"action": "visit_again"}]}',
+            "events[0].action",
+        ),
+        (
+            b'{"case_id": "C", "events": [{"at": "2030-11-20T10:00:00", "type": "action", '
+            b'"action": "visit_again"}]}',
+            "events[0].action",
+        ),
     ],
     ids=["undeclared-flag", "unknown-action", "unknown-action-after-as-of"],
 )
