@@ -69,6 +69,13 @@ def test_verify_rejects_an_unknown_invariant_as_a_usage_error(cli: Cli) -> None:
     assert "unknown invariant(s) monotone" in result.stderr
 
 
+@pytest.mark.parametrize("examples", ["0", "-1"])
+def test_verify_rejects_fewer_than_one_example_as_a_usage_error(cli: Cli, examples: str) -> None:
+    result = cli("verify", "north_lincs", "--examples", examples)
+    assert result.exit_code == 64
+    assert "Invalid value for '--examples'" in result.stderr
+
+
 def test_every_verify_invariant_can_be_named_in_a_scenario() -> None:
     from failedcontact.scenario_model import Invariant
     from failedcontact.verify import INVARIANTS

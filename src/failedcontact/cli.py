@@ -1212,7 +1212,9 @@ def verify(
     pack_files: Annotated[
         list[str], typer.Argument(help="Pack files, bundled pack ids or mapping files.")
     ],
-    examples: Annotated[int, typer.Option("--examples", help="Cases tried per invariant.")] = 200,
+    examples: Annotated[
+        int, typer.Option("--examples", min=1, help="Cases tried per invariant.")
+    ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Random seed, for a repeatable run.")] = 0,
     out: Annotated[
         Path, typer.Option("--out", help="Where counterexample scenarios are written.")
