@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from failedcontact.cli import app
 
+from .conftest import Cli
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 AS_OF = "2026-11-25T09:00:00+00:00"
@@ -247,6 +249,13 @@ def test_test_command_run_filter_json_and_min_coverage(tmp_path: Path) -> None:
     low = run("test", "--min-coverage", "90", str(path))
     assert low.returncode == 1
     assert "below 90%" in low.stderr
+
+
+@pytest.mark.parametrize("percent", ["101", "-1"])
+def test_min_coverage_outside_0_to_100_is_a_usage_error(cli: Cli, percent: str) -> None:
+    result = cli("test", "--min-coverage", percent, "policies/tests/north_lincs")
+    assert result.exit_code == 64
+    assert "Invalid value for '--min-coverage'" in result.stderr
 
 
 def test_test_command_bundled_suite_has_full_coverage() -> None:

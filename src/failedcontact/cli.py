@@ -1131,7 +1131,9 @@ def test_command(
     ] = None,
     min_coverage: Annotated[
         float | None,
-        typer.Option("--min-coverage", help="Fail if a pack's rule coverage is below this %."),
+        typer.Option(
+            "--min-coverage", min=0, max=100, help="Fail if a pack's rule coverage is below this %."
+        ),
     ] = None,
 ) -> None:
     """Run pack scenarios: a summary, each failure with its file, line and diff, and coverage."""
