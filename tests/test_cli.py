@@ -439,6 +439,18 @@ def test_explain_in_other_formats_says_the_same_thing(form: str) -> None:
         assert f"**{first}**" in other.stdout and "### " in other.stdout
 
 
+def test_explain_markdown_escapes_html_in_the_case_id(cli: Cli, tmp_path: Path) -> None:
+    """A Markdown viewer renders inline HTML; the case id is the caller's text."""
+    case = json.loads((EXAMPLES / "second_no_access.json").read_text(encoding="utf-8"))
+    case["case_id"] = "<script>alert(1)</script>&"
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case), encoding="utf-8")
+    result = cli("explain", "--pack", "north_lincs", "--as-of", AS_OF, "-f", "markdown", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "<script>" not in result.stdout
+    assert "(case &lt;script&gt;alert(1)&lt;/script&gt;&amp;, north_lincs 1.1.0," in result.stdout
+
+
 def test_fmt_diff_shows_the_change_and_changes_nothing(tmp_path: Path) -> None:
     messy = tmp_path / "pack.yaml"
     messy.write_text("id: demo\nsource:\n    title: x   # kept\n", encoding="utf-8")

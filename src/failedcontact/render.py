@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -135,7 +136,10 @@ class Explanation:
 
     def markdown(self) -> str:
         """The explanation as Markdown, for a case note or an email."""
-        lines = [f"**{self.first_line}**", "", f"**{self.summary}** ({self.context})", ""]
+        # The context carries the case id, which is the caller's text: a Markdown viewer
+        # would render HTML in it, so it is escaped (pack text is the pack author's).
+        context = html.escape(self.context, quote=False)
+        lines = [f"**{self.first_line}**", "", f"**{self.summary}** ({context})", ""]
         lines += [f"- because {reason}." for reason in self.reasons]
         lines += ["", f"The child was {self.seen_words}; failed contacts since then: "
                   f"{self.failed_contacts}.", ""]  # fmt: skip
