@@ -117,6 +117,42 @@ def test_a_malformed_mask_path_is_refused(path: str) -> None:
         LogOptions(include_case=True, mask=(path,))
 
 
+@pytest.mark.parametrize(
+    ("path", "hint"),
+    [
+        ("nope", None),
+        ("events[0].at", None),
+        ("events[].reasn", "events[].reason"),
+        ("child.date_of_brith", "child.date_of_birth"),
+        ("events[]", None),
+    ],
+)
+def test_a_mask_path_that_names_no_case_field_is_refused(path: str, hint: str | None) -> None:
+    """A misspelt mask would hide nothing and log the field it was meant to hide."""
+    with pytest.raises(UsageError, match="is not a field of the case") as caught:
+        LogOptions(include_case=True, mask=(path,))
+    if hint is not None:
+        assert f"did you mean `{hint}`?" in str(caught.value)
+
+
+def test_every_case_field_can_be_masked() -> None:
+    case = json.loads(Path(EXAMPLE).read_text(encoding="utf-8"))
+    paths = ("child.date_of_birth", "events[].outcome", "household.local_authority", "case_id")
+    options = LogOptions(include_case=True, mask=paths)
+    copy, hit = masked_copy(case, options.mask)
+    assert hit == list(options.mask)
+    assert {event["outcome"] for event in copy["events"] if "outcome" in event} == {"***"}
+
+
+def test_assess_refuses_a_misspelt_mask(cli: Cli, tmp_path: Path) -> None:
+    result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF, EXAMPLE,
+                 "--decision-log", str(tmp_path / "log.jsonl"), "--log-case",
+                 "--log-mask", "child.dob")  # fmt: skip
+    assert result.exit_code == 64
+    assert "`child.dob` is not a field of the case" in result.output
+    assert not (tmp_path / "log.jsonl").exists()
+
+
 def test_log_options_without_the_case_need_no_command(cli: Cli, tmp_path: Path) -> None:
     result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF, EXAMPLE, "--log-case")
     assert result.exit_code == 64

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -260,6 +260,9 @@ Event = Annotated[
     | Review,
     Field(discriminator="type"),
 ]
+
+
+EVENT_MODELS: tuple[type[BaseModel], ...] = get_args(get_args(Event)[0])
 
 
 class Case(BaseModel):

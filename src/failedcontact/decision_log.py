@@ -22,7 +22,8 @@ from typing import Any
 
 import orjson
 
-from .errors import UsageError
+from .case import EVENT_MODELS, Case, Child, Household
+from .errors import UsageError, did_you_mean
 
 MASKED = "***"
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -71,6 +72,28 @@ class LogOptions:
         for path in self.mask:
             if not path or any(not part for part in path.replace("[]", "").split(".")):
                 raise UsageError(f"`{path}` is not a field path such as `events[].reason`")
+            # A misspelt path would mask nothing and log the field it was meant to hide.
+            if path not in MASKABLE:
+                hint = did_you_mean(path, MASKABLE)
+                raise UsageError(
+                    f"`{path}` is not a field of the case"
+                    + (f" ({hint})" if hint else "")
+                    + "; a field path is `case_id`, `child.<field>`, `household.<field>`, "
+                    "`flags`, `events` or `events[].<field>` (docs/contract.md)"
+                )
+
+
+def _maskable() -> frozenset[str]:
+    """Every path a mask can name: the contract's case fields, nested ones, and the fields
+    of any event type."""
+    paths = set(Case.model_fields)
+    paths |= {f"child.{name}" for name in Child.model_fields}
+    paths |= {f"household.{name}" for name in Household.model_fields}
+    paths |= {f"events[].{name}" for model in EVENT_MODELS for name in model.model_fields}
+    return frozenset(paths)
+
+
+MASKABLE = _maskable()
 
 
 def masked_copy(data: Any, paths: Sequence[str]) -> tuple[Any, list[str]]:
