@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -209,20 +209,7 @@ AnyMapping = FhirMapping | TableMapping
 # --- checking values against the contract -------------------------------------------------
 
 _EVENT_MODELS: dict[str, type[BaseModel]] = {
-    "home_visit": case_models.HomeVisit,
-    "appointment": case_models.Appointment,
-    "call": case_models.Call,
-    "message": case_models.Message,
-    "action": case_models.ActionDone,
-    "seen_by_other_agency": case_models.SeenByOtherAgency,
-    "address_change": case_models.AddressChange,
-    "concern": case_models.Concern,
-    "service_refused": case_models.ServiceRefused,
-    "support_request": case_models.SupportRequest,
-    "worker_absence": case_models.WorkerAbsence,
-    "referral": case_models.Referral,
-    "plan_change": case_models.PlanChange,
-    "review": case_models.Review,
+    get_args(model.model_fields["type"].annotation)[0]: model for model in case_models.EVENT_MODELS
 }
 assert set(_EVENT_MODELS) == {t.value for t in EventType}
 
