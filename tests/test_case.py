@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -143,6 +143,49 @@ def test_bad_input_names_the_field(data: dict[str, Any], path: str, message: str
     issues = {issue.path: issue.message for issue in caught.value.issues}
     assert path in issues, issues
     assert message in issues[path]
+
+
+STRICT_JSON = [
+    ('{"case_id": "C", "events": [{"at": 1700000000, "type": "address_change"}]}',
+     "events[0].at", "valid datetime"),
+    ('{"case_id": "C", "events": [{"at": 1700000000.5, "type": "address_change"}]}',
+     "events[0].at", "valid datetime"),
+    ('{"case_id": "C", "events": [{"at": "2026-11-01", "type": "address_change"}]}',
+     "events[0].at", "valid datetime"),
+    ('{"case_id": "C", "child": {"date_of_birth": "2020-01-01T00:00:00"}}',
+     "child.date_of_birth", "YYYY-MM-DD"),
+    ('{"case_id": "C", "events": [{"at": "2026-11-01T10:00:00", "type": "worker_absence", '
+     '"until": 20261201}]}', "events[0].until", "valid date"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "message"),
+    STRICT_JSON,
+    ids=["at-int", "at-float", "at-bare-date", "dob-datetime", "until-int"],
+)
+def test_json_text_is_read_strictly(text: str, path: str, message: str) -> None:
+    """The contract's `at` is ISO 8601 text: a number is not read as seconds since 1970."""
+    with pytest.raises(fc.CaseError) as caught:
+        fc.parse_case(text)
+    issues = {issue.path: issue.message for issue in caught.value.issues}
+    assert message in issues[path], issues
+
+
+def test_plain_data_may_carry_python_dates_and_times() -> None:
+    case = fc.parse_case(
+        {
+            "case_id": "C",
+            "child": {"date_of_birth": date(2020, 1, 1)},
+            "events": [
+                {"at": datetime(2026, 11, 1, 10), "type": "address_change"},
+                {"at": "2026-11-02T10:00:00", "type": "address_change"},
+            ],
+        }
+    )
+    assert case.child.date_of_birth == date(2020, 1, 1)
+    assert [e.at.isoformat() for e in case.events] == [
+        "2026-11-01T10:00:00+00:00", "2026-11-02T10:00:00+00:00"]  # fmt: skip
 
 
 def test_invalid_json_text_is_a_case_error() -> None:

@@ -39,10 +39,14 @@ def parse_as_of_text(text: str | None) -> datetime:
 
 
 def parse_case(data: str | bytes | dict[str, Any] | Any) -> Case:
-    """Validate case input (JSON text or plain data) and raise `CaseError` naming each field."""
+    """Validate case input (JSON text or plain data) and raise `CaseError` naming each field.
+
+    JSON text is the contract's wire format and is read strictly (a number is not a time);
+    plain data may also carry `datetime` and `date` objects.
+    """
     try:
         if isinstance(data, str | bytes):
-            return Case.model_validate_json(data)
+            return Case.model_validate_json(data, strict=True)
         return Case.model_validate(data)
     except ValidationError as error:
         raise CaseError(case_issues(error)) from None
