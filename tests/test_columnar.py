@@ -278,6 +278,30 @@ def test_case_rows_of_bundled_shapes_equal_arrow_to_pylist() -> None:
     ]
 
 
+def test_dates_held_as_midnight_timestamps_read_as_dates() -> None:
+    """pandas keeps dates as datetime64: a date of birth or an absence's end at midnight is
+    that date; any other time of day is not a date, and the row's check says so."""
+    from failedcontact.columnar import case_lines
+
+    child = pa.struct([("date_of_birth", pa.timestamp("ns"))])
+    event = pa.struct([("at", pa.string()), ("type", pa.string()),
+                       ("until", pa.timestamp("ms", tz="UTC"))])  # fmt: skip
+    table = pa.table({
+        "case_id": ["MIDNIGHT", "NOON"],
+        "child": pa.array([{"date_of_birth": datetime(2020, 1, 1)},
+                           {"date_of_birth": datetime(2020, 1, 1, 12)}], type=child),
+        "events": pa.array([[{"at": "2026-11-01T10:00:00", "type": "worker_absence",
+                              "until": datetime(2026, 12, 1, tzinfo=UTC)}], []],
+                           type=pa.list_(event)),
+    })  # fmt: skip
+    midnight, noon = (json.loads(line) for line in case_lines(table.to_batches()))
+    assert midnight["child"] == {"date_of_birth": "2020-01-01"}
+    assert midnight["events"][0]["until"] == "2026-12-01"
+    fc.parse_case(json.dumps(midnight))
+    with pytest.raises(fc.CaseError, match=r"child\.date_of_birth: input should be a valid date"):
+        fc.parse_case(json.dumps(noon))
+
+
 def test_nanosecond_and_far_future_times_read_as_their_text_would() -> None:
     """`to_pylist` cannot give these as Python times (a pandas Timestamp, or a failure).
     Nanoseconds are cut to the microsecond below, as the case check reads

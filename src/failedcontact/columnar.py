@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
@@ -111,9 +111,27 @@ def _python_values(array: pa.Array) -> list[Any]:
     return [_plain(value) for value in values] if pa.types.is_nested(kind) else values
 
 
+# The contract's date fields. A table may hold them as timestamps at midnight (pandas keeps
+# dates as datetime64): such a time is read as its date, as a JSON date would be written.
+_DATE_FIELDS = frozenset({"date_of_birth", "until"})
+
+
+def _dates(values: list[Any]) -> list[Any]:
+    """Times at midnight as dates; any other time stays a time, which the case check rejects."""
+    return [
+        v.date() if type(v) is datetime and v.timetz().replace(tzinfo=None) == _MIDNIGHT else v
+        for v in values
+    ]
+
+
 def _struct_rows(array: pa.StructArray, names: list[str]) -> list[Any]:
     fields = array.flatten()  # each field with the struct's own nulls applied
-    columns = [_python_values(field) for field in fields]
+    columns = [
+        _dates(_python_values(field))
+        if name in _DATE_FIELDS and pa.types.is_timestamp(field.type)
+        else _python_values(field)
+        for name, field in zip(names, fields, strict=True)
+    ]
     if columns:
         rows: list[Any] = [
             dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)
@@ -146,6 +164,7 @@ def _validity(array: pa.Array) -> list[bool]:
 
 _MICROSECONDS = {"s": 1_000_000, "ms": 1000, "us": 1}
 _MICROSECOND = timedelta(microseconds=1)
+_MIDNIGHT = time(0)
 
 
 def _zone(name: str | None) -> tzinfo | Literal[False] | None:
