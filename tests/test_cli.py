@@ -451,6 +451,20 @@ def test_explain_markdown_escapes_html_in_the_case_id(cli: Cli, tmp_path: Path) 
     assert "(case &lt;script&gt;alert(1)&lt;/script&gt;&amp;, north_lincs 1.1.0," in result.stdout
 
 
+@pytest.mark.parametrize("where", ["report", "decision-log"])
+def test_an_unwritable_output_is_exit_4_in_process_too(
+    cli: Cli, tmp_path: Path, where: str
+) -> None:
+    """Under a test runner stdout has no file descriptor; the failure is still reported."""
+    common = ("--pack", "north_lincs", "--as-of", AS_OF, str(EXAMPLES / "second_no_access.json"))
+    if where == "report":
+        result = cli("report", *common, "-o", str(tmp_path))  # a folder, not a file
+    else:
+        result = cli("assess", *common, "--decision-log", str(tmp_path / "no" / "log.jsonl"))
+    assert result.exit_code == 4
+    assert "error: cannot write the output" in result.stderr
+
+
 def test_fmt_diff_shows_the_change_and_changes_nothing(tmp_path: Path) -> None:
     messy = tmp_path / "pack.yaml"
     messy.write_text("id: demo\nsource:\n    title: x   # kept\n", encoding="utf-8")

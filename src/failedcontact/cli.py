@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import orjson
 import typer
@@ -567,7 +567,7 @@ def _assess_tables(
     return invalid
 
 
-def _has_fd(stream: BinaryIO) -> bool:
+def _has_fd(stream: IO[Any]) -> bool:
     try:
         stream.fileno()
     except (OSError, ValueError, AttributeError):
@@ -1504,7 +1504,10 @@ def _writing() -> Iterator[None]:
 
 def _output_failed(why: str) -> typer.Exit:
     """Every line written before this was written whole; say why the rest was not."""
-    # Point stdout at nothing, so the interpreter's last flush cannot fail a second time.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    # Point stdout at nothing, so the interpreter's last flush cannot fail a second time
+    # (in process, as under a test runner, stdout may have no file descriptor to point).
+    if _has_fd(sys.stdout):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     return _fail(EXIT_OUTPUT, f"error: cannot write the output: {why}")
