@@ -3,12 +3,15 @@ alone, with an error record in place of each bad line, on one core or several.""
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import random
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -159,3 +162,53 @@ def test_a_read_error_ends_the_run_with_that_error(north_lincs: fc.Pack) -> None
 
     with pytest.raises(OSError, match="the disk went away"):
         assess_stream(north_lincs, lines(), AS_OF, lambda _: None, lambda _: None, workers=2)
+
+
+class _FailingDisk(io.BytesIO):
+    """A file whose disk fails after `good` lines have been read."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        super().__init__(data)
+        self.left = good
+
+    def readline(self, limit: int | None = -1) -> bytes:
+        if self.left == 0:
+            raise OSError(errno.EIO, "Input/output error")
+        self.left -= 1
+        return super().readline(limit)
+
+
+@pytest.mark.parametrize(
+    ("command", "workers"),
+    [(("assess", "--jsonl"), "1"), (("assess", "--jsonl"), "2"), (("report", "--jsonl"), "1")],
+)
+def test_a_read_error_part_way_is_exit_5_after_the_lines_before_it(
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    command: tuple[str, ...],
+    workers: str,
+) -> None:
+    """Not a traceback, and not exit 4 (a failed write), even though EIO is the errno."""
+    from failedcontact import cli as cli_module
+
+    data = b"".join(json.dumps(c).encode() + b"\n" for c in _cases(30))
+
+    @contextmanager
+    def failing(case: str) -> Iterator[io.BytesIO]:
+        yield _FailingDisk(data, good=12)
+
+    monkeypatch.setattr(cli_module, "_case_stream", failing)
+    extra = ["--workers", workers] if command[0] == "assess" else ["-o", str(tmp_path / "pages")]
+    result = cli(*command, "--pack", "north_lincs", "--as-of", AS_OF.isoformat(), "cases.jsonl",
+                 *extra)  # fmt: skip
+    assert result.exit_code == 5, result.output
+    assert "error: cannot read case input `cases.jsonl`: [Errno 5] Input/output error" in (
+        result.stderr
+    )
+    if command[0] == "assess":
+        # In one process, the answers to the lines read before it; with workers, those
+        # still in flight are not waited for. Whatever was written is in input order.
+        answers = [json.loads(line)["case_id"] for line in result.stdout.splitlines()]
+        assert answers == [f"B-{n}" for n in range(len(answers))]
+        assert len(answers) == 12 if workers == "1" else len(answers) <= 12

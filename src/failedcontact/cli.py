@@ -608,20 +608,34 @@ def _assess_table_lines(case: str, pack: Pack, when: datetime) -> None:
 
 @contextmanager
 def _case_lines(case: str) -> Iterator[Iterator[bytes | None]]:
-    """The input's lines as bytes, read as they come (a stream, not the whole input)."""
+    """The input's lines as bytes, read as they come (a stream, not the whole input).
+
+    A read that fails part way (a failing disk) ends the run with exit status 5, after the
+    answers to the lines read before it.
+    """
     with _case_stream(case) as stream:
-        yield _bounded_lines(stream)
+        try:
+            yield _bounded_lines(stream, case)
+        except InputError as error:
+            raise _fail(EXIT_INPUT, f"error: {error}") from None
 
 
-def _bounded_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+def _bounded_lines(stream: BinaryIO, case: str) -> Iterator[bytes | None]:
     """Lines without their ending; None for a line over `MAX_CASE_BYTES` (skipped)."""
+
+    def read(limit: int) -> bytes:
+        try:
+            return stream.readline(limit)
+        except OSError as error:  # told apart from a failed write, which is exit status 4
+            raise InputError(f"cannot read case input `{case}`: {error}") from None
+
     while True:
-        line = stream.readline(MAX_CASE_BYTES + 1)
+        line = read(MAX_CASE_BYTES + 1)
         if not line:
             return
         if len(line) > MAX_CASE_BYTES and not line.endswith(b"\n"):
             while line and not line.endswith(b"\n"):  # drop the rest of the long line
-                line = stream.readline(1 << 20)
+                line = read(1 << 20)
             yield None  # reported as an invalid line, so the numbering stays right
             continue
         yield line.removesuffix(b"\n").removesuffix(b"\r")
