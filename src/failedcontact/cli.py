@@ -140,6 +140,31 @@ _PACK_HELP = (
     "pack) or a pack file's path."
 )
 
+# Options several commands share, declared once so their names and help cannot drift apart.
+_CaseArgument = Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")]
+_PackOption = Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)]
+_AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="ISO 8601 instant to assess at (default: now); no offset means UK time."
+    ),
+]
+_LogCaseOption = Annotated[
+    bool,
+    typer.Option(
+        "--log-case",
+        help="With --decision-log: also log each case, with the --log-mask fields masked.",
+    ),
+]
+_LogMaskOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--log-mask",
+        help="With --log-case: a field path to mask, such as `case_id` or "
+        "`events[].reason` (repeatable); it must name a field of the case.",
+    ),
+]
+
 
 def _version(show: bool) -> None:
     if show:
@@ -275,14 +300,9 @@ def _pack_or_exit(pack: str) -> Pack:
 
 @app.command()
 def assess(
-    case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
-    pack: Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)],
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", help="ISO 8601 instant to assess at (default: now); no offset means UK time."
-        ),
-    ] = None,
+    case: _CaseArgument,
+    pack: _PackOption,
+    as_of: _AsOfOption = None,
     jsonl: Annotated[
         bool,
         typer.Option(
@@ -331,16 +351,8 @@ def assess(
                      "decision log (docs/service.md), each written before its assessment is "
                      "output; `failedcontact replay` re-runs it."),
     ] = None,
-    log_case: Annotated[
-        bool,
-        typer.Option("--log-case", help="With --decision-log: also log each case, with the "
-                     "--log-mask fields masked."),
-    ] = False,
-    log_mask: Annotated[
-        list[str] | None,
-        typer.Option("--log-mask", help="With --log-case: a field path to mask, such as "
-                     "`case_id` or `events[].reason` (repeatable)."),
-    ] = None,
+    log_case: _LogCaseOption = False,
+    log_mask: _LogMaskOption = None,
 ) -> None:  # fmt: skip
     """Assess one case (or a JSON Lines batch) and print the contract's assessment.
 
@@ -802,11 +814,9 @@ def _assess_one(
 
 @app.command()
 def explain(
-    case: Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")],
-    pack: Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)],
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="ISO 8601 instant (default: now).")
-    ] = None,
+    case: _CaseArgument,
+    pack: _PackOption,
+    as_of: _AsOfOption = None,
     output: Annotated[
         ExplainFormat,
         typer.Option("--format", "-f", help="`text` for the terminal, `markdown` for a case "
@@ -828,15 +838,13 @@ def explain(
 @app.command()
 def report(
     case: Annotated[str, typer.Argument(help="Case JSON file (or with --jsonl, one case a line).")],
-    pack: Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)],
+    pack: _PackOption,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="The page to write (default `report.html`); with "
                      "--jsonl, the folder (default `reports`)."),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="ISO 8601 instant (default: now).")
-    ] = None,
+    as_of: _AsOfOption = None,
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="One case a line: one page a case, and an index.")
     ] = False,
@@ -1321,13 +1329,8 @@ def serve(
         typer.Option("--decision-log", help="Append a line per assessment to this JSONL "
                      "file, written before the answer is sent."),
     ] = None,
-    log_case: Annotated[
-        bool, typer.Option("--log-case", help="Also log each case, --log-mask fields masked.")
-    ] = False,
-    log_mask: Annotated[
-        list[str] | None,
-        typer.Option("--log-mask", help="With --log-case: a field path to mask (repeatable)."),
-    ] = None,
+    log_case: _LogCaseOption = False,
+    log_mask: _LogMaskOption = None,
     log_sync: Annotated[
         bool, typer.Option("--log-sync", help="fsync each decision line (power-cut safe; "
                            "slower).")
