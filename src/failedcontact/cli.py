@@ -111,6 +111,11 @@ class _Commands(TyperGroup):
                 raise
             _err.print("Aborted.")
             sys.exit(EXIT_FAILED)
+        except InputError as error:  # an input found unreadable part way, wherever it is read
+            if not standalone:
+                raise
+            _err.print(literal(f"error: {error}"), markup=False)
+            sys.exit(EXIT_INPUT)
         except typer.TyperException as error:  # click's exceptions, as typer vendors them
             if getattr(error, "exit_code", None) == 2:  # a usage error: unknown option, bad value
                 error.exit_code = EXIT_USAGE
@@ -520,11 +525,7 @@ def _assess_table_file(
         # Over 2,000,000 rows jemalloc stayed flat at about 200 MB for reading and for
         # writing; mimalloc (the default) and the system allocator kept growing on one side.
         pyarrow.set_memory_pool(pyarrow.jemalloc_memory_pool())
-    source = Path(case)
-    try:
-        invalid = _assess_tables(source, pack, when, destination, workers, recorder)
-    except InputError as error:
-        raise _fail(EXIT_INPUT, f"error: {error}") from None
+    invalid = _assess_tables(Path(case), pack, when, destination, workers, recorder)
     if invalid:
         raise _fail(EXIT_CASE, f"error: {invalid} invalid row(s); each has its errors in "
                     "its place in the output, and the others were assessed")  # fmt: skip
@@ -622,14 +623,11 @@ def _assess_table_lines(case: str, pack: Pack, when: datetime) -> None:
 def _case_lines(case: str) -> Iterator[Iterator[bytes | None]]:
     """The input's lines as bytes, read as they come (a stream, not the whole input).
 
-    A read that fails part way (a failing disk) ends the run with exit status 5, after the
-    answers to the lines read before it.
+    A read that fails part way (a failing disk) raises `InputError`: exit status 5, after
+    the answers to the lines read before it.
     """
     with _case_stream(case) as stream:
-        try:
-            yield _bounded_lines(stream, case)
-        except InputError as error:
-            raise _fail(EXIT_INPUT, f"error: {error}") from None
+        yield _bounded_lines(stream, case)
 
 
 def _bounded_lines(stream: BinaryIO, case: str) -> Iterator[bytes | None]:
@@ -743,8 +741,6 @@ def _mapped_cases(
         raise _fail(EXIT_CASE, "error: " + "; ".join(i.render() for i in error.issues)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}") from None
-    except InputError as error:
-        raise _fail(EXIT_INPUT, f"error: {error}") from None
 
 
 def _write_mapped(
