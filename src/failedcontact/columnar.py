@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -118,10 +118,7 @@ _DATE_FIELDS = frozenset({"date_of_birth", "until"})
 
 def _dates(values: list[Any]) -> list[Any]:
     """Times at midnight as dates; any other time stays a time, which the case check rejects."""
-    return [
-        v.date() if type(v) is datetime and v.timetz().replace(tzinfo=None) == _MIDNIGHT else v
-        for v in values
-    ]
+    return [v.date() if type(v) is datetime and v.time() == _MIDNIGHT else v for v in values]
 
 
 def _struct_rows(array: pa.StructArray, names: list[str]) -> list[Any]:
@@ -395,42 +392,30 @@ def assess_table(
 def read_batches(path: Path) -> Iterator[pa.RecordBatch]:
     """A Parquet or Arrow IPC file's record batches, read a batch at a time.
 
-    The file is opened at once, so a file that is not such a table raises `InputError`
+    The first batch is read at once, so a file that is not such a table raises `InputError`
     here, before any output is written; a fault found later while reading raises it too.
     """
-    try:
-        opened = _open_parquet(path) if path.suffix == ".parquet" else _open_ipc(path)
-    except (pa.ArrowException, OSError) as error:
-        raise InputError(f"cannot read case table `{path}`: {error}") from None
-    return _reading(opened, path)
+    batches = _reading(_batches(path), path)
+    first = next(batches, None)
+    return batches if first is None else chain([first], batches)
 
 
-def _open_parquet(path: Path) -> Iterator[pa.RecordBatch]:
-    # Page by page through a 64 KB buffer, on this thread: reading a whole row group's
-    # columns at once (Arrow's default) took 100 MB more over 2,000,000 rows in groups
-    # of 65,536, and a 1 MB buffer 37 MB more than this one, at the same speed.
-    source = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 16)
-    return iter(source.iter_batches(batch_size=_SLICE, use_threads=False))
-
-
-def _open_ipc(path: Path) -> Iterator[pa.RecordBatch]:
-    source = pa.memory_map(str(path))
-    try:
+def _batches(path: Path) -> Iterator[pa.RecordBatch]:
+    if path.suffix == ".parquet":
+        # Page by page through a 64 KB buffer, on this thread: reading a whole row group's
+        # columns at once (Arrow's default) took 100 MB more over 2,000,000 rows in groups
+        # of 65,536, and a 1 MB buffer 37 MB more than this one, at the same speed.
+        source = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 16)
+        yield from source.iter_batches(batch_size=_SLICE, use_threads=False)
+        return
+    with pa.memory_map(str(path)) as source:
         try:
             reader: Any = pa.ipc.open_file(source)
+            for index in range(reader.num_record_batches):
+                yield reader.get_batch(index)
         except pa.ArrowInvalid:  # the IPC stream format rather than the file format
             source.seek(0)
-            return _closing(source, iter(pa.ipc.open_stream(source)))
-        batches = (reader.get_batch(index) for index in range(reader.num_record_batches))
-        return _closing(source, batches)
-    except BaseException:
-        source.close()
-        raise
-
-
-def _closing(source: Any, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    with source:
-        yield from batches
+            yield from pa.ipc.open_stream(source)
 
 
 def _reading(batches: Iterator[pa.RecordBatch], path: Path) -> Iterator[pa.RecordBatch]:
