@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
@@ -177,6 +178,31 @@ def test_concurrent_assessments_agree_with_sequential(north_lincs: fc.Pack) -> N
     expected = [north_lincs.assess(c, AS_OF).model_dump_json() for c in cases]
     with ThreadPoolExecutor(max_workers=16) as pool:
         got = list(pool.map(lambda c: north_lincs.assess(c, AS_OF).model_dump_json(), cases))
+    assert got == expected
+
+
+@pytest.mark.parametrize("pack_id", ["suffolk", "pan_beds"])
+def test_threads_on_a_cold_pack_agree_with_one_thread(pack_id: str) -> None:
+    """Threads meet each year's bank holidays for the first time together (cases spread
+    over 1996-2146), switching as often as the interpreter allows."""
+    rng = random.Random(11)
+    jobs = []
+    for number in range(240):
+        case = random_case(rng, number)
+        shift = timedelta(days=365 * rng.randint(-30, 120) + rng.randint(0, 364))
+        for event in case["events"]:
+            event["at"] = (datetime.fromisoformat(event["at"]) + shift).isoformat()
+        jobs.append((json.dumps(case), AS_OF + shift))
+    alone = fc.load_pack(pack_id)
+    expected = [alone.assess_json(text, as_of) for text, as_of in jobs]
+    shared = fc.load_pack(pack_id)  # its own calendar, every year still to be worked out
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            got = list(pool.map(lambda job: shared.assess_json(*job), jobs))
+    finally:
+        sys.setswitchinterval(interval)
     assert got == expected
 
 
