@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -379,6 +380,8 @@ def test_jsonl_lines_end_at_newline_only_and_bad_utf8_is_reported(tmp_path: Path
 def test_smoke_the_installed_command_in_a_real_process() -> None:
     version = run_process("--version")
     assert version.returncode == 0 and version.stdout.startswith("failedcontact ")
+    # which build is installed: the compiled engine (hatch_build.py) or plain Python
+    assert re.search(r"\(contract 1\.1, engine (compiled|pure Python)\)$", version.stdout.strip())
     assessed = run_process("assess", "--pack", "north_lincs", "--as-of", AS_OF,
                            str(EXAMPLES / "second_no_access.json"))  # fmt: skip
     assert assessed.returncode == 0 and json.loads(assessed.stdout)["contract"] == "1.1"

@@ -33,7 +33,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ._version import __version__
+from ._version import __version__, engine_build
 from .assessment import Assessment
 from .batch import (
     BatchSummary,
@@ -173,7 +173,9 @@ _LogMaskOption = Annotated[
 
 def _version(show: bool) -> None:
     if show:
-        sys.stdout.write(f"failedcontact {__version__} (contract {CONTRACT_VERSION})\n")
+        sys.stdout.write(
+            f"failedcontact {__version__} (contract {CONTRACT_VERSION}, engine {engine_build()})\n"
+        )
         raise typer.Exit(EXIT_OK)
 
 
@@ -182,7 +184,7 @@ def _options(
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True,
-                     help="Print the version and the contract version, then exit."),
+                     help="Print the versions and the engine's build, then exit."),
     ] = False,
 ) -> None:  # fmt: skip
     """Assess a child's failed contacts against a local safeguarding policy pack."""

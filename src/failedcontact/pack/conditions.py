@@ -32,6 +32,11 @@ from .tree import (
 __all__ = ["ALWAYS", "COMBINATORS", "OPERATORS", "Compiled", "ConditionCompiler", "conjunction"]
 
 Predicate = Callable[[Case, Moment], bool]
+# What a compiled test is called with: the engine passes the case and a `Moment`; static
+# analysis passes no case and a dict of fact values in their place (pack/analysis.py). The
+# closures take them untyped, so that the compiled build (mypyc) checks neither on each call.
+CaseArg = Any
+MomentArg = Any
 
 _DAY = 86400.0
 COUNT_SCOPES = tuple(scope.value for scope in Scope)
@@ -74,7 +79,7 @@ def fold_text(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def _always(case: Case, moment: Moment) -> bool:
+def _always(case: CaseArg, moment: MomentArg) -> bool:
     return True
 
 
@@ -133,7 +138,7 @@ class ConditionCompiler:
             inner = self.tree(node.part)
             test = inner.test
 
-            def negated(case: Case, moment: Moment) -> bool:
+            def negated(case: CaseArg, moment: MomentArg) -> bool:
                 return not test(case, moment)
 
             return Compiled(negated, f"not ({inner.text})", inner.facts)
@@ -176,7 +181,7 @@ class ConditionCompiler:
             # Static analysis: a count depends on the history, so it is an unknown boolean.
             variable = f"count:{'.'.join(str(p) for p in node.path)}"
 
-            def unknown(case: Case, assignment: Any) -> bool:
+            def unknown(case: CaseArg, assignment: MomentArg) -> bool:
                 return bool(assignment.get(variable))
 
             return Compiled(unknown, description, frozenset({variable}))
@@ -195,14 +200,14 @@ class ConditionCompiler:
         if op is Operator.IS_KNOWN:
             want = values[0]
 
-            def known(case: Case, moment: Moment) -> bool:
+            def known(case: CaseArg, moment: MomentArg) -> bool:
                 return (get(case, moment) is not None) is want
 
             return Compiled(known, f"{name} is {'known' if want else 'unknown'}", facts)
         if fact.kind is Kind.TEXT:
             folded = frozenset(fold_text(v) for v in values)
 
-            def text_in(case: Case, moment: Moment) -> bool:
+            def text_in(case: CaseArg, moment: MomentArg) -> bool:
                 got = get(case, moment)
                 return got is not None and fold_text(got) in folded
 
@@ -258,7 +263,7 @@ def _counter(
     since_types = after.event_types if after is not None else None
     key = object()
 
-    def index(case: Case, moment: Moment) -> _CountIndex:
+    def index(case: CaseArg, moment: MomentArg) -> _CountIndex:
         """Built once per assessment from the shared timeline index: the positions
         matching `of` and `since`, found among only the events of the types they test."""
         memo = moment.memo
@@ -275,7 +280,7 @@ def _counter(
             found = memo[key] = _CountIndex(matched, latest, shared.stamps)
         return found
 
-    def counted(case: Case, moment: Moment) -> bool:
+    def counted(case: CaseArg, moment: MomentArg) -> bool:
         start = start_of(moment)
         if in_episode and start < moment.episode_start:
             start = moment.episode_start
@@ -394,7 +399,7 @@ def _scan(
 
 
 def _known_and_not(test: Predicate, get: Callable[[Case, Moment], Any]) -> Predicate:
-    def check(case: Case, moment: Moment) -> bool:
+    def check(case: CaseArg, moment: MomentArg) -> bool:
         return get(case, moment) is not None and not test(case, moment)
 
     return check
@@ -416,7 +421,7 @@ def _build_on_moment(
     if op is Operator.EQUALS and len(values) == 1:
         want = values[0]
 
-        def equals(case: Case, moment: Moment) -> bool:
+        def equals(case: CaseArg, moment: MomentArg) -> bool:
             got = read(moment)
             return got is not None and got == want
 
@@ -424,7 +429,7 @@ def _build_on_moment(
     if op is Operator.IN:
         members = frozenset(values)
 
-        def member(case: Case, moment: Moment) -> bool:
+        def member(case: CaseArg, moment: MomentArg) -> bool:
             return read(moment) in members
 
         return Compiled(member, f"{name} is {_show(values)}", facts)
@@ -432,7 +437,7 @@ def _build_on_moment(
         bound: int = values[0]
         relation, words = _RELATIONS[op], _NUMBER_WORDS[op]
 
-        def numeric(case: Case, moment: Moment) -> bool:
+        def numeric(case: CaseArg, moment: MomentArg) -> bool:
             got = read(moment)
             return got is not None and relation(got, bound)
 
@@ -450,7 +455,7 @@ def _build(
     if op is Operator.EQUALS and len(values) == 1:
         want = values[0]
 
-        def equals(case: Case, moment: Moment) -> bool:
+        def equals(case: CaseArg, moment: MomentArg) -> bool:
             got = get(case, moment)
             return got is not None and got == want
 
@@ -458,7 +463,7 @@ def _build(
     if op in (Operator.IN, Operator.NOT_IN):
         members = frozenset(values)
 
-        def member(case: Case, moment: Moment) -> bool:
+        def member(case: CaseArg, moment: MomentArg) -> bool:
             return get(case, moment) in members
 
         if op is Operator.NOT_IN:
@@ -468,13 +473,13 @@ def _build(
         wanted = frozenset(values)
         if op is Operator.CONTAINS:
 
-            def holds_all(case: Case, moment: Moment) -> bool:
+            def holds_all(case: CaseArg, moment: MomentArg) -> bool:
                 got = get(case, moment)
                 return got is not None and wanted.issubset(got)
 
             return Compiled(holds_all, f"{name} include {_show(values)}", facts)
 
-        def holds_any(case: Case, moment: Moment) -> bool:
+        def holds_any(case: CaseArg, moment: MomentArg) -> bool:
             got = get(case, moment)
             return got is not None and not wanted.isdisjoint(got)
 
@@ -482,7 +487,7 @@ def _build(
     bound: int = values[0]
     relation, words = _RELATIONS[op], _NUMBER_WORDS[op]
 
-    def numeric(case: Case, moment: Moment) -> bool:
+    def numeric(case: CaseArg, moment: MomentArg) -> bool:
         got = get(case, moment)
         return got is not None and relation(got, bound)
 
@@ -492,7 +497,7 @@ def _build(
 def conjunction(tests: tuple[Predicate, ...]) -> Predicate:
     """A predicate true when every test is (the tests run in order, stopping at a false)."""
 
-    def every(case: Case, moment: Moment) -> bool:
+    def every(case: CaseArg, moment: MomentArg) -> bool:
         for test in tests:  # noqa: SIM110 - a plain loop is faster than all() on a generator
             if not test(case, moment):
                 return False
@@ -527,7 +532,7 @@ def _any(parts: list[Compiled]) -> Compiled:
         return ALWAYS
     tests = tuple(p.test for p in parts)
 
-    def some(case: Case, moment: Moment) -> bool:
+    def some(case: CaseArg, moment: MomentArg) -> bool:
         for test in tests:  # noqa: SIM110 - a plain loop is faster than any() on a generator
             if test(case, moment):
                 return True
