@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import failedcontact as fc
+from failedcontact._version import engine_build
 from failedcontact.calendar import months_before
 from failedcontact.case import UK, Case, age_in_years
 
@@ -391,7 +392,7 @@ def main() -> None:
 
     print(
         f"seed {args.seed}, {args.cases} cases per run, best of {args.rounds} interleaved "
-        f"rounds, as_of {AS_OF.isoformat()}"
+        f"rounds, as_of {AS_OF.isoformat()}, engine {engine_build()} ({fc.__version__})"
     )
     a_mix, c_mix = compare(
         args.rounds,

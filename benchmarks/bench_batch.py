@@ -118,6 +118,8 @@ def main() -> None:
     parser.add_argument("--spark", action="store_true")
     parser.add_argument("--no-jsonl", action="store_true", help="only the table runs")
     args = parser.parse_args()
+    version = [sys.executable, "-m", "failedcontact", "--version"]
+    print(subprocess.run(version, capture_output=True, text=True, check=True).stdout.strip())
     with tempfile.TemporaryDirectory() as folder:
         cases = Path(folder) / "cases.jsonl"
         start = time.perf_counter()
