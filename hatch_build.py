@@ -19,9 +19,11 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-# The modules the engine runs for every event of every case; the rest gain little.
+# The modules the engine runs for every event of every case (the compiled pack's rules and
+# requirements, read per event, are defined in pack/compiler.py); the rest gain little.
 COMPILED = (
     "failedcontact/engine.py",
+    "failedcontact/pack/compiler.py",
     "failedcontact/pack/conditions.py",
     "failedcontact/pack/facts.py",
     "failedcontact/calendar.py",
