@@ -9,6 +9,7 @@ Editable installs are always pure Python, so edits to the source take effect.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -19,15 +20,20 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-# The modules the engine runs for every event of every case (the compiled pack's rules and
-# requirements, read per event, are defined in pack/compiler.py); the rest gain little.
-COMPILED = (
-    "failedcontact/engine.py",
-    "failedcontact/pack/compiler.py",
-    "failedcontact/pack/conditions.py",
-    "failedcontact/pack/facts.py",
-    "failedcontact/calendar.py",
-)
+
+def _compiled_modules(source: Path) -> tuple[str, ...]:
+    """The compiled set as paths under `source`, read from `_compiled.py` without importing it."""
+    tree = ast.parse((source / "failedcontact" / "_compiled.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and getattr(node.targets[0], "id", "") == "COMPILED_MODULES"
+        ):
+            names = ast.literal_eval(node.value)
+            return tuple(name.replace(".", "/") + ".py" for name in names)
+    raise CompileError("src/failedcontact/_compiled.py declares no COMPILED_MODULES")
+
+
 # Each module compiled on its own (`separate`), so that the C compiles run in parallel: as
 # fast per case as one shared library, and built in half the time.
 _SETUP = """\
@@ -89,11 +95,12 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
 
 def compile_modules(source: Path, work: Path) -> dict[Path, str]:
-    """Compile COMPILED from a copy of `source` in `work`: each library and its wheel path."""
+    """Compile the compiled set from a copy of `source` in `work`: each library and its path."""
+    compiled = _compiled_modules(source)
     copy = work / "src"
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     (copy / "mypy.ini").write_text(_MYPY_INI)
-    (copy / "setup.py").write_text(_SETUP.format(modules=list(COMPILED)))
+    (copy / "setup.py").write_text(_SETUP.format(modules=list(compiled)))
     try:
         done = subprocess.run(
             [sys.executable, "setup.py"],
@@ -113,7 +120,7 @@ def compile_modules(source: Path, work: Path) -> dict[Path, str]:
         path: path.relative_to(copy).as_posix() for path in (copy / "failedcontact").rglob("*.so")
     }
     found = {inside.split(".")[0] for inside in built.values()}
-    wanted = {name for module in COMPILED for name in (module[:-3], f"{module[:-3]}__mypyc")}
+    wanted = {name for module in compiled for name in (module[:-3], f"{module[:-3]}__mypyc")}
     if found != wanted:
         raise CompileError(f"mypyc built {sorted(found)}; expected {sorted(wanted)}")
     return built

@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import failedcontact as fc
-from failedcontact._version import engine_build
-from failedcontact.calendar import months_before
-from failedcontact.case import UK, Case, age_in_years
+from failedcontact.engine.build import engine_build
+from failedcontact.model.calendar import months_before
+from failedcontact.model.case import UK, Case, age_in_years
 
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
 VISIT = [

@@ -26,7 +26,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from failedcontact.batch import usable_cores
+from failedcontact.runs.batch import usable_cores
 
 AS_OF = "2026-11-25T09:00:00+00:00"
 VISITS = ["no_response", "access_refused", "doorstep", "child_seen", "child_not_seen"]

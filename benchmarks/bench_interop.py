@@ -19,9 +19,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from failedcontact.fhir import map_bundle  # noqa: E402
-from failedcontact.mapping import FhirMapping, TableMapping, load_mapping  # noqa: E402
-from failedcontact.tables import map_rows  # noqa: E402
+from failedcontact.interop.fhir import map_bundle  # noqa: E402
+from failedcontact.interop.mapping import FhirMapping, TableMapping, load_mapping  # noqa: E402
+from failedcontact.interop.tables import map_rows  # noqa: E402
 from interop_builders import bundle_for, csv_rows_for  # type: ignore[import-not-found]  # noqa: E402
 
 

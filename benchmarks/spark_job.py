@@ -11,8 +11,8 @@ from datetime import datetime
 
 from pyspark.sql import SparkSession
 
-from failedcontact.locate import resolve_pack
-from failedcontact.spark import assess_dataframe
+from failedcontact.interop.spark import assess_dataframe
+from failedcontact.source.locate import resolve_pack
 
 
 def main() -> None:

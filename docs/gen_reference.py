@@ -14,13 +14,13 @@ from pathlib import Path
 import typer
 from pydantic import BaseModel
 
-from failedcontact import scenario_model
 from failedcontact.cli import app
 from failedcontact.codes import CODES
 from failedcontact.pack import document
 from failedcontact.pack.conditions import COUNT_SCOPES, OPERATORS
 from failedcontact.pack.facts import FACTS
 from failedcontact.pack.references import TRIGGERS
+from failedcontact.testing import scenario_model
 
 DOCS = Path(__file__).resolve().parent
 MODELS: list[type[BaseModel]] = [

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import failedcontact as fc
-from failedcontact.locate import bundled_dir
 from failedcontact.pack.pipeline import run_pipeline
+from failedcontact.source.locate import bundled_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)

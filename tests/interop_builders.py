@@ -46,7 +46,7 @@ def _time(at: str, naive: bool) -> str:
     """The event's time as the source would write it: with its offset unless `naive`."""
     if naive or datetime.fromisoformat(at).utcoffset() is not None:
         return at
-    from failedcontact.case import as_uk_instant
+    from failedcontact.model.case import as_uk_instant
 
     return as_uk_instant(datetime.fromisoformat(at)).isoformat()
 
@@ -289,7 +289,7 @@ _TENURE = {
 
 def csv_rows_for(case: dict[str, Any]) -> list[dict[str, str]]:
     """The case as the example case system's contact export rows (UK local times)."""
-    from failedcontact.case import UK
+    from failedcontact.model.case import UK
 
     child = case.get("child", {})
     household = case.get("household", {})

@@ -6,9 +6,9 @@ import pytest
 
 import failedcontact as fc
 from failedcontact.errors import Severity
-from failedcontact.locate import bundled_dir
 from failedcontact.pack import analysis
 from failedcontact.pack.pipeline import Stage, run_pipeline
+from failedcontact.source.locate import bundled_dir
 
 from .conftest import MINIMAL_PACK
 

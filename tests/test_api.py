@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import failedcontact as fc
-from failedcontact.scenarios import load_scenarios
+from failedcontact.testing.scenarios import load_scenarios
 
 from .conftest import MINIMAL_PACK
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from failedcontact._version import engine_build
+from failedcontact.engine.build import engine_build
 
 ROOT = Path(__file__).resolve().parents[1]
 

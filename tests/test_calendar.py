@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from failedcontact import WorkingCalendar
-from failedcontact.calendar import add_hours
-from failedcontact.case import UK
+from failedcontact.model.calendar import add_hours
+from failedcontact.model.case import UK
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_one_country_loader_gives_the_packages_own_holidays(
     """Importing one country's module alone changes nothing about its holidays."""
     import holidays
 
-    from failedcontact.calendar import _country_holidays
+    from failedcontact.model.calendar import _country_holidays
 
     for year in (1950, 2020, 2026, 2027, 2100):
         ours = dict(_country_holidays(country, subdivision, year))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import failedcontact as fc
-from failedcontact.case import UK
+from failedcontact.model.case import UK
 
 
 def _event(**fields: Any) -> dict[str, Any]:
@@ -211,7 +211,7 @@ def _by_definition(wall: datetime) -> datetime | None:
 @pytest.mark.parametrize("year", [1916, 1941, 1947, 1968, 1971, 1996, 2026, 2027, 2100, 2199])
 def test_naive_times_match_the_zone_database_around_every_clock_change(year: int) -> None:
     """The cached skipped-hour table agrees with asking the zone database each time."""
-    from failedcontact.case import as_uk_instant
+    from failedcontact.model.case import as_uk_instant
 
     checked = 0
     day = datetime(year, 1, 1, 12)

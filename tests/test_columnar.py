@@ -37,7 +37,7 @@ def test_parquet_in_and_out_equals_the_jsonl_path(
 ) -> None:
     """Workers turn blocks of rows into lines and back into rows themselves (blocks of 16
     here, so 10 of them): rows stay whole and in order, and so do decision-log lines."""
-    from failedcontact import columnar
+    from failedcontact.interop import columnar
 
     monkeypatch.setattr(columnar, "_BLOCK", 16)
     cases = _cases(150)
@@ -148,7 +148,7 @@ def test_from_parquet_an_export_that_is_not_parquet_exits_5(cli: Cli, tmp_path: 
 
 
 def test_assess_table_takes_arrow_timestamps_like_iso_text(north_lincs: fc.Pack) -> None:
-    from failedcontact.columnar import assess_table
+    from failedcontact.interop.columnar import assess_table
 
     visit = {"type": "home_visit", "outcome": "no_response"}
     text = {"case_id": "T", "events": [{"at": "2026-11-23T10:00:00+00:00", **visit}]}
@@ -186,8 +186,8 @@ def _row_by_hand(number: int, output: bytes) -> dict[str, Any]:
 @pytest.mark.parametrize("pack_id", ["north_lincs", "suffolk", "pan_beds"])
 def test_arrow_rows_equal_rows_built_by_hand(pack_id: str) -> None:
     """Arrow's JSON reader builds the rows; each must be what the layout says, field by field."""
-    from failedcontact.batch import assess_line
-    from failedcontact.columnar import ASSESSMENT_SCHEMA, assessment_batch
+    from failedcontact.interop.columnar import ASSESSMENT_SCHEMA, assessment_batch
+    from failedcontact.runs.batch import assess_line
 
     pack = fc.load_pack(pack_id)
     cases = _cases(150)
@@ -209,7 +209,7 @@ def _lines_by_to_pylist(batch: Any) -> list[bytes]:
     """The case lines as Arrow's own `to_pylist` gives the rows (nulls then left out)."""
     import orjson
 
-    from failedcontact.columnar import _plain
+    from failedcontact.interop.columnar import _plain
 
     return [orjson.dumps(_plain(row)) for row in batch.to_pylist()]
 
@@ -256,7 +256,7 @@ def _awkward_table() -> Any:
 )
 def test_case_rows_read_a_column_at_a_time_equal_arrow_to_pylist(start: int, length: int) -> None:
     """Every type, null and slice gives the same line as Arrow's row-by-row `to_pylist`."""
-    from failedcontact.columnar import case_lines
+    from failedcontact.interop.columnar import case_lines
 
     batch = _awkward_table().combine_chunks().to_batches()[0].slice(start, length)
     got = list(case_lines([batch]))
@@ -266,7 +266,7 @@ def test_case_rows_read_a_column_at_a_time_equal_arrow_to_pylist(start: int, len
 
 def test_case_rows_of_bundled_shapes_equal_arrow_to_pylist() -> None:
     """The rows of real case tables (the tests' cases, read back from Parquet) match too."""
-    from failedcontact.columnar import case_lines
+    from failedcontact.interop.columnar import case_lines
 
     table = pa.Table.from_pylist([
         {**case, "events": [{**e, "at": datetime.fromisoformat(e["at"])} for e in case["events"]]}
@@ -281,7 +281,7 @@ def test_case_rows_of_bundled_shapes_equal_arrow_to_pylist() -> None:
 def test_dates_held_as_midnight_timestamps_read_as_dates() -> None:
     """pandas keeps dates as datetime64: a date of birth or an absence's end at midnight is
     that date; any other time of day is not a date, and the row's check says so."""
-    from failedcontact.columnar import case_lines
+    from failedcontact.interop.columnar import case_lines
 
     child = pa.struct([("date_of_birth", pa.timestamp("ns"))])
     event = pa.struct([("at", pa.string()), ("type", pa.string()),
@@ -306,7 +306,7 @@ def test_nanosecond_and_far_future_times_read_as_their_text_would() -> None:
     """`to_pylist` cannot give these as Python times (a pandas Timestamp, or a failure).
     Nanoseconds are cut to the microsecond below, as the case check reads
     `...59.999999999`; a time past year 9999 stays text, so its row gets an error record."""
-    from failedcontact.columnar import assess_table, case_lines
+    from failedcontact.interop.columnar import assess_table, case_lines
 
     nanos = pa.array([-1, 1_500, None], pa.timestamp("ns"))
     line = list(case_lines([pa.record_batch({"at": nanos.cast(pa.timestamp("ns", tz="UTC"))})]))
@@ -334,7 +334,7 @@ def test_table_to_table_with_spawned_workers(
     pack from its text and get the block format by pickling. Same rows as one process."""
     import multiprocessing
 
-    from failedcontact import columnar
+    from failedcontact.interop import columnar
 
     monkeypatch.setattr(columnar, "_BLOCK", 8)
     cases = _cases(30)

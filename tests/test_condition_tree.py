@@ -11,7 +11,6 @@ import pytest
 import failedcontact as fc
 from failedcontact.pack import tree as nodes
 from failedcontact.pack.facts import Context
-from failedcontact.pack.reader import Located, read_yaml
 from failedcontact.pack.tree import (
     AllOf,
     AnyOf,
@@ -24,6 +23,7 @@ from failedcontact.pack.tree import (
     uses_count,
     walk,
 )
+from failedcontact.source.reader import Located, read_yaml
 
 SRC = Path(fc.__file__).resolve().parent
 PARSER = SRC / "pack" / "tree.py"

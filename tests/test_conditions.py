@@ -10,7 +10,7 @@ import pytest
 import failedcontact as fc
 from failedcontact.pack.conditions import Compiled, ConditionCompiler
 from failedcontact.pack.facts import Context, Moment, Summary
-from failedcontact.pack.reader import Located, read_yaml
+from failedcontact.source.reader import Located, read_yaml
 
 AT = datetime(2026, 11, 23, 10, tzinfo=UTC)
 CASE = fc.parse_case(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import failedcontact as fc
-from failedcontact.vocabulary import SHARED_ACTION_CATEGORIES, ActionCategory
+from failedcontact.model.vocabulary import SHARED_ACTION_CATEGORIES, ActionCategory
 
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
 

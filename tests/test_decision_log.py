@@ -14,7 +14,9 @@ import orjson
 import pytest
 
 import failedcontact as fc
-from failedcontact.decision_log import (
+from failedcontact.errors import UsageError
+from failedcontact.model.case import UK
+from failedcontact.runs.decision_log import (
     DecisionLog,
     LogOptions,
     answer_digest,
@@ -22,9 +24,8 @@ from failedcontact.decision_log import (
     decision_line,
     masked_copy,
 )
-from failedcontact.errors import UsageError
-from failedcontact.releases import load_shelf
-from failedcontact.replay import replay
+from failedcontact.runs.releases import load_shelf
+from failedcontact.runs.replay import replay
 
 from .conftest import ROOT, Cli
 from .random_cases import random_case
@@ -220,7 +221,7 @@ def _replay_scenario(cli: Cli, tmp_path: Path, count: int) -> None:
         answer = north_lincs.assess(case, datetime.fromisoformat(AS_OF))
         for action in answer.actions:
             if action.id == "offer_further_appointment" and action.due is not None:
-                trigger = action.trigger.at.astimezone(fc.case.UK).isoformat()
+                trigger = action.trigger.at.astimezone(UK).isoformat()
                 if action.due.date() == _five_working_days_after(trigger):
                     expected.append(number)
     assert 0 < len(expected) < count

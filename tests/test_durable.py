@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import failedcontact as fc
-from failedcontact import durable
-from failedcontact.strategies import case_and_as_of
+from failedcontact.engine import durable
+from failedcontact.testing.strategies import case_and_as_of
 
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
 PACKS = {pack_id: fc.load_pack(pack_id) for pack_id in fc.bundled_ids()}

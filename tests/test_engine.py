@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import failedcontact as fc
-from failedcontact.assessment import RequiredAction
+from failedcontact.model.assessment import RequiredAction
 from failedcontact.pack.document import PackDocument
 
 from .conftest import MINIMAL_PACK

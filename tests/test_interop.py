@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import failedcontact as fc
-from failedcontact.fhir import FindingKind, MappedCase, map_bundle, task_bundle
-from failedcontact.mapping import MappingError, check_mapping, load_mapping
-from failedcontact.strategies import cases
-from failedcontact.tables import map_rows, read_csv
+from failedcontact.interop.fhir import FindingKind, MappedCase, map_bundle, task_bundle
+from failedcontact.interop.mapping import MappingError, check_mapping, load_mapping
+from failedcontact.interop.tables import map_rows, read_csv
+from failedcontact.testing.strategies import cases
 
 from .conftest import ROOT, Cli
 from .interop_builders import (
@@ -83,7 +83,7 @@ def test_csv_export_gives_the_hand_written_assessment(example: Path) -> None:
 def test_parquet_export_gives_the_hand_written_assessment(example: Path, tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
-    from failedcontact.tables import read_parquet
+    from failedcontact.interop.tables import read_parquet
 
     case = json.loads(example.read_text())
     pack = _pack(example)
@@ -303,7 +303,7 @@ def test_what_is_not_a_bundle_is_an_error(bundle: bytes) -> None:
 
 
 def test_bundle_to_case_raises_a_case_error_naming_each_resource() -> None:
-    from failedcontact.fhir import bundle_to_case
+    from failedcontact.interop.fhir import bundle_to_case
 
     bundle = _bundle({"at": "2026-11-02T10:00:00Z", "type": "appointment", "outcome": "attended"})
     _resources(bundle, "Appointment")[0]["status"] = "cancelled"

@@ -330,7 +330,7 @@ def test_unknown_bundled_pack_suggests_a_name() -> None:
 
 
 def test_check_file_is_clean_for_bundled_packs() -> None:
-    from failedcontact.locate import bundled_dir
+    from failedcontact.source.locate import bundled_dir
 
     for pack_id in fc.bundled_ids():
         assert fc.check_file(bundled_dir() / f"{pack_id}.yaml") == []

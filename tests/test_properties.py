@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import failedcontact as fc
-from failedcontact.locate import bundled_dir
 from failedcontact.pack.pipeline import run_pipeline
-from failedcontact.strategies import case_and_as_of
-from failedcontact.verify import INVARIANTS
+from failedcontact.source.locate import bundled_dir
+from failedcontact.testing.strategies import case_and_as_of
+from failedcontact.testing.verify import INVARIANTS
 
 PACKS = {pack_id: fc.load_pack(pack_id) for pack_id in fc.bundled_ids()}
 COOKBOOK = Path(__file__).resolve().parents[1] / "docs" / "cookbook"
@@ -158,7 +158,7 @@ def test_indexed_counts_give_the_same_assessment_as_scanning(
 ) -> None:
     """Counts and their `since` parts are indexed once per assessment and shared between
     equal conditions; scanning the timeline at every moment must give the same answer."""
-    from failedcontact import engine
+    from failedcontact.engine import evaluate as engine
 
     pack = PACKS.get(pack_id) or RECIPES[pack_id]
     case, as_of = data.draw(case_and_as_of(pack, 40))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from failedcontact.errors import Diagnostic
-from failedcontact.pack.reader import Located, _read_plain, _read_round_trip, read_yaml
+from failedcontact.source.reader import Located, _read_plain, _read_round_trip, read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK_FILES = sorted(

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from failedcontact.loader import Pack, load_pack
-from failedcontact.locate import bundled_ids
-from failedcontact.scenarios import Scenario, discover, load_scenarios, run_scenario, run_suite
+from failedcontact.engine.loader import Pack, load_pack
+from failedcontact.source.locate import bundled_ids
+from failedcontact.testing.scenarios import (
+    Scenario,
+    discover,
+    load_scenarios,
+    run_scenario,
+    run_suite,
+)
 
 ROOT = Path(__file__).resolve().parents[1] / "policies" / "tests"
 COOKBOOK = Path(__file__).resolve().parents[1] / "docs" / "cookbook"

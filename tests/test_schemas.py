@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from failedcontact.assessment import Assessment
-from failedcontact.case import Case
-from failedcontact.mapping import mapping_schema
+from failedcontact.interop.mapping import mapping_schema
+from failedcontact.model.assessment import Assessment
+from failedcontact.model.case import Case
 from failedcontact.pack.document import PackDocument
-from failedcontact.scenario_model import ScenarioFile
+from failedcontact.testing.scenario_model import ScenarioFile
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 

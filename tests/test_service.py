@@ -19,8 +19,8 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 import failedcontact as fc
-from failedcontact.decision_log import answer_digest, case_digest
-from failedcontact.service import Settings, ShelfHolder, create_app
+from failedcontact.runs.decision_log import answer_digest, case_digest
+from failedcontact.service.app import Settings, ShelfHolder, create_app
 
 from .conftest import ROOT, Cli
 from .random_cases import random_case
@@ -419,7 +419,7 @@ def test_no_case_content_reaches_the_logs_at_any_level(
 def test_an_unexpected_failure_is_a_500_problem_that_logs_no_case(
     holder: ShelfHolder, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import failedcontact.service as service
+    import failedcontact.service.app as service
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("case MARKER-9 broke it")

@@ -24,7 +24,7 @@ pytest.importorskip("fastapi")
 import httpx
 
 import failedcontact as fc
-from failedcontact.decision_log import answer_digest
+from failedcontact.runs.decision_log import answer_digest
 
 from .conftest import ROOT
 from .random_cases import random_case

@@ -12,7 +12,7 @@ pytest.importorskip("fastapi")
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from failedcontact.service import Settings, create_app  # noqa: E402
+from failedcontact.service.app import Settings, create_app  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 

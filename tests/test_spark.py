@@ -31,8 +31,8 @@ def test_spark_rows_equal_the_single_process_rows(
         pytest.skip("the `spark` extra (pyspark) is not installed")
     import pyarrow as pa
 
-    from failedcontact.columnar import assess_table
-    from failedcontact.spark import assess_dataframe
+    from failedcontact.interop.columnar import assess_table
+    from failedcontact.interop.spark import assess_dataframe
 
     # executors run this interpreter, which has failedcontact installed (docs/spark.md)
     monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
@@ -65,7 +65,7 @@ def test_spark_rows_equal_the_single_process_rows(
 
 def test_a_broken_pack_fails_on_the_driver_before_spark_runs() -> None:
     pytest.importorskip("pyspark")
-    from failedcontact.spark import assess_dataframe
+    from failedcontact.interop.spark import assess_dataframe
 
     with pytest.raises(fc.PackError):
         assess_dataframe(object(), "id: broken\n", AS_OF)

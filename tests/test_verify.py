@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from failedcontact.scenarios import load_scenarios, run_scenario
+from failedcontact.testing.scenarios import load_scenarios, run_scenario
 
 from .conftest import MINIMAL_PACK, Cli
 
@@ -77,15 +77,15 @@ def test_verify_rejects_fewer_than_one_example_as_a_usage_error(cli: Cli, exampl
 
 
 def test_every_verify_invariant_can_be_named_in_a_scenario() -> None:
-    from failedcontact.scenario_model import Invariant
-    from failedcontact.verify import INVARIANTS
+    from failedcontact.testing.scenario_model import Invariant
+    from failedcontact.testing.verify import INVARIANTS
 
     assert list(INVARIANTS) == [i.value for i in Invariant]
 
 
 def test_the_search_reports_its_progress() -> None:
     import failedcontact as fc
-    from failedcontact.verify import find_violations
+    from failedcontact.testing.verify import find_violations
 
     seen: list[tuple[str, int]] = []
     found = find_violations(fc.load_pack("north_lincs"), examples=3, only=["deterministic"],

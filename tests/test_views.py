@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 import failedcontact as fc
 from failedcontact.cli import app
 from failedcontact.pack import tree
-from failedcontact.pack.describe import Describer
 from failedcontact.pack.facts import FACTS, Kind
 from failedcontact.pack.tree import Operator
-from failedcontact.render import (
+from failedcontact.views.describe import Describer
+from failedcontact.views.render import (
     dialable,
     explain,
     first_line,

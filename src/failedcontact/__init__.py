@@ -1,13 +1,16 @@
 """Local child-safeguarding guidance on failed contacts as YAML policy packs and a typed engine."""
 
+from . import _compat
 from ._version import __version__ as __version__
-from .assessment import Assessment
-from .calendar import WorkingCalendar
-from .case import Case
-from .case_input import parse_case
+from .engine.loader import Pack, check_file, load_pack
 from .errors import CaseError, Diagnostic, FailedContactError, PackError
-from .loader import Pack, check_file, load_pack
-from .locate import bundled_ids
+from .model.assessment import Assessment
+from .model.calendar import WorkingCalendar
+from .model.case import Case
+from .model.case_input import parse_case
+from .source.locate import bundled_ids
+
+_compat.install()
 
 __all__ = [
     "Assessment",

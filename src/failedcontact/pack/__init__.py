@@ -1,1 +1,1 @@
-"""The pack pipeline: read, validate, check references, compile."""
+"""The pack pipeline: document, tree, facts, conditions, references, compiler, analysis."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import Diagnostic, Severity
 from ..limits import ANALYSIS_BUDGET
-from ..vocabulary import (
+from ..model.vocabulary import (
     OUTCOMES_BY_EVENT,
     SHARED_ACTION_ALIASES,
     SHARED_ACTION_CATEGORIES,
@@ -27,10 +27,10 @@ from ..vocabulary import (
     ReferralKind,
     ReviewKind,
 )
+from ..source.reader import Located, Path
 from .compiler import CompiledPack
 from .conditions import Compiled, ConditionCompiler, Predicate
 from .facts import FACTS, Fact, Getter, Kind
-from .reader import Located, Path
 from .references import AS_OF
 from .tree import constants, uses_count
 

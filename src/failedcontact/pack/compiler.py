@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
 
-from ..calendar import WorkingCalendar
 from ..errors import Diagnostic
-from ..vocabulary import SHARED_ACTION_CATEGORIES, SHARED_ACTION_IDS, ActionCategory, RiskTier
+from ..model.calendar import WorkingCalendar
+from ..model.vocabulary import SHARED_ACTION_CATEGORIES, SHARED_ACTION_IDS, ActionCategory, RiskTier
+from ..source.reader import Located, Path
 from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate, conjunction
 from .document import (
     ActionSpec,
@@ -26,7 +27,6 @@ from .document import (
     WorkingDays,
 )
 from .facts import CASE_FACTS, Context
-from .reader import Located, Path
 from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT
 from .tree import Node
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
 
-from ..calendar import months_before
-from ..case import Case
 from ..errors import Diagnostic
-from ..vocabulary import OUTCOMES_BY_EVENT
+from ..model.calendar import months_before
+from ..model.case import Case
+from ..model.vocabulary import OUTCOMES_BY_EVENT
+from ..source.reader import Located, Path
 from .facts import Context, Fact, Getter, Kind, Moment
-from .reader import Located, Path
 from .tree import (
     COMBINATORS,
     OPERATORS,

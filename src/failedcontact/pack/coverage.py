@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..errors import Diagnostic, Severity
+from ..source.reader import Located
 from .document import PackDocument
-from .reader import Located
 from .references import cited_sections
 
 

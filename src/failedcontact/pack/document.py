@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
-from ..vocabulary import ActionCategory, RiskTier
+from ..model.vocabulary import ActionCategory, RiskTier
 
 _DOCUMENT = ConfigDict(frozen=True, extra="forbid")
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ..case import UK, Case, age_in_years
-from ..vocabulary import (
+from ..model.case import UK, Case, age_in_years
+from ..model.vocabulary import (
     OUTCOME_EVENT_TYPES,
     OUTCOMES_BY_EVENT,
     Channel,

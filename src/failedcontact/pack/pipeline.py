@@ -15,12 +15,12 @@ from typing import Any
 
 from ..errors import Diagnostic, Severity
 from ..limits import MAX_PACK_BYTES
+from ..source.reader import Located, read_yaml
+from ..source.reader import Path as DataPath
 from .analysis import analyse
 from .compiler import CompiledPack, compile_pack
 from .coverage import check_coverage
 from .document import PackDocument
-from .reader import Located, read_yaml
-from .reader import Path as DataPath
 from .references import check_references
 from .schema import invalid_paths, validate_document
 

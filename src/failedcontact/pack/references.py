@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from ..calendar import unknown_region
 from ..errors import Diagnostic, did_you_mean, one_of
-from ..vocabulary import (
+from ..model.calendar import unknown_region
+from ..model.vocabulary import (
     CONTACT_OUTCOMES,
     SEEN_OUTCOMES,
     SHARED_ACTION_CATEGORIES,
@@ -17,8 +17,8 @@ from ..vocabulary import (
     ActionCategory,
     EventType,
 )
+from ..source.reader import Located, Path
 from .document import ActionSpec, PackDocument, Window
-from .reader import Located, Path
 
 FAILED_CONTACT = "failed_contact"
 # A rule fired `on: [as_of]` starts its clock at `as_of`, from case facts alone.

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, did_you_mean, lowercase_first, one_of
+from ..source.reader import Located, Path
 from .document import TIMESCALE_HELP, UNITS, PackDocument
-from .reader import Located, Path
 
 _PACK_KEYS = frozenset({"id", "title", "source", "calendar", "failed_contacts", "risk", "actions"})
 

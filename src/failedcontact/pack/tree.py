@@ -13,8 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import Diagnostic, did_you_mean, one_of
+from ..source.reader import Located, Path
 from .facts import FACTS, Context, Fact, Kind
-from .reader import Located, Path
 
 
 class Operator(StrEnum):

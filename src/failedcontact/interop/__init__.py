@@ -1,0 +1,1 @@
+"""Records from other systems: FHIR bundles, case tables, Parquet and Arrow, Spark."""

@@ -1,0 +1,571 @@
+"""Mapping files: a source system's codes to the contract's events and case fields, as data.
+
+A mapping is YAML, like a pack: read safely, validated by frozen models, every problem
+reported with file, line and column (codes `mapping.*`), and compiled once into lookup
+tables. Two kinds: `mapping: fhir` (FHIR R4 bundles, failedcontact.fhir) and
+`mapping: table` (a case system's CSV or Parquet export, failedcontact.tables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from ..errors import Diagnostic, FailedContactError, did_you_mean, one_of
+from ..model import case as case_models
+from ..model.vocabulary import AppointmentOutcome, EventType
+from ..pack.schema import validation_diagnostics
+from ..source.locate import bundled_folder
+from ..source.reader import Located, read_yaml
+
+MAPPINGS = "mappings"
+
+_DOC = ConfigDict(frozen=True, extra="forbid")
+Text = Annotated[str, Field(min_length=1)]
+
+
+class MappingError(FailedContactError):
+    """A mapping file could not be loaded; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class Side(StrEnum):
+    """Who cancelled an appointment."""
+
+    FAMILY = "family"
+    SERVICE = "service"
+
+
+class Resource(StrEnum):
+    """FHIR resource types whose codes a mapping rule can match."""
+
+    ENCOUNTER = "Encounter"
+    FLAG = "Flag"
+    SERVICE_REQUEST = "ServiceRequest"
+    COMMUNICATION = "Communication"
+    TASK = "Task"
+    OBSERVATION = "Observation"
+
+
+class AppointmentStatusRule(BaseModel):
+    """What an `Appointment.status` means: an outcome, look at the reason, or not a contact."""
+
+    model_config = _DOC
+    outcome: AppointmentOutcome | None = None
+    by_cancellation_reason: bool = False
+    skip: Text | None = Field(None, description="Why this status is not a contact.")
+    source: Text
+
+    @model_validator(mode="after")
+    def _one_meaning(self) -> AppointmentStatusRule:
+        given = [self.outcome is not None, self.by_cancellation_reason, self.skip is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of `outcome`, `by_cancellation_reason`, `skip`")
+        return self
+
+
+class CancellationReasonRule(BaseModel):
+    """Cancellation reason codes and which side of the appointment they belong to."""
+
+    model_config = _DOC
+    system: Text
+    codes: tuple[Text, ...] = Field(min_length=1)
+    side: Side
+    source: Text
+
+
+class EncounterClassRule(BaseModel):
+    """An `Encounter.class` that makes the encounter a home visit, call or appointment."""
+
+    model_config = _DOC
+    system: Text
+    codes: tuple[Text, ...] = Field(min_length=1)
+    event: Literal["home_visit", "call", "appointment"]
+    source: Text
+
+
+class CodeRule(BaseModel):
+    """A code on a resource to event fields (`event`), case fields (`set`) or a value's field."""
+
+    model_config = _DOC
+    resource: Resource
+    system: Text
+    codes: tuple[Text, ...] = Field(min_length=1, description="`*` matches any code.")
+    event: dict[str, Any] | None = None
+    code_as: Text | None = Field(None, description="The event field the code itself fills.")
+    set: dict[str, Any] | None = None
+    value_to: Text | None = Field(None, description="The case field an Observation's value fills.")
+    values: dict[str, Any] | None = Field(None, description="Value codes to field values.")
+    source: Text
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> CodeRule:
+        effects = [self.event is not None, self.set is not None, self.value_to is not None]
+        if sum(effects) != 1:
+            raise ValueError("give exactly one of `event`, `set`, `value_to`")
+        return self
+
+
+class CaseIdRule(BaseModel):
+    """Where the case id comes from: a Patient identifier system, or the Patient's id."""
+
+    model_config = _DOC
+    identifier_system: Text | None = None
+
+
+class FhirMappingDocument(BaseModel):
+    """A FHIR R4 bundle mapping, as written in YAML."""
+
+    model_config = _DOC
+    mapping: Literal["fhir"]
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    version: Text
+    title: Text
+    case_id: CaseIdRule = CaseIdRule()
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    local_authorities: dict[str, Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(
+        default_factory=dict
+    )
+    appointment_status: dict[str, AppointmentStatusRule]
+    cancellation_reasons: tuple[CancellationReasonRule, ...] = ()
+    encounter_classes: tuple[EncounterClassRule, ...] = ()
+    codes: tuple[CodeRule, ...] = ()
+
+
+class Column(BaseModel):
+    """A column of the export, optionally through a table of its codes."""
+
+    model_config = _DOC
+    column: Text
+    values: dict[str, Any] | None = None
+    format: Text | None = Field(None, description="strptime format for a date or time column.")
+    split: Text | None = Field(None, description="Separator for a list in one cell (flags).")
+
+
+class TableMappingDocument(BaseModel):
+    """A case-system table export mapping, as written in YAML."""
+
+    model_config = _DOC
+    mapping: Literal["table"]
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    version: Text
+    title: Text
+    source: Text = Field(description="Where the export's codes are defined.")
+    case_id: Column
+    time: Column
+    event: Column
+    event_fields: dict[str, Column] = Field(default_factory=dict)
+    case_fields: dict[str, Column] = Field(default_factory=dict)
+
+
+# --- compiled forms -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FhirMapping:
+    """A checked FHIR mapping with its codes indexed for lookup."""
+
+    document: FhirMappingDocument
+    file: str
+    cancellation: Mapping[tuple[str, str], Side]
+    classes: Mapping[tuple[str, str], str]
+    rules: Mapping[tuple[Resource, str, str], CodeRule]
+
+    @property
+    def id(self) -> str:
+        """The mapping's id."""
+        return self.document.id
+
+    def rule(self, resource: Resource, system: str | None, code: str | None) -> CodeRule | None:
+        """The rule for a coding on a resource (an exact code before `*`), if any."""
+        key = (resource, system or "", code or "")
+        return self.rules.get(key) or self.rules.get((resource, system or "", "*"))
+
+
+@dataclass(frozen=True, slots=True)
+class TableMapping:
+    """A checked table mapping."""
+
+    document: TableMappingDocument
+    file: str
+
+    @property
+    def id(self) -> str:
+        """The mapping's id."""
+        return self.document.id
+
+
+AnyMapping = FhirMapping | TableMapping
+
+# --- checking values against the contract -------------------------------------------------
+
+_EVENT_MODELS: dict[str, type[BaseModel]] = {
+    get_args(model.model_fields["type"].annotation)[0]: model for model in case_models.EVENT_MODELS
+}
+assert set(_EVENT_MODELS) == {t.value for t in EventType}
+
+_CASE_PARTS: dict[str, type[BaseModel]] = {
+    "child": case_models.Child,
+    "household": case_models.Household,
+}
+
+
+@cache
+def _adapter(model: type[BaseModel], field: str) -> TypeAdapter[Any]:
+    annotation: Any = model.model_fields[field].annotation
+    return TypeAdapter(annotation)
+
+
+def case_fields() -> list[str]:
+    """Every case field a mapping may fill: `service`, `flags`, `child.*`, `household.*`."""
+    names = ["service", "flags"]
+    for part, model in _CASE_PARTS.items():
+        names += [f"{part}.{name}" for name in model.model_fields]
+    return names
+
+
+def case_field_problem(field: str, value: Any) -> tuple[str, str | None] | None:
+    """Why `value` cannot fill case field `field` (message, help), or None."""
+    if field not in case_fields():
+        return (f"unknown case field `{field}`", did_you_mean(field, case_fields()))
+    if field == "flags":
+        ok = isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        return None if ok else ("flags are text", None)
+    model: type[BaseModel]
+    if field == "service":
+        model, name = case_models.Case, "service"
+    else:
+        part, name = field.split(".", 1)
+        model = _CASE_PARTS[part]
+    try:
+        _adapter(model, name).validate_python(value)
+    except ValidationError as error:
+        return (f"`{value}` is not a valid `{field}`: {_first(error)}", None)
+    return None
+
+
+def event_field_problem(types: list[str], field: str, value: Any) -> tuple[str, str | None] | None:
+    """Why `field: value` fits none of the event `types`, or None."""
+    fits = [t for t in types if field in _EVENT_MODELS[t].model_fields and field != "at"]
+    if not fits:
+        known = sorted({f for t in types for f in _EVENT_MODELS[t].model_fields} - {"at", "type"})
+        return (
+            f"`{field}` is not a field of {one_of(types)} events",
+            did_you_mean(field, known) or f"expected one of {one_of(known)}",
+        )
+    problems = []
+    for event_type in fits:
+        try:
+            _adapter(_EVENT_MODELS[event_type], field).validate_python(value)
+            return None
+        except ValidationError as error:
+            problems.append(_first(error))
+    return (f"`{value}` is not a valid `{field}`: {problems[0]}", _choices_help(fits, field, value))
+
+
+def _choices_help(types: list[str], field: str, value: Any) -> str | None:
+    choices: list[str] = []
+    for event_type in types:
+        annotation = _EVENT_MODELS[event_type].model_fields[field].annotation
+        if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+            choices += [member.value for member in annotation]
+    if not choices:
+        return None
+    return did_you_mean(str(value), choices) or f"expected one of {one_of(choices)}"
+
+
+def _first(error: ValidationError) -> str:
+    message = str(error.errors(include_url=False)[0]["msg"])
+    return message[:1].lower() + message[1:]
+
+
+def event_template_problems(
+    template: Mapping[str, Any], default_types: list[str] | None = None
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """Every reason a partial event cannot be part of a contract event: (path, message, help)."""
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    event_type = template.get("type")
+    if event_type is None:
+        types = default_types or list(_EVENT_MODELS)
+        if default_types is None:
+            problems.append(((), "an event needs a `type`", f"one of {one_of(_EVENT_MODELS)}"))
+            return problems
+    elif event_type not in _EVENT_MODELS:
+        help_line = did_you_mean(str(event_type), _EVENT_MODELS) or (
+            f"expected one of {one_of(_EVENT_MODELS)}"
+        )
+        return [(("type",), f"unknown event type `{event_type}`", help_line)]
+    else:
+        types = [str(event_type)]
+    for field, value in template.items():
+        if field == "type":
+            continue
+        problem = event_field_problem(types, str(field), value)
+        if problem:
+            problems.append(((str(field),), *problem))
+    return problems
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def bundled_mapping_dir() -> Path:
+    """The folder of bundled mappings."""
+    return bundled_folder(MAPPINGS)
+
+
+def bundled_mapping_ids() -> list[str]:
+    """The ids of the bundled mappings, sorted."""
+    return sorted(p.stem for p in bundled_mapping_dir().glob("*.yaml"))
+
+
+def load_mapping(name: str | Path | None = None, *, text: str | None = None) -> AnyMapping:
+    """Load a mapping by bundled id (`fhir_uk_core`), path or `text`; raise `MappingError`."""
+    result = check_mapping(name, text=text)
+    if isinstance(result, list):
+        raise MappingError(result)
+    return result
+
+
+def check_mapping(
+    name: str | Path | None = None, *, text: str | None = None
+) -> AnyMapping | list[Diagnostic]:
+    """The compiled mapping, or every problem found in it."""
+    if text is None:
+        if name is None:
+            raise MappingError([Diagnostic("mapping.not-found", "no mapping given", "", 0, 0)])
+        path = Path(name)
+        if not path.suffix and not path.exists():
+            path = bundled_mapping_dir() / f"{name}.yaml"
+            if not path.is_file():
+                ids = bundled_mapping_ids()
+                return [
+                    Diagnostic(
+                        "mapping.not-found",
+                        f"unknown mapping `{name}`",
+                        str(name),
+                        0,
+                        0,
+                        did_you_mean(str(name), ids) or f"bundled mappings: {one_of(ids)}",
+                    )
+                ]
+        file = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            return [
+                Diagnostic("mapping.not-found", f"cannot read the mapping: {error}", file, 0, 0)
+            ]
+    else:
+        file = str(name) if name is not None else "<mapping>"
+    located = read_yaml(text, file)
+    if isinstance(located, Diagnostic):
+        return [replace(located, code=located.code.replace("pack.", "mapping.", 1))]
+    return _check_located(located)
+
+
+_KINDS: dict[str, type[BaseModel]] = {"fhir": FhirMappingDocument, "table": TableMappingDocument}
+
+
+def _check_located(source: Located) -> AnyMapping | list[Diagnostic]:
+    data = source.data
+    if not isinstance(data, dict) or data.get("mapping") not in _KINDS:
+        given = data.get("mapping") if isinstance(data, dict) else None
+        return [
+            source.diagnostic(
+                "mapping.kind",
+                "a mapping file starts with `mapping: fhir` or `mapping: table`"
+                + (f" (got `{given}`)" if given is not None else ""),
+                ("mapping",) if given is not None else (),
+                did_you_mean(str(given), _KINDS) if given is not None else None,
+            )
+        ]
+    model = _KINDS[data["mapping"]]
+    try:
+        document = model.model_validate(data)
+    except ValidationError as error:
+        return validation_diagnostics(source, error, model, "mapping", "the mapping")
+    if isinstance(document, FhirMappingDocument):
+        return _compile_fhir(source, document)
+    assert isinstance(document, TableMappingDocument)
+    return _compile_table(source, document)
+
+
+def _compile_fhir(source: Located, document: FhirMappingDocument) -> AnyMapping | list[Diagnostic]:
+    problems: list[Diagnostic] = []
+
+    def report(path: tuple[str | int, ...], message: str, help_line: str | None = None) -> None:
+        problems.append(source.diagnostic("mapping.value", message, path, help_line))
+
+    for field, value in document.defaults.items():
+        problem = case_field_problem(field, value)
+        if problem:
+            report(("defaults", field), *problem)
+    cancellation: dict[tuple[str, str], Side] = {}
+    for index, reason in enumerate(document.cancellation_reasons):
+        for code in reason.codes:
+            if (reason.system, code) in cancellation:
+                report(("cancellation_reasons", index), f"code `{code}` is listed twice")
+            cancellation[(reason.system, code)] = reason.side
+    if any(rule.by_cancellation_reason for rule in document.appointment_status.values()) and (
+        not cancellation
+    ):
+        report(
+            ("appointment_status",),
+            "a status looks at the cancellation reason, but `cancellation_reasons` lists none",
+        )
+    classes: dict[tuple[str, str], str] = {}
+    for index, klass in enumerate(document.encounter_classes):
+        for code in klass.codes:
+            if (klass.system, code) in classes:
+                report(("encounter_classes", index), f"class `{code}` is listed twice")
+            classes[(klass.system, code)] = klass.event
+    rules: dict[tuple[Resource, str, str], CodeRule] = {}
+    encounter_types = sorted(set(classes.values())) or ["home_visit", "call", "appointment"]
+    for index, rule in enumerate(document.codes):
+        where = ("codes", index)
+        _check_rule(rule, encounter_types, where, report)
+        for code in rule.codes:
+            key = (rule.resource, rule.system, code)
+            if key in rules:
+                report((*where, "codes"), f"`{rule.resource}` code `{code}` is mapped twice")
+            rules[key] = rule
+    if problems:
+        return problems
+    return FhirMapping(document, source.file, cancellation, classes, rules)
+
+
+def _check_rule(
+    rule: CodeRule,
+    encounter_types: list[str],
+    where: tuple[str | int, ...],
+    report: Any,
+) -> None:
+    codes = [code for code in rule.codes if code != "*"]
+    if rule.event is not None:
+        encounter = rule.resource is Resource.ENCOUNTER
+        if encounter and "type" in rule.event:
+            report(
+                (*where, "event", "type"),
+                "an Encounter's event type comes from its class",
+                "list the class under `encounter_classes`",
+            )
+        types = encounter_types if encounter else None
+        for path, message, help_line in event_template_problems(rule.event, types):
+            report((*where, "event", *path), message, help_line)
+        if rule.code_as:
+            event_type = rule.event.get("type")
+            fits = [str(event_type)] if event_type in _EVENT_MODELS else encounter_types
+            for code in codes:
+                problem = event_field_problem(fits, rule.code_as, code)
+                if problem:
+                    report((*where, "code_as"), *problem)
+                    break
+    elif rule.set is not None:
+        for field, value in rule.set.items():
+            problem = case_field_problem(field, value)
+            if problem:
+                report((*where, "set", field), *problem)
+        if rule.code_as:
+            for code in codes or ["x"]:
+                problem = case_field_problem(rule.code_as, code)
+                if problem:
+                    report((*where, "code_as"), *problem)
+                    break
+    elif rule.value_to is not None:
+        if rule.code_as:
+            report((*where, "code_as"), "`code_as` goes with `event` or `set`, not `value_to`")
+        if rule.value_to not in case_fields():
+            report(
+                (*where, "value_to"),
+                f"unknown case field `{rule.value_to}`",
+                did_you_mean(rule.value_to, case_fields()),
+            )
+        else:
+            for code, value in (rule.values or {}).items():
+                problem = case_field_problem(rule.value_to, value)
+                if problem:
+                    report((*where, "values", code), *problem)
+
+
+def _compile_table(
+    source: Located, document: TableMappingDocument
+) -> AnyMapping | list[Diagnostic]:
+    problems: list[Diagnostic] = []
+
+    def report(path: tuple[str | int, ...], message: str, help_line: str | None = None) -> None:
+        problems.append(source.diagnostic("mapping.value", message, path, help_line))
+
+    if not document.event.values:
+        report(
+            ("event",),
+            "the event column needs `values`: each code's event type",
+            "for example `values: {HV: {type: home_visit}}`",
+        )
+    for code, template in (document.event.values or {}).items():
+        if template is None:
+            continue  # a code that is deliberately not an event (a case-only row)
+        if not isinstance(template, dict):
+            report(
+                ("event", "values", code),
+                "each code maps to an event such as "
+                "`{type: home_visit}`, or to null for a row that is not an event",
+            )
+            continue
+        for path, message, help_line in event_template_problems(template):
+            report(("event", "values", code, *path), message, help_line)
+    all_types = list(_EVENT_MODELS)
+    for field, column in document.event_fields.items():
+        if field in ("at", "type"):
+            report(("event_fields", field), f"`{field}` comes from `time` and `event`")
+            continue
+        known = any(field in m.model_fields for m in _EVENT_MODELS.values())
+        if not known:
+            fields = sorted({f for m in _EVENT_MODELS.values() for f in m.model_fields})
+            report(
+                ("event_fields", field),
+                f"`{field}` is not an event field",
+                did_you_mean(field, fields),
+            )
+            continue
+        for code, value in (column.values or {}).items():
+            problem = event_field_problem(all_types, field, value)
+            if problem:
+                report(("event_fields", field, "values", code), *problem)
+    for field, column in document.case_fields.items():
+        if field not in case_fields():
+            report(
+                ("case_fields", field),
+                f"unknown case field `{field}`",
+                did_you_mean(field, case_fields()),
+            )
+            continue
+        for code, value in (column.values or {}).items():
+            problem = case_field_problem(field, value)
+            if problem:
+                report(("case_fields", field, "values", code), *problem)
+    if problems:
+        return problems
+    return TableMapping(document, source.file)
+
+
+def mapping_schema() -> dict[str, Any]:
+    """The JSON Schema of a mapping file (either kind)."""
+    adapter: TypeAdapter[Any] = TypeAdapter(
+        Annotated[FhirMappingDocument | TableMappingDocument, Field(discriminator="mapping")]
+    )
+    schema = adapter.json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "failedcontact mapping file"
+    return schema

@@ -1,0 +1,1 @@
+"""The contract's data: the case, its vocabulary, the assessment and the working calendar."""

@@ -1,0 +1,1 @@
+"""Runs over many cases or decisions: batches, the decision log, replay, pack shelves."""

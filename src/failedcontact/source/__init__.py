@@ -1,0 +1,1 @@
+"""Reading source files: YAML with the location of every node, layout, finding a pack by id."""

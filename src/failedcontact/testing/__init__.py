@@ -1,0 +1,1 @@
+"""Tools that test packs: the scenario format and runner, invariants, hypothesis strategies."""

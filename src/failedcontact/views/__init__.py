@@ -1,0 +1,1 @@
+"""What people read: plain-words descriptions, pack differences, terminal views, the report."""
