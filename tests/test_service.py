@@ -419,7 +419,7 @@ def test_no_case_content_reaches_the_logs_at_any_level(
 def test_an_unexpected_failure_is_a_500_problem_that_logs_no_case(
     holder: ShelfHolder, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import failedcontact.service.app as service
+    import failedcontact.service.assess as service
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("case MARKER-9 broke it")
