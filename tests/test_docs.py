@@ -80,10 +80,6 @@ def _emitted_codes() -> set[str]:
     # built as f"{prefix}.<name>" for packs, scenario files and mapping files
     for name in re.findall(r'f"\{prefix\}\.([a-z-]+)"', source):
         found |= {f"pack.{name}", f"scenario.{name}", f"mapping.{name}"}
-    # a scenario or mapping file's YAML problems are the pack reader's, renamed
-    reader = (ROOT / "src" / "failedcontact" / "source" / "reader.py").read_text(encoding="utf-8")
-    for kind in ("scenario.", "mapping."):
-        found |= {c.replace("pack.", kind) for c in re.findall(r'"(pack\.[a-z-]+)"', reader)}
     return found
 
 

@@ -546,6 +546,15 @@ def test_an_unknown_mapping_is_an_error_with_the_bundled_ids(cli: Cli) -> None:
     assert result.exit_code == 3
 
 
+def test_a_missing_mapping_file_is_named_without_the_system_error(cli: Cli, tmp_path: Path) -> None:
+    gone = tmp_path / "gone.yaml"
+    result = cli("assess", "--pack", "north_lincs", "--from", "csv", "--mapping", str(gone),
+                 "examples/interop/second_no_access.csv")  # fmt: skip
+    assert result.exit_code == 3
+    assert f"error[mapping.not-found]: no mapping file `{gone}`" in result.stderr
+    assert "Errno" not in result.stderr and f"{gone}:" not in result.stderr
+
+
 def test_the_wrong_kind_of_mapping_is_a_usage_error(cli: Cli) -> None:
     result = cli("assess", "--pack", "north_lincs", "--from", "csv", "--mapping", "fhir_uk_core",
                  "examples/interop/second_no_access.csv")  # fmt: skip

@@ -9,7 +9,7 @@ tables. Two kinds: `mapping: fhir` (FHIR R4 bundles, failedcontact.fhir) and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -22,7 +22,7 @@ from ..model import case as case_models
 from ..model.vocabulary import AppointmentOutcome, EventType
 from ..pack.schema import validation_diagnostics
 from ..source.locate import bundled_folder
-from ..source.reader import Located, read_yaml
+from ..source.reader import FileKind, Located, read_source
 
 MAPPINGS = "mappings"
 
@@ -360,18 +360,12 @@ def check_mapping(
                         did_you_mean(str(name), ids) or f"bundled mappings: {one_of(ids)}",
                     )
                 ]
-        file = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            return [
-                Diagnostic("mapping.not-found", f"cannot read the mapping: {error}", file, 0, 0)
-            ]
+        located = read_source(FileKind.MAPPING, path)
     else:
         file = str(name) if name is not None else "<mapping>"
-    located = read_yaml(text, file)
+        located = read_source(FileKind.MAPPING, file, text=text)
     if isinstance(located, Diagnostic):
-        return [replace(located, code=located.code.replace("pack.", "mapping.", 1))]
+        return [located]
     return _check_located(located)
 
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from ..errors import CaseError, CaseIssue, InputError, UsageError
 from ..model.case import Case, as_uk_instant
 from ..model.case_input import case_issues
-from .fhir import Finding, FindingKind, MappedCase
+from .mapped import Finding, FindingKind, MappedCase
 from .mapping import Column, TableMapping, load_mapping
 
 __all__ = ["map_rows", "read_csv", "read_parquet", "read_table"]

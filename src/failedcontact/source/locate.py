@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import Diagnostic, UnknownPackError, did_you_mean
+from .reader import FileKind, missing_file
 
 POLICIES = "policies"
 
@@ -82,9 +83,7 @@ def resolve_pack(name: str | Path, near: Path | None = None) -> PackSource:
     if isinstance(name, Path) or is_pack_path(text):
         path = Path(text)
         if not path.exists():  # anything else (a folder, a FIFO) is refused when it is read
-            raise UnknownPackError(
-                [Diagnostic("pack.not-found", f"no pack file `{text}`", text, 1, 1)]
-            )
+            raise UnknownPackError([missing_file(FileKind.PACK, text)])
         return PackSource(path, Origin.FILE)
     tree = working_tree(near) if near is not None else None
     if tree is not None and (tree / f"{text}.yaml").is_file():

@@ -1,4 +1,10 @@
-"""Read a pack's YAML into plain data and a map from every node's path to its location."""
+"""Read a YAML file into plain data and a map from every node's path to its location.
+
+The one reader of every YAML file the library takes: packs, scenario files and mapping
+files (`FileKind`). Each kind's problems have their own codes (`pack.yaml`,
+`scenario.yaml`, `mapping.yaml`, ...), and a file that is missing or cannot be read is
+reported the same way for every kind: a message naming the file, at no line.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path as FilePath
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -26,6 +34,56 @@ from ..errors import Diagnostic, lowercase_first
 from ..limits import MAX_ALIASES, MAX_DEPTH, MAX_NODES, MAX_PACK_BYTES
 
 Path = tuple[str | int, ...]
+
+
+class FileKind(StrEnum):
+    """What a YAML file is to the library; the codes its reading problems get follow."""
+
+    PACK = "pack"
+    SCENARIO = "scenario"
+    MAPPING = "mapping"
+
+    @property
+    def codes(self) -> ReadCodes:
+        """The diagnostic codes of this kind's reading problems."""
+        return _CODES[self]
+
+    @property
+    def noun(self) -> str:
+        """`pack file`, `scenario file`, `mapping file`."""
+        return f"{self.value} file"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCodes:
+    """The code of each problem reading a file of one kind (codes.py explains each)."""
+
+    not_found: str  # missing, not a regular file, or the system cannot read it
+    not_text: str  # not UTF-8
+    too_large: str  # over a size, nesting, alias or node limit
+    yaml: str  # not plain YAML: a syntax error, a tag or a merge key
+    duplicate_key: str
+
+
+_CODES = {
+    FileKind.PACK: ReadCodes(
+        "pack.not-found", "pack.not-a-pack", "pack.too-large", "pack.yaml", "pack.duplicate-key"
+    ),
+    FileKind.SCENARIO: ReadCodes(
+        "scenario.unreadable",
+        "scenario.unreadable",
+        "scenario.too-large",
+        "scenario.yaml",
+        "scenario.duplicate-key",
+    ),
+    FileKind.MAPPING: ReadCodes(
+        "mapping.not-found",
+        "mapping.not-found",
+        "mapping.too-large",
+        "mapping.yaml",
+        "mapping.duplicate-key",
+    ),
+}
 
 
 class _TooBig(Exception):
@@ -95,13 +153,14 @@ class _Walk:
         return node
 
 
-def refuse_non_plain(events: Any, file: str) -> Diagnostic | None:
+def refuse_non_plain(events: Any, file: str, kind: FileKind = FileKind.PACK) -> Diagnostic | None:
     """Refuse what plain YAML 1.2 data does not need, before anything is built or expanded.
 
     Explicit tags (`!!python/object`, `!!binary`, `!<...>`, `%TAG` shorthands), merge keys
     (`<<`), nesting deeper than `MAX_DEPTH` and more than `MAX_ALIASES` aliases.
     """
     depth = aliases = 0
+    codes = kind.codes
 
     def at(event: Event, code: str, message: str, help: str) -> Diagnostic:
         mark = event.start_mark
@@ -115,16 +174,16 @@ def refuse_non_plain(events: Any, file: str) -> Diagnostic | None:
             implicit if isinstance(implicit, bool) else any(implicit)
         )
         if explicit or (tag is not None and isinstance(event, CollectionStartEvent)):
-            return at(event, "pack.yaml", f"yaml tag `{tag}` is not allowed in a pack",
+            return at(event, codes.yaml, f"yaml tag `{tag}` is not allowed in a pack",
                       "packs are plain data, yaml 1.2 core types only (text, numbers, "
                       "true/false, null, lists and mappings): remove the tag")  # fmt: skip
         if isinstance(event, ScalarEvent) and event.value == "<<" and implicit != (False, True):
-            return at(event, "pack.yaml", "merge keys (`<<`) are not allowed in a pack",
+            return at(event, codes.yaml, "merge keys (`<<`) are not allowed in a pack",
                       "write the keys out, or repeat a whole value with an alias")  # fmt: skip
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                return at(event, "pack.too-large",
+                return at(event, codes.too_large,
                           f"the data is nested more than {MAX_DEPTH} levels deep",
                           "a pack needs only a few levels")  # fmt: skip
         elif isinstance(event, CollectionEndEvent):
@@ -132,28 +191,79 @@ def refuse_non_plain(events: Any, file: str) -> Diagnostic | None:
         elif isinstance(event, AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
-                return at(event, "pack.too-large",
+                return at(event, codes.too_large,
                           f"the pack uses more than {MAX_ALIASES} aliases",
                           "use anchors and aliases only to repeat small parts")  # fmt: skip
     return None
 
 
-def read_yaml(text: str, file: str) -> Located | Diagnostic:
+def read_source(
+    kind: FileKind, path: str | FilePath, *, text: str | None = None
+) -> Located | Diagnostic:
+    """The YAML file of `kind` at `path`, or `text` (reported as `path`), read and located.
+
+    A diagnostic with the kind's code instead when the file is missing or unreadable (at no
+    line: the message names the file) or its text is not plain YAML (`read_yaml`).
+    """
+    if text is None:
+        read = read_text(FilePath(path), kind)
+        if isinstance(read, Diagnostic):
+            return read
+        text = read
+    return read_yaml(text, str(path), kind)
+
+
+def read_text(path: FilePath, kind: FileKind, shown_as: str | None = None) -> str | Diagnostic:
+    """A file's text: a regular file, within the size limit, in UTF-8; else why not."""
+    where = shown_as or str(path)
+    codes = kind.codes
+
+    def problem(code: str, message: str) -> Diagnostic:
+        return Diagnostic(code, message, where, 0, 0)  # about the file, not a place in it
+
+    try:
+        if not path.is_file():  # a FIFO or device would block or never end
+            if not path.exists():
+                return missing_file(kind, where)
+            return problem(codes.not_found, f"`{where}` is not a regular file")
+        size = path.stat().st_size
+        if size > MAX_PACK_BYTES:
+            return problem(codes.too_large, f"`{where}` is {size:,} bytes; a {kind.noun} may "
+                           f"have at most {MAX_PACK_BYTES:,}")  # fmt: skip
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return missing_file(kind, where)
+    except OSError as error:  # the system's words, without `[Errno 13]` and the path again
+        why = f": {error.strerror}" if error.strerror else ""
+        return problem(codes.not_found, f"cannot read `{where}`{why}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return problem(codes.not_text, f"`{where}` is not UTF-8 text (byte {error.start + 1})")
+
+
+def missing_file(kind: FileKind, where: str) -> Diagnostic:
+    """The one report of a missing file of any kind, at no line: "no pack file `x`"."""
+    return Diagnostic(kind.codes.not_found, f"no {kind.noun} `{where}`", where, 0, 0)
+
+
+def read_yaml(text: str, file: str, kind: FileKind = FileKind.PACK) -> Located | Diagnostic:
     """Parse YAML safely (no tags, no objects) and locate every node.
 
-    Returns a diagnostic instead when the text is not YAML, has a duplicate key or
-    uses a tag; the pipeline stops there because nothing after it can be located.
+    Returns a diagnostic instead, with the code for `kind`, when the text is not YAML, has
+    a duplicate key or uses a tag; the pipeline stops there because nothing after it can be
+    located.
     """
     if len(text) > MAX_PACK_BYTES:
         return Diagnostic(
-            "pack.too-large",
+            kind.codes.too_large,
             f"the file is {len(text):,} characters; a pack may have at most {MAX_PACK_BYTES:,}",
             file,
             1,
             1,
         )
     fast = _read_plain(text, file)
-    return fast if fast is not None else _read_round_trip(text, file)
+    return fast if fast is not None else _read_round_trip(text, file, kind)
 
 
 class _NotPlain(Exception):
@@ -225,11 +335,12 @@ def _where(node: Node) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
-def _read_round_trip(text: str, file: str) -> Located | Diagnostic:
+def _read_round_trip(text: str, file: str, kind: FileKind = FileKind.PACK) -> Located | Diagnostic:
+    codes = kind.codes
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
-        refused = refuse_non_plain(yaml.parse(text), file)
+        refused = refuse_non_plain(yaml.parse(text), file, kind)
         if refused is not None:
             return refused
         with warnings.catch_warnings():  # a re-used anchor is legal yaml: no stderr noise
@@ -239,23 +350,23 @@ def _read_round_trip(text: str, file: str) -> Located | Diagnostic:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (error.problem or error.context or "invalid yaml").strip()
-        code = "pack.duplicate-key" if "duplicate key" in str(error) else "pack.yaml"
+        duplicate = "duplicate key" in str(error)
         return Diagnostic(
-            code,
+            codes.duplicate_key if duplicate else codes.yaml,
             lowercase_first(re.sub(r'"([^"]*)"', r"`\1`", problem)),
             file,
             line,
             column,
-            "each key may appear once in a mapping" if code == "pack.duplicate-key" else None,
+            "each key may appear once in a mapping" if duplicate else None,
         )
     except Exception as error:  # ruamel raises several unrelated types for bad input
-        return Diagnostic("pack.yaml", f"not readable as yaml: {error}", file, 1, 1)
+        return Diagnostic(codes.yaml, f"not readable as yaml: {error}", file, 1, 1)
     walk = _Walk()
     try:
         data = walk.plain(root, ())
     except _TooBig:
         return Diagnostic(
-            "pack.too-large",
+            codes.too_large,
             f"the data expands to more than {MAX_NODES:,} values through its aliases",
             file,
             1,

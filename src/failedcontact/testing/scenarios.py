@@ -20,7 +20,7 @@ from ..errors import (
 from ..model.case_input import parse_case
 from ..pack.schema import validation_diagnostics
 from ..source.locate import is_pack_path
-from ..source.reader import Located, read_yaml
+from ..source.reader import FileKind, Located, read_source
 from .scenario_model import Expectation, ScenarioFile
 
 
@@ -48,18 +48,9 @@ def load_scenarios(path: Path) -> list[Scenario]:
 
     The pack defaults to the folder's name.
     """
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        why = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-        raise ScenarioFileError(
-            [Diagnostic("scenario.unreadable", f"cannot read `{where}`: {why}", where, 1, 1)]
-        ) from None
-    located = read_yaml(text, where)
+    located = read_source(FileKind.SCENARIO, path)
     if isinstance(located, Diagnostic):
-        code = located.code.replace("pack.", "scenario.")
-        raise ScenarioFileError([replace(located, code=code)])
+        raise ScenarioFileError([located])
     try:
         document = ScenarioFile.model_validate(_plain(located.data))
     except ValidationError as error:

@@ -1,0 +1,79 @@
+"""Required actions out as FHIR R4 Tasks, for `interop.fhir`: one collection Bundle an
+assessment, validated against the FHIR R4 model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..model.assessment import Assessment
+
+__all__ = ["ACTION_SYSTEM", "TASK_IDENTIFIER", "task_bundle"]
+
+ACTION_SYSTEM = "https://fhir.failedcontact.org/CodeSystem/action"
+TASK_IDENTIFIER = "https://fhir.failedcontact.org/Id/task"
+
+_TASK_STATUS = {"done": "completed", "outstanding": "requested", "overdue": "requested"}
+
+
+def task_bundle(assessment: Assessment, patient: str | None = None) -> dict[str, Any]:
+    """The assessment's required actions as a FHIR R4 collection Bundle of Tasks.
+
+    `patient` is the reference for `Task.for` (default `Patient/<case id>`). Each Task is
+    validated against the FHIR R4 model before it is returned.
+    """
+    from fhir.resources.R4B.bundle import Bundle
+
+    subject = patient or f"Patient/{assessment.case_id}"
+    entries = []
+    for action in assessment.actions:
+        document = action.model_dump(mode="json")
+        task: dict[str, Any] = {
+            "resourceType": "Task",
+            "id": _task_id(assessment.case_id, action.id),
+            "identifier": [
+                {"system": TASK_IDENTIFIER, "value": f"{assessment.case_id}/{action.id}"}
+            ],
+            "status": _TASK_STATUS[document["status"]],
+            "businessStatus": {"text": document["status"]},
+            "intent": "order",
+            "priority": _priority(document),
+            "code": {
+                "coding": [{"system": ACTION_SYSTEM, "code": action.id, "display": action.title}],
+                "text": action.title,
+            },
+            "description": action.title,
+            "for": {"reference": subject},
+            "authoredOn": document["trigger"]["at"],
+            "lastModified": assessment.model_dump(mode="json")["as_of"],
+            "owner": {"display": document["owner"]},
+            "reasonCode": {"text": document["citation"]},
+        }
+        if document.get("due"):
+            task["restriction"] = {"period": {"end": document["due"]}}
+        contacts = document.get("contacts") or []
+        if contacts:
+            task["note"] = [{"text": f"{c['name']}: {c['phone']}"} for c in contacts]
+        entries.append({"fullUrl": f"urn:uuid:{task['id']}", "resource": task})
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    Bundle.model_validate(bundle)
+    return bundle
+
+
+def _priority(action: Mapping[str, Any]) -> str:
+    if action.get("category") == "emergency":
+        return "stat"
+    if action["status"] == "overdue" or action.get("category") == "referral":
+        return "urgent"
+    return "routine"
+
+
+def _task_id(case_id: str, action_id: str) -> str:
+    """A FHIR id (letters, digits, `-` and `.`, at most 64) from the case and action ids."""
+    raw = re.sub(r"[^A-Za-z0-9.-]", "-", f"{case_id}-{action_id}")
+    if len(raw) <= 64:
+        return raw
+    import hashlib
+
+    return raw[:47] + "-" + hashlib.sha256(raw.encode()).hexdigest()[:16]
