@@ -27,7 +27,7 @@ from .document import (
     WorkingDays,
 )
 from .facts import CASE_FACTS, Context
-from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT
+from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT, NOTHING_DROPPED, Dropped
 from .tree import Node
 
 _UNIT_WORDS = {
@@ -203,14 +203,17 @@ def _category(action_id: str, action: ActionSpec) -> ActionCategory:
 
 
 def compile_pack(
-    source: Located, doc: PackDocument, digest: str
+    source: Located, doc: PackDocument, digest: str, dropped: Dropped = NOTHING_DROPPED
 ) -> CompiledPack | list[Diagnostic]:
-    """Compile every condition and resolve every reference; return diagnostics on failure."""
+    """Compile every condition and resolve every reference; return diagnostics on failure.
+
+    A condition may name what a `dropped` part defined (the pipeline's recovery run).
+    """
     kind_types = {
         kind_id: frozenset(outcome.split(".", 1)[0] for outcome in kind.outcomes)
         for kind_id, kind in doc.failed_contacts.items()
     }
-    build = _Build(doc, ConditionCompiler(source, _domains(doc), kind_types))
+    build = _Build(doc, ConditionCompiler(source, _domains(doc, dropped), kind_types))
     # Conditions compile in the pack's order (so do their diagnostics): evidence, rules,
     # risk, duties, patterns, closure.
     for action_id, action in doc.actions.items():
@@ -262,14 +265,14 @@ def compile_pack(
     )
 
 
-def _domains(doc: PackDocument) -> dict[str, tuple[str, ...]]:
+def _domains(doc: PackDocument, dropped: Dropped) -> dict[str, tuple[str, ...]]:
     """The values each pack-defined fact can take, for conditions to check theirs against."""
-    actions = tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions)))
+    actions = tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions, *sorted(dropped.actions))))
     return {
-        "flags": tuple(doc.flags),
+        "flags": (*doc.flags, *sorted(dropped.flags)),
         "failed_contact_kind": tuple(doc.failed_contacts),
         "action": actions,
-        "patterns": tuple(p.id for p in doc.patterns),
+        "patterns": (*(p.id for p in doc.patterns), *sorted(dropped.patterns)),
         "actions_done": actions,
     }
 
