@@ -29,7 +29,7 @@ from ..model.vocabulary import (
 )
 from ..source.reader import Located, Path
 from .compiler import CompiledPack
-from .conditions import Compiled, ConditionCompiler, Predicate
+from .conditions import Compiled, ConditionCompiler, Predicate, tree_of
 from .facts import FACTS, Fact, Getter, Kind
 from .references import AS_OF
 from .tree import constants, uses_count
@@ -95,10 +95,10 @@ class _Space:
         self.pack = pack
         doc = pack.document
         self.constants: dict[str, set[Any]] = {}
-        for index in range(len(doc.rules)):
-            constants(pack.trees.get(("rules", index, "when")), self.constants)
-        for index in range(len(doc.risk.rules)):
-            constants(pack.trees.get(("risk", "rules", index, "when")), self.constants)
+        for rule in pack.rules:
+            constants(rule.when.tree, self.constants)
+        for risk in pack.risk:
+            constants(risk.when.tree, self.constants)
         domains = {
             "flags": tuple(doc.flags),
             "failed_contact_kind": tuple(doc.failed_contacts),
@@ -107,9 +107,9 @@ class _Space:
         self.compiler = ConditionCompiler(source, domains, reader=_read)
         self.remaining = BUDGET
 
-    def compile(self, path: Path) -> Compiled:
-        """Compile the tree at `path` against assignments of fact values."""
-        return self.compiler.tree(self.pack.trees.get(path))
+    def compile(self, condition: Compiled) -> Compiled:
+        """Compile a condition's tree again, against assignments of fact values."""
+        return self.compiler.tree(tree_of(condition))
 
     def domain(self, fact: Fact, failed: bool | None = None) -> list[Any]:
         mentioned = self.constants.get(fact.name, set())
@@ -228,9 +228,9 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
         found.append(Diagnostic(code, message, source.file, line, column, help, severity))
 
     rules = []
-    for index, rule in enumerate(doc.rules):
-        compiled = space.compile(("rules", index, "when"))
-        needs = {(r.action, r.timescale.describe(), r.owner) for r in pack.rules[index].requires}
+    for index, (rule, built) in enumerate(zip(doc.rules, pack.rules, strict=True)):
+        compiled = space.compile(built.when)
+        needs = {(r.action, r.timescale.describe(), r.owner) for r in built.requires}
         rules.append((index, rule, compiled, space.shapes(frozenset(rule.on)), needs))
 
     try:
@@ -330,7 +330,7 @@ def _risk(
     pack: CompiledPack, space: _Space, report: Callable[..., None], skipped: list[str]
 ) -> None:
     doc = pack.document
-    compiled = [space.compile(("risk", "rules", i, "when")) for i, r in enumerate(doc.risk.rules)]
+    compiled = [space.compile(risk.when) for risk in pack.risk]
     for j, later in enumerate(doc.risk.rules):
         for i in range(j):
             earlier = doc.risk.rules[i]
@@ -384,8 +384,8 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     required = {r.action for rule in pack.rules for r in rule.requires}
     required |= {duty.requirement.action for duty in pack.duties}
     mentioned: dict[str, set[Any]] = {}
-    for tree in pack.trees.values():
-        constants(tree, mentioned)
+    for _, condition in pack.conditions:
+        constants(condition.tree, mentioned)
     done = mentioned.get("actions_done", set()) | mentioned.get("action", set())
     for action_id, action in doc.actions.items():
         if action_id not in required and action_id not in done:
@@ -428,15 +428,8 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
 
 def inexact(pack: CompiledPack) -> list[str]:
     """Rules and risk rules whose analysis treats a `count` as an unknown boolean."""
-    trees = pack.trees
-    found = [
-        f"rule `{rule.id}`"
-        for index, rule in enumerate(pack.rules)
-        if uses_count(trees.get(("rules", index, "when")))
-    ]
+    found = [f"rule `{rule.id}`" for rule in pack.rules if uses_count(rule.when.tree)]
     found += [
-        f"risk rule {index}"
-        for index in range(len(pack.risk))
-        if uses_count(trees.get(("risk", "rules", index, "when")))
+        f"risk rule {index}" for index, risk in enumerate(pack.risk) if uses_count(risk.when.tree)
     ]
     return found

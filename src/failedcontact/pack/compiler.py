@@ -178,9 +178,19 @@ class CompiledPack:
     contacts: dict[str, dict[str, tuple[tuple[str, str], ...]]]
     flags: frozenset[str]
     action_ids: frozenset[str]
-    # Every condition's typed tree by its place in the document, for the other visitors
-    # (static analysis, the durable lowering, strategies): none of them reads the YAML.
-    trees: dict[Path, Node]
+    # Every condition written in the pack, where it is written, in the pack's order: the
+    # objects the rules, duties, patterns... hold. Each keeps its tree (`.tree`), for the
+    # other visitors (static analysis, the durable lowering, strategies): none reads YAML.
+    conditions: tuple[tuple[Path, Compiled], ...]
+
+    @property
+    def trees(self) -> dict[Path, Node]:
+        """Each written condition's tree by where it is written, derived from `conditions`.
+
+        For a reader that has only a place; one with the rule, duty or pattern reads the
+        tree from its condition (`rule.when.tree`).
+        """
+        return {path: c.tree for path, c in self.conditions if c.tree is not None}
 
 
 def _timescale(deadline: Deadline | Interval) -> Timescale:
@@ -261,7 +271,7 @@ def compile_pack(
         contacts=_contacts(doc),
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
-        trees=build.trees,
+        conditions=tuple(build.written),
     )
 
 
@@ -279,19 +289,19 @@ def _domains(doc: PackDocument, dropped: Dropped) -> dict[str, tuple[str, ...]]:
 
 @dataclass(slots=True)
 class _Build:
-    """One pack's compilation under way: its condition compiler, trees and evidence."""
+    """One pack's compilation under way: its condition compiler, conditions and evidence."""
 
     doc: PackDocument
     conditions: ConditionCompiler
-    trees: dict[Path, Node] = field(default_factory=dict)
+    written: list[tuple[Path, Compiled]] = field(default_factory=list)
     completed_by: dict[str, Compiled] = field(default_factory=dict)
 
     def condition(self, node: object, path: Path, context: Context) -> Compiled:
-        """Parse once, keep the tree for the other visitors, compile to a closure."""
-        tree = self.conditions.parse(node, path, context)
-        if tree is not None:
-            self.trees[path] = tree
-        return self.conditions.tree(tree)
+        """Parse once and compile to a closure that keeps its tree for the other visitors."""
+        compiled = self.conditions.tree(self.conditions.parse(node, path, context))
+        if node is not None:
+            self.written.append((path, compiled))
+        return compiled
 
     def requirement(self, need: Requirement) -> CompiledRequirement | None:
         """A rule's or duty's required action, with the action's title, owner and deadline."""

@@ -29,7 +29,15 @@ from .tree import (
     shape,
 )
 
-__all__ = ["ALWAYS", "COMBINATORS", "OPERATORS", "Compiled", "ConditionCompiler", "conjunction"]
+__all__ = [
+    "ALWAYS",
+    "COMBINATORS",
+    "OPERATORS",
+    "Compiled",
+    "ConditionCompiler",
+    "conjunction",
+    "tree_of",
+]
 
 Predicate = Callable[[Case, Moment], bool]
 # What a compiled test is called with: the engine passes the case and a `Moment`; static
@@ -92,9 +100,23 @@ class Compiled:
     facts: frozenset[str] = frozenset()
     parts: tuple[Compiled, ...] = ()  # the conjuncts of an `all`, for splitting
     event_types: frozenset[str] | None = None  # only events of these types can match
+    # The parsed condition it was compiled from, for the visitors that are not the engine
+    # (descriptions, static analysis, the durable lowering). None only for `ALWAYS`.
+    tree: Node | None = None
 
 
 ALWAYS = Compiled(_always, "always")
+
+
+def tree_of(condition: Compiled) -> Node | None:
+    """A compiled condition's tree: None for `ALWAYS` alone.
+
+    Refuses a condition compiled without its tree, which a description would read as
+    "always" and a lowering would drop.
+    """
+    if condition.tree is None and condition is not ALWAYS:
+        raise ValueError(f"the condition `{condition.text}` was compiled without its tree")
+    return condition.tree
 
 
 @dataclass(slots=True)
@@ -127,7 +149,13 @@ class ConditionCompiler:
         return self.tree(self.parse(node, path, context))
 
     def tree(self, node: Node | None) -> Compiled:
-        """Compile a parsed condition (None: always true) into a closure."""
+        """Compile a parsed condition (None: always true) into a closure that keeps the tree."""
+        compiled = self._closure(node)
+        if compiled is ALWAYS or compiled.tree is node:
+            return compiled  # ALWAYS stays the one object the engine tells by identity
+        return replace(compiled, tree=node)
+
+    def _closure(self, node: Node | None) -> Compiled:
         if node is None:
             return ALWAYS
         if isinstance(node, AllOf):

@@ -198,8 +198,8 @@ def _landlords(pack: Pack) -> list[str | None]:
     from ..pack.tree import constants
 
     found: dict[str, set[object]] = {}
-    for tree in pack.compiled.trees.values():
-        constants(tree, found)
+    for _, condition in pack.compiled.conditions:
+        constants(condition.tree, found)
     named = sorted(str(v) for v in found.get("landlord", set()))
     return [None, "Another Housing Trust", *named, *(n.upper() for n in named)]
 
