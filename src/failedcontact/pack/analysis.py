@@ -29,8 +29,16 @@ from ..model.vocabulary import (
 )
 from ..source.reader import Located, Path
 from .compiler import CompiledPack
-from .conditions import Compiled, ConditionCompiler, Predicate, tree_of
-from .facts import FACTS, Fact, Getter, Kind
+from .conditions import (
+    Assignment,
+    AssignmentTest,
+    Compiled,
+    ConditionCompiler,
+    Judged,
+    tree_of,
+)
+from .document import Rule
+from .facts import FACTS, Fact, Kind
 from .references import AS_OF
 from .tree import constants, uses_count
 
@@ -81,15 +89,6 @@ class Summary:
     skipped: tuple[str, ...]  # rules and risk rules not analysed, with why
 
 
-def _read(fact: Fact) -> Getter:
-    name = fact.name
-
-    def read(case: Any, assignment: Any) -> Any:
-        return assignment.get(name)
-
-    return read
-
-
 class _Space:
     def __init__(self, pack: CompiledPack, source: Located) -> None:
         self.pack = pack
@@ -104,12 +103,12 @@ class _Space:
             "failed_contact_kind": tuple(doc.failed_contacts),
             "patterns": tuple(p.id for p in doc.patterns),
         }
-        self.compiler = ConditionCompiler(source, domains, reader=_read)
+        self.compiler = ConditionCompiler(source, domains, assignments=True)
         self.remaining = BUDGET
 
-    def compile(self, condition: Compiled) -> Compiled:
-        """Compile a condition's tree again, against assignments of fact values."""
-        return self.compiler.tree(tree_of(condition))
+    def compile(self, condition: Compiled) -> Judged:
+        """Compile a condition's tree again, to judge it on assignments of fact values."""
+        return self.compiler.judge(tree_of(condition))
 
     def domain(self, fact: Fact, failed: bool | None = None) -> list[Any]:
         mentioned = self.constants.get(fact.name, set())
@@ -212,8 +211,13 @@ class _Space:
         return len(self._domain_of(name, True))
 
 
-def _holds(test: Predicate, assignment: dict[str, Any]) -> bool:
-    return test(None, assignment)  # type: ignore[arg-type]
+# A rule as the analysis judges it: its place, as written, its condition compiled for
+# assignments, the event shapes that trigger it and its (action, deadline, owner) needs.
+_Judging = tuple[int, Rule, Judged, list[dict[str, Any]], set[tuple[str, str, str]]]
+
+
+def _holds(test: AssignmentTest, assignment: Assignment) -> bool:
+    return test(None, assignment)
 
 
 def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summary]:
@@ -227,7 +231,7 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
         line, column = source.where_key(path)
         found.append(Diagnostic(code, message, source.file, line, column, help, severity))
 
-    rules = []
+    rules: list[_Judging] = []
     for index, (rule, built) in enumerate(zip(doc.rules, pack.rules, strict=True)):
         compiled = space.compile(built.when)
         needs = {(r.action, r.timescale.describe(), r.owner) for r in built.requires}
@@ -254,7 +258,7 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
 
 
 def _satisfiable(
-    rules: list[Any], space: _Space, report: Callable[..., None], skipped: list[str]
+    rules: list[_Judging], space: _Space, report: Callable[..., None], skipped: list[str]
 ) -> dict[int, bool]:
     satisfiable: dict[int, bool] = {}
     for index, rule, compiled, shapes, _ in rules:
@@ -284,7 +288,10 @@ def _covers(shape: dict[str, Any], triggers: list[str]) -> bool:
 
 
 def _pairs(
-    rules: list[Any], satisfiable: dict[int, bool], space: _Space, report: Callable[..., None]
+    rules: list[_Judging],
+    satisfiable: dict[int, bool],
+    space: _Space,
+    report: Callable[..., None],
 ) -> None:
     for (i, a, ca, shapes_a, needs_a), (j, b, cb, _, needs_b) in itertools.permutations(rules, 2):
         if not satisfiable.get(i) or not satisfiable.get(j):

@@ -6,14 +6,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from ..errors import Diagnostic
 from ..model.calendar import months_before
 from ..model.case import Case
 from ..model.vocabulary import OUTCOMES_BY_EVENT
 from ..source.reader import Located, Path
-from .facts import Context, Fact, Getter, Kind, Moment
+from .facts import Context, Getter, Kind, Moment
 from .tree import (
     COMBINATORS,
     OPERATORS,
@@ -39,10 +39,17 @@ __all__ = [
     "tree_of",
 ]
 
+# A compiled condition's test as the engine calls it: the case and a `Moment`.
 Predicate = Callable[[Case, Moment], bool]
-# What a compiled test is called with: the engine passes the case and a `Moment`; static
-# analysis passes no case and a dict of fact values in their place (pack/analysis.py). The
-# closures take them untyped, so that the compiled build (mypyc) checks neither on each call.
+# Static analysis judges the same conditions on an assignment of fact values (and of each
+# count's unknown answer, `count:<path>`), with no case: see `Judged`.
+Assignment = Mapping[str, object]
+AssignmentTest = Callable[[None, Assignment], bool]
+# The boundary between the two: one closure serves both callers, and the compiled build
+# (mypyc) checks a function's declared argument types on every call, so the closures in
+# this module declare theirs untyped. These two aliases are the only `Any` in a condition's
+# type; what leaves the module is typed `Predicate` (`Compiled`) or `AssignmentTest`
+# (`Judged`), and `ConditionCompiler.judge` is the one place that tells them apart.
 CaseArg = Any
 MomentArg = Any
 
@@ -108,6 +115,15 @@ class Compiled:
 ALWAYS = Compiled(_always, "always")
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A condition compiled for static analysis: its test takes no case and an assignment."""
+
+    test: AssignmentTest
+    text: str
+    facts: frozenset[str]  # the facts it reads, and `count:<path>` for each count in it
+
+
 def tree_of(condition: Compiled) -> Node | None:
     """A compiled condition's tree: None for `ALWAYS` alone.
 
@@ -126,8 +142,8 @@ class ConditionCompiler:
     source: Located
     domains: Mapping[str, tuple[str, ...]]
     kind_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    # Static analysis compiles the same trees against assignments of fact values.
-    reader: Callable[[Fact], Getter] | None = None
+    # Static analysis compiles the same trees to read assignments of fact values (`judge`).
+    assignments: bool = False
     parser: ConditionParser = field(init=False)
     # One memo key per distinct condition (by shape): a plain object hashes cheaply.
     tokens: dict[tuple[Any, ...], object] = field(init=False, default_factory=dict)
@@ -147,6 +163,14 @@ class ConditionCompiler:
     def compile(self, node: Any, path: Path, context: Context) -> Compiled:
         """Parse and compile a condition found at `path`, recording every problem."""
         return self.tree(self.parse(node, path, context))
+
+    def judge(self, node: Node | None) -> Judged:
+        """Compile a parsed condition for static analysis (a compiler made with `assignments`)."""
+        assert self.assignments, "a compiler for the engine reads cases, not assignments"
+        compiled = self.tree(node)
+        # Its closures read assignments (`_assigned`) and take untyped arguments (`CaseArg`):
+        # called as an `AssignmentTest`, they do what their code says.
+        return Judged(cast(AssignmentTest, compiled.test), compiled.text, compiled.facts)
 
     def tree(self, node: Node | None) -> Compiled:
         """Compile a parsed condition (None: always true) into a closure that keeps the tree."""
@@ -205,7 +229,7 @@ class ConditionCompiler:
         select = self.tree(node.of)
         after = self.tree(node.since) if node.since is not None else None
         description = _count_text(node, select, after)
-        if self.reader is not None:
+        if self.assignments:
             # Static analysis: a count depends on the history, so it is an unknown boolean.
             variable = f"count:{'.'.join(str(p) for p in node.path)}"
 
@@ -222,7 +246,7 @@ class ConditionCompiler:
 
     def _test(self, node: Test) -> Compiled:
         fact, op, values = node.fact, node.op, list(node.values)
-        get = fact.getter if self.reader is None else self.reader(fact)
+        get = _assigned(fact.name) if self.assignments else fact.getter
         name = fact.name
         facts = frozenset({name})
         if op is Operator.IS_KNOWN:
@@ -245,7 +269,7 @@ class ConditionCompiler:
                 )
             else:
                 compiled = Compiled(text_in, f"{name} is {_show(values)}", facts)
-        elif fact.attribute is not None and self.reader is None:
+        elif fact.attribute is not None and not self.assignments:
             compiled = _build_on_moment(op, name, fact.attribute, values, facts) or _build(
                 op, name, get, values, facts
             )
@@ -253,6 +277,15 @@ class ConditionCompiler:
             compiled = _build(op, name, get, values, facts)
         types = self._event_types(node)
         return compiled if types is None else replace(compiled, event_types=types)
+
+
+def _assigned(name: str) -> Getter:
+    """A fact read from an assignment of fact values (static analysis), not a case."""
+
+    def read(case: CaseArg, assignment: MomentArg) -> Any:
+        return assignment.get(name)
+
+    return read
 
 
 def _count_text(node: Count, select: Compiled, after: Compiled | None) -> str:
