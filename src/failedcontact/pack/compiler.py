@@ -215,10 +215,8 @@ def _category(action_id: str, action: ActionSpec) -> ActionCategory:
 def compile_pack(
     source: Located, doc: PackDocument, digest: str, dropped: Dropped = NOTHING_DROPPED
 ) -> CompiledPack | list[Diagnostic]:
-    """Compile every condition and resolve every reference; return diagnostics on failure.
-
-    A condition may name what a `dropped` part defined (the pipeline's recovery run).
-    """
+    """Compile every condition and resolve every reference (and what a `dropped` part
+    defined); return diagnostics on failure."""
     kind_types = {
         kind_id: frozenset(outcome.split(".", 1)[0] for outcome in kind.outcomes)
         for kind_id, kind in doc.failed_contacts.items()

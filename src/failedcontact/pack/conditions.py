@@ -11,7 +11,6 @@ from typing import Any, cast
 from ..errors import Diagnostic
 from ..model.calendar import months_before
 from ..model.case import Case
-from ..model.vocabulary import OUTCOMES_BY_EVENT
 from ..source.reader import Located, Path
 from .facts import Context, Getter, Kind, Moment
 from .tree import (
@@ -26,18 +25,11 @@ from .tree import (
     Operator,
     Scope,
     Test,
+    event_types,
     shape,
 )
 
-__all__ = [
-    "ALWAYS",
-    "COMBINATORS",
-    "OPERATORS",
-    "Compiled",
-    "ConditionCompiler",
-    "conjunction",
-    "tree_of",
-]
+__all__ = ["ALWAYS", "COMBINATORS", "OPERATORS", "Compiled", "ConditionCompiler", "conjunction"]
 
 # A compiled condition's test as the engine calls it: the case and a `Moment`.
 Predicate = Callable[[Case, Moment], bool]
@@ -198,29 +190,6 @@ class ConditionCompiler:
             return self._count(node)
         return self._test(node)
 
-    def _event_types(self, node: Test) -> frozenset[str] | None:
-        """Which event types a positive test on an event fact can match (None: any)."""
-        name = node.fact.name
-        owner = node.fact.event_type
-        if owner is not None:
-            # Only that event type has the fact; `is_known: false` holds on every other.
-            unknown = node.op is Operator.IS_KNOWN and node.values == (False,)
-            return None if unknown else frozenset({owner})
-        if node.op not in (Operator.EQUALS, Operator.IN):
-            return None
-        values = node.values
-        if name == "event":
-            return frozenset(str(v) for v in values)
-        if name == "outcome":
-            return frozenset(
-                t for t, outcomes in OUTCOMES_BY_EVENT.items() for v in values if v in outcomes
-            )
-        if name == "failed_contact" and values == (True,):
-            return frozenset().union(*self.kind_types.values())
-        if name == "failed_contact_kind":
-            return frozenset().union(*(self.kind_types.get(str(v), frozenset()) for v in values))
-        return None
-
     def _token(self, node: Node) -> object:
         return self.tokens.setdefault(shape(node), object())
 
@@ -275,7 +244,7 @@ class ConditionCompiler:
             )
         else:
             compiled = _build(op, name, get, values, facts)
-        types = self._event_types(node)
+        types = event_types(node, self.kind_types)
         return compiled if types is None else replace(compiled, event_types=types)
 
 
@@ -306,12 +275,8 @@ def _count_text(node: Count, select: Compiled, after: Compiled | None) -> str:
 
 
 def _counter(
-    node: Count,
-    select: Compiled,
-    after: Compiled | None,
-    select_key: object,
-    since_key: object | None,
-) -> Callable[[Case, Moment], bool]:
+    node: Count, select: Compiled, after: Compiled | None, of_key: object, since_key: object | None
+) -> Predicate:
     """A count condition's test: from the assessment's memo, or a scan outside one."""
     test, types = select.test, select.event_types
     relations = tuple(_RELATIONS[op] for op, _ in node.bounds)
@@ -332,12 +297,10 @@ def _counter(
         found: _CountIndex | None = memo.get(key)
         if found is None:
             shared = _timeline_index(moment.timeline, memo)
-            matched = _positions(case, shared, memo, select_key, test, types)
-            latest = (
-                _positions(case, shared, memo, since_key, since, since_types)
-                if since is not None and since_key is not None
-                else []
-            )
+            matched = _positions(case, shared, memo, of_key, test, types)
+            latest: list[int] = []
+            if since is not None and since_key is not None:
+                latest = _positions(case, shared, memo, since_key, since, since_types)
             found = memo[key] = _CountIndex(matched, latest, shared.stamps)
         return found
 
