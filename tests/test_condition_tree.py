@@ -29,6 +29,8 @@ from failedcontact.pack.tree import (
 from failedcontact.source.reader import Located, read_yaml
 from failedcontact.views.describe import describer_for
 
+from .conftest import ROOT
+
 SRC = Path(fc.__file__).resolve().parent
 PARSER = SRC / "pack" / "tree.py"
 # Reading a condition as YAML data: indexing or probing its keys, or asking if it is a dict.
@@ -128,11 +130,7 @@ def test_history_scope_means_the_episode_in_a_closure_condition() -> None:
     assert isinstance(closure_tree, Count) and closure_tree.scope is Scope.EPISODE
 
 
-ROOT = SRC.parent.parent
-PACKS = [
-    *(str(ROOT / "policies" / f"{pack_id}.yaml") for pack_id in fc.bundled_ids()),
-    *(str(p) for p in sorted((ROOT / "docs" / "cookbook").glob("*.yaml"))),
-]
+PACKS = [*fc.bundled_ids(), *(str(p) for p in sorted((ROOT / "docs" / "cookbook").glob("*.yaml")))]
 
 
 def _held(pack: CompiledPack) -> list[tuple[str, Compiled | None, object]]:
