@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 import failedcontact as fc
+from failedcontact.engine import durable
 from failedcontact.pack import tree as nodes
+from failedcontact.pack.compiler import CompiledPack
+from failedcontact.pack.conditions import ALWAYS, Compiled, tree_of
 from failedcontact.pack.facts import Context
 from failedcontact.pack.tree import (
     AllOf,
@@ -24,6 +27,9 @@ from failedcontact.pack.tree import (
     walk,
 )
 from failedcontact.source.reader import Located, read_yaml
+from failedcontact.views.describe import describer_for
+
+from .conftest import ROOT
 
 SRC = Path(fc.__file__).resolve().parent
 PARSER = SRC / "pack" / "tree.py"
@@ -124,16 +130,75 @@ def test_history_scope_means_the_episode_in_a_closure_condition() -> None:
     assert isinstance(closure_tree, Count) and closure_tree.scope is Scope.EPISODE
 
 
-def test_the_compiled_pack_keeps_every_condition_tree() -> None:
-    pack = fc.load_pack("suffolk")
-    document = pack.document
-    paths = set(pack.compiled.trees)
-    assert {("rules", i, "when") for i, r in enumerate(document.rules) if r.when} <= paths
-    assert closure_paths(document) <= paths
+PACKS = [*fc.bundled_ids(), *(str(p) for p in sorted((ROOT / "docs" / "cookbook").glob("*.yaml")))]
 
 
-def closure_paths(document: object) -> set[tuple[object, ...]]:
-    closure = getattr(document, "closure", None)
-    if closure is None:
-        return set()
-    return {("closure", "requires", i, "when") for i in range(len(closure.requires))}
+def _held(pack: CompiledPack) -> list[tuple[str, Compiled | None, object]]:
+    """Every condition the compiled objects hold: (what, the condition, as written)."""
+    doc = pack.document
+    held: list[tuple[str, Compiled | None, object]] = []
+    for rule, rule_spec in zip(pack.rules, doc.rules, strict=True):
+        held.append((f"rule {rule.id}", rule.when, rule_spec.when))
+    for risk, risk_spec in zip(pack.risk, doc.risk.rules, strict=True):
+        held.append((risk.id, risk.when, risk_spec.when))
+    for duty, duty_spec in zip(pack.duties, doc.duties, strict=True):
+        held.append((f"duty {duty.id}.when", duty.when, duty_spec.when))
+        held.append((f"duty {duty.id}.starts", duty.starts, duty_spec.starts))
+        held.append((f"duty {duty.id}.by", duty.by, duty_spec.by))
+    for pattern in pack.patterns:
+        # what a pattern of its kind needs is required by the schema: present is written
+        for part in (pattern.select, pattern.next, pattern.then):
+            held.append((f"pattern {pattern.id}", part, part))
+    closing = doc.closure.requires if doc.closure else ()
+    for closure, closure_spec in zip(pack.closure or (), closing, strict=True):
+        held.append((f"closure {closure.id}", closure.when, closure_spec.when))
+    requirements = [r for rule in pack.rules for r in rule.requires]
+    for requirement in requirements + [d.requirement for d in pack.duties]:
+        evidence = doc.actions[requirement.action].completed_by
+        held.append((f"{requirement.action}.completed_by", requirement.completed_by, evidence))
+    return held
+
+
+@pytest.mark.parametrize("path", PACKS, ids=lambda p: Path(p).name)
+def test_every_compiled_condition_holds_its_tree(path: str) -> None:
+    pack = fc.load_pack(path).compiled
+    held = _held(pack)
+    for what, condition, written in held:
+        if written is None:
+            assert condition is None or condition is ALWAYS, what
+            continue
+        assert condition is not None and condition is not ALWAYS, what
+        assert condition.tree is not None, f"{what} has no tree"
+        assert tree_of(condition) is condition.tree
+    # the pack's list of conditions is the objects themselves, each with its tree
+    listed = {id(c) for _, c in pack.conditions}
+    assert {id(c) for _, c, w in held if w is not None} <= listed
+    assert all(c.tree is not None for _, c in pack.conditions)
+    assert pack.trees == {p: c.tree for p, c in pack.conditions}
+
+
+@pytest.mark.parametrize("path", PACKS, ids=lambda p: Path(p).name)
+def test_a_rule_with_a_condition_is_never_described_or_lowered_as_always(path: str) -> None:
+    pack = fc.load_pack(path).compiled
+    describer = describer_for(pack.document)
+    lowerer = durable._Lowerer(pack)
+    for index, (rule, written) in enumerate(zip(pack.rules, pack.document.rules, strict=True)):
+        lowered = lowerer.rule(index)
+        if written.when is None:
+            assert describer.condition(rule.when) == "always"
+            continue
+        assert describer.condition(rule.when) != "always", rule.id
+        assert "$and" in lowered and len(lowered["$and"]) == 2, rule.id
+
+
+def test_a_condition_without_its_tree_is_refused_not_read_as_always() -> None:
+    pack = fc.load_pack("suffolk").compiled
+    index = next(i for i, r in enumerate(pack.rules) if r.when is not ALWAYS)
+    rule = pack.rules[index]
+    bare = dataclasses.replace(rule, when=dataclasses.replace(rule.when, tree=None))
+    broken = dataclasses.replace(pack, rules=(*pack.rules[:index], bare, *pack.rules[index + 1 :]))
+    with pytest.raises(ValueError, match="without its tree"):
+        describer_for(pack.document).condition(bare.when)
+    with pytest.raises(ValueError, match="without its tree"):
+        durable._Lowerer(broken).rule(index)
+    assert tree_of(ALWAYS) is None

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import failedcontact as fc
-from failedcontact.pack.conditions import Compiled, ConditionCompiler
-from failedcontact.pack.facts import Context, Moment, Summary
+from failedcontact.pack.conditions import Compiled, ConditionCompiler, Judged
+from failedcontact.pack.facts import FACTS, Context, Moment, Summary
 from failedcontact.source.reader import Located, read_yaml
 
 AT = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -82,6 +82,25 @@ def test_condition(condition: dict[str, Any], expected: bool) -> None:
     compiled, diagnostics = _compile(condition)
     assert diagnostics == []
     assert compiled.test(CASE, VISIT) is expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"), TRUE_AND_FALSE, ids=[str(c) for c, _ in TRUE_AND_FALSE]
+)
+def test_the_analysis_judges_the_same_closures_on_an_assignment(
+    condition: dict[str, Any], expected: bool
+) -> None:
+    # one closure serves the engine (a case and a moment) and the static analysis (no case
+    # and the facts' values): typed `Predicate` and `AssignmentTest`, the same answers
+    engine = ConditionCompiler(_source(), DOMAINS)
+    tree = engine.parse(condition, ("when",), Context.RULE)
+    judge = ConditionCompiler(_source(), DOMAINS, assignments=True)
+    judged: Judged = judge.judge(tree)
+    assignment = {name: FACTS[name].getter(CASE, VISIT) for name in judged.facts}
+    assert judged.test(None, assignment) is expected
+    assert judged.text == engine.tree(tree).text
+    with pytest.raises(AssertionError, match="reads cases"):
+        engine.judge(tree)
 
 
 def test_unknown_age_fails_every_comparison_but_is_known_false() -> None:

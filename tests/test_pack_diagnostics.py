@@ -403,6 +403,120 @@ def test_a_dropped_action_is_not_also_reported_as_unknown() -> None:
     assert codes == ["pack.schema", "pack.unknown-trigger"]
 
 
+_RULES = "rules:\n  - id: first"
+# (id, edits to the minimal pack, the errors reported after the schema problem). A part
+# with a schema problem is dropped; what it defines still counts as defined, by kind, so a
+# reference to it is no second error, while an error elsewhere that merely shares its name
+# is still reported (the message text decides nothing).
+RECOVERY = [
+    (
+        "a-trigger-named-like-a-dropped-flag",
+        [("demo_flag: a flag for tests", "concerns: 7"), ("on: [concern]", "on: [concerns]")],
+        ["pack.unknown-trigger"],
+    ),
+    (
+        "a-trigger-named-like-a-dropped-action",
+        [
+            (
+                "  demo.call_back:\n",
+                "  demo.x: {title: X, owner: me, category: call, "
+                "deadline: soon}\n  demo.call_back:\n",
+            ),
+            ("on: [concern]", "on: [demo.x]"),
+        ],
+        ["pack.unknown-trigger"],
+    ),
+    (
+        "an-action-named-like-a-dropped-contact-group",
+        [
+            ("  harm:\n", "  demo.police: {default: nonsense}\n  harm:\n"),
+            (
+                "require: [report_significant_harm]",
+                "require: [report_significant_harm, demo.police]",
+            ),
+        ],
+        ["pack.unknown-action"],
+    ),
+    (
+        "an-action-named-like-a-dropped-rule",
+        [
+            (
+                "require: [report_significant_harm]",
+                "require: [report_significant_harm]\n"
+                "  - {id: demo.escalate, citation: demo 1, on: [concern], once: maybe, "
+                "require: [demo.call_back]}\n"
+                "  - {id: fourth, citation: demo 1, on: [concern], require: [demo.escalate]}",
+            )
+        ],
+        ["pack.unknown-action"],
+    ),
+    ("a-rule-requiring-a-dropped-action", [("{working_days: 5}", "{workingdays: 5}")], []),
+    (
+        "a-duty-naming-a-dropped-action",
+        [
+            ("{working_days: 5}", "{workingdays: 5}"),
+            (
+                _RULES,
+                "duties:\n  - {id: d, citation: demo 1, action: offer_further_appointment, "
+                "every: {weeks: 2}, when: {plan: child_protection}, by: {event: home_visit}}\n"
+                + _RULES,
+            ),
+        ],
+        [],
+    ),
+    (
+        "an-action-naming-a-dropped-contact-group",
+        [('      - {name: Demo duty team, phone: "0100 000000"}', "      - nonsense")],
+        [],
+    ),
+    (
+        "a-citation-naming-a-dropped-section",
+        [
+            (
+                '    - {id: "1", title: One}',
+                '    - {id: "1", title: One}\n    - {id: "2", title: []}',
+            ),
+            ("citation: demo 1, harm", "citation: demo 2, harm"),
+        ],
+        [],
+    ),
+    (
+        "a-condition-naming-a-dropped-flag",
+        [
+            ("demo_flag: a flag for tests", "demo_flag: 7"),
+            ("when: {plan: child_protection}", "when: {flags: {contains: demo_flag}}"),
+        ],
+        [],
+    ),
+    (
+        "a-condition-naming-a-dropped-pattern",
+        [
+            ("when: {plan: child_protection}", "when: {patterns: {contains: demo.p}}"),
+            (
+                _RULES,
+                "patterns:\n  - {id: demo.p, title: P, count: {of: {event: concern}, "
+                "at_least: many}}\n" + _RULES,
+            ),
+        ],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("edits", "later"), [row[1:] for row in RECOVERY], ids=[row[0] for row in RECOVERY]
+)
+def test_after_a_schema_problem_only_references_to_the_dropped_part_are_left_out(
+    edits: list[tuple[str, str]], later: list[str]
+) -> None:
+    text = MINIMAL_PACK
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    codes = [d.code for d in run_pipeline(text, "demo.yaml").errors]
+    assert codes == ["pack.schema", *later]
+
+
 def test_loading_and_checking_agree_on_what_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "demo.yaml"
     path.write_text(

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import FailedContactError
 from ..model.case import Case
 from ..pack.compiler import CompiledPack
-from ..pack.conditions import ConditionCompiler, Predicate, fold_text
+from ..pack.conditions import ConditionCompiler, Predicate, fold_text, tree_of
 from ..pack.facts import FACTS, Kind, Moment
 from ..pack.tree import AllOf, AnyOf, Count, Node, Not, Operator, Test
 from ..source.reader import Located, read_yaml
@@ -139,7 +139,7 @@ class _Lowerer:
         if "failed_contact" in rule.triggers:
             triggers.append({"failed_in_run": True})
         trigger = triggers[0] if len(triggers) == 1 else {"$or": triggers}
-        tree = self.pack.trees.get(("rules", index, "when"))
+        tree = tree_of(rule.when)  # None only when the rule has no condition
         if tree is None:
             return trigger
         return {"$and": [trigger, self.condition(tree)]}

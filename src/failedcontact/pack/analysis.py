@@ -29,8 +29,16 @@ from ..model.vocabulary import (
 )
 from ..source.reader import Located, Path
 from .compiler import CompiledPack
-from .conditions import Compiled, ConditionCompiler, Predicate
-from .facts import FACTS, Fact, Getter, Kind
+from .conditions import (
+    Assignment,
+    AssignmentTest,
+    Compiled,
+    ConditionCompiler,
+    Judged,
+    tree_of,
+)
+from .document import Rule
+from .facts import FACTS, Fact, Kind
 from .references import AS_OF
 from .tree import constants, uses_count
 
@@ -81,35 +89,26 @@ class Summary:
     skipped: tuple[str, ...]  # rules and risk rules not analysed, with why
 
 
-def _read(fact: Fact) -> Getter:
-    name = fact.name
-
-    def read(case: Any, assignment: Any) -> Any:
-        return assignment.get(name)
-
-    return read
-
-
 class _Space:
     def __init__(self, pack: CompiledPack, source: Located) -> None:
         self.pack = pack
         doc = pack.document
         self.constants: dict[str, set[Any]] = {}
-        for index in range(len(doc.rules)):
-            constants(pack.trees.get(("rules", index, "when")), self.constants)
-        for index in range(len(doc.risk.rules)):
-            constants(pack.trees.get(("risk", "rules", index, "when")), self.constants)
+        for rule in pack.rules:
+            constants(rule.when.tree, self.constants)
+        for risk in pack.risk:
+            constants(risk.when.tree, self.constants)
         domains = {
             "flags": tuple(doc.flags),
             "failed_contact_kind": tuple(doc.failed_contacts),
             "patterns": tuple(p.id for p in doc.patterns),
         }
-        self.compiler = ConditionCompiler(source, domains, reader=_read)
+        self.compiler = ConditionCompiler(source, domains, assignments=True)
         self.remaining = BUDGET
 
-    def compile(self, path: Path) -> Compiled:
-        """Compile the tree at `path` against assignments of fact values."""
-        return self.compiler.tree(self.pack.trees.get(path))
+    def compile(self, condition: Compiled) -> Judged:
+        """Compile a condition's tree again, to judge it on assignments of fact values."""
+        return self.compiler.judge(tree_of(condition))
 
     def domain(self, fact: Fact, failed: bool | None = None) -> list[Any]:
         mentioned = self.constants.get(fact.name, set())
@@ -212,8 +211,13 @@ class _Space:
         return len(self._domain_of(name, True))
 
 
-def _holds(test: Predicate, assignment: dict[str, Any]) -> bool:
-    return test(None, assignment)  # type: ignore[arg-type]
+# A rule as the analysis judges it: its place, as written, its condition compiled for
+# assignments, the event shapes that trigger it and its (action, deadline, owner) needs.
+_Judging = tuple[int, Rule, Judged, list[dict[str, Any]], set[tuple[str, str, str]]]
+
+
+def _holds(test: AssignmentTest, assignment: Assignment) -> bool:
+    return test(None, assignment)
 
 
 def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summary]:
@@ -227,10 +231,10 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
         line, column = source.where_key(path)
         found.append(Diagnostic(code, message, source.file, line, column, help, severity))
 
-    rules = []
-    for index, rule in enumerate(doc.rules):
-        compiled = space.compile(("rules", index, "when"))
-        needs = {(r.action, r.timescale.describe(), r.owner) for r in pack.rules[index].requires}
+    rules: list[_Judging] = []
+    for index, (rule, built) in enumerate(zip(doc.rules, pack.rules, strict=True)):
+        compiled = space.compile(built.when)
+        needs = {(r.action, r.timescale.describe(), r.owner) for r in built.requires}
         rules.append((index, rule, compiled, space.shapes(frozenset(rule.on)), needs))
 
     try:
@@ -254,7 +258,7 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
 
 
 def _satisfiable(
-    rules: list[Any], space: _Space, report: Callable[..., None], skipped: list[str]
+    rules: list[_Judging], space: _Space, report: Callable[..., None], skipped: list[str]
 ) -> dict[int, bool]:
     satisfiable: dict[int, bool] = {}
     for index, rule, compiled, shapes, _ in rules:
@@ -284,7 +288,10 @@ def _covers(shape: dict[str, Any], triggers: list[str]) -> bool:
 
 
 def _pairs(
-    rules: list[Any], satisfiable: dict[int, bool], space: _Space, report: Callable[..., None]
+    rules: list[_Judging],
+    satisfiable: dict[int, bool],
+    space: _Space,
+    report: Callable[..., None],
 ) -> None:
     for (i, a, ca, shapes_a, needs_a), (j, b, cb, _, needs_b) in itertools.permutations(rules, 2):
         if not satisfiable.get(i) or not satisfiable.get(j):
@@ -330,7 +337,7 @@ def _risk(
     pack: CompiledPack, space: _Space, report: Callable[..., None], skipped: list[str]
 ) -> None:
     doc = pack.document
-    compiled = [space.compile(("risk", "rules", i, "when")) for i, r in enumerate(doc.risk.rules)]
+    compiled = [space.compile(risk.when) for risk in pack.risk]
     for j, later in enumerate(doc.risk.rules):
         for i in range(j):
             earlier = doc.risk.rules[i]
@@ -384,8 +391,8 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     required = {r.action for rule in pack.rules for r in rule.requires}
     required |= {duty.requirement.action for duty in pack.duties}
     mentioned: dict[str, set[Any]] = {}
-    for tree in pack.trees.values():
-        constants(tree, mentioned)
+    for _, condition in pack.conditions:
+        constants(condition.tree, mentioned)
     done = mentioned.get("actions_done", set()) | mentioned.get("action", set())
     for action_id, action in doc.actions.items():
         if action_id not in required and action_id not in done:
@@ -428,15 +435,8 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
 
 def inexact(pack: CompiledPack) -> list[str]:
     """Rules and risk rules whose analysis treats a `count` as an unknown boolean."""
-    trees = pack.trees
-    found = [
-        f"rule `{rule.id}`"
-        for index, rule in enumerate(pack.rules)
-        if uses_count(trees.get(("rules", index, "when")))
-    ]
+    found = [f"rule `{rule.id}`" for rule in pack.rules if uses_count(rule.when.tree)]
     found += [
-        f"risk rule {index}"
-        for index in range(len(pack.risk))
-        if uses_count(trees.get(("risk", "rules", index, "when")))
+        f"risk rule {index}" for index, risk in enumerate(pack.risk) if uses_count(risk.when.tree)
     ]
     return found

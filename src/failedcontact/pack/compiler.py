@@ -27,7 +27,7 @@ from .document import (
     WorkingDays,
 )
 from .facts import CASE_FACTS, Context
-from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT
+from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT, NOTHING_DROPPED, Dropped
 from .tree import Node
 
 _UNIT_WORDS = {
@@ -178,9 +178,19 @@ class CompiledPack:
     contacts: dict[str, dict[str, tuple[tuple[str, str], ...]]]
     flags: frozenset[str]
     action_ids: frozenset[str]
-    # Every condition's typed tree by its place in the document, for the other visitors
-    # (static analysis, the durable lowering, strategies): none of them reads the YAML.
-    trees: dict[Path, Node]
+    # Every condition written in the pack, where it is written, in the pack's order: the
+    # objects the rules, duties, patterns... hold. Each keeps its tree (`.tree`), for the
+    # other visitors (static analysis, the durable lowering, strategies): none reads YAML.
+    conditions: tuple[tuple[Path, Compiled], ...]
+
+    @property
+    def trees(self) -> dict[Path, Node]:
+        """Each written condition's tree by where it is written, derived from `conditions`.
+
+        For a reader that has only a place; one with the rule, duty or pattern reads the
+        tree from its condition (`rule.when.tree`).
+        """
+        return {path: c.tree for path, c in self.conditions if c.tree is not None}
 
 
 def _timescale(deadline: Deadline | Interval) -> Timescale:
@@ -203,14 +213,15 @@ def _category(action_id: str, action: ActionSpec) -> ActionCategory:
 
 
 def compile_pack(
-    source: Located, doc: PackDocument, digest: str
+    source: Located, doc: PackDocument, digest: str, dropped: Dropped = NOTHING_DROPPED
 ) -> CompiledPack | list[Diagnostic]:
-    """Compile every condition and resolve every reference; return diagnostics on failure."""
+    """Compile every condition and resolve every reference (and what a `dropped` part
+    defined); return diagnostics on failure."""
     kind_types = {
         kind_id: frozenset(outcome.split(".", 1)[0] for outcome in kind.outcomes)
         for kind_id, kind in doc.failed_contacts.items()
     }
-    build = _Build(doc, ConditionCompiler(source, _domains(doc), kind_types))
+    build = _Build(doc, ConditionCompiler(source, _domains(doc, dropped), kind_types))
     # Conditions compile in the pack's order (so do their diagnostics): evidence, rules,
     # risk, duties, patterns, closure.
     for action_id, action in doc.actions.items():
@@ -258,37 +269,37 @@ def compile_pack(
         contacts=_contacts(doc),
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
-        trees=build.trees,
+        conditions=tuple(build.written),
     )
 
 
-def _domains(doc: PackDocument) -> dict[str, tuple[str, ...]]:
+def _domains(doc: PackDocument, dropped: Dropped) -> dict[str, tuple[str, ...]]:
     """The values each pack-defined fact can take, for conditions to check theirs against."""
-    actions = tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions)))
+    actions = tuple(dict.fromkeys((*SHARED_ACTION_IDS, *doc.actions, *sorted(dropped.actions))))
     return {
-        "flags": tuple(doc.flags),
+        "flags": (*doc.flags, *sorted(dropped.flags)),
         "failed_contact_kind": tuple(doc.failed_contacts),
         "action": actions,
-        "patterns": tuple(p.id for p in doc.patterns),
+        "patterns": (*(p.id for p in doc.patterns), *sorted(dropped.patterns)),
         "actions_done": actions,
     }
 
 
 @dataclass(slots=True)
 class _Build:
-    """One pack's compilation under way: its condition compiler, trees and evidence."""
+    """One pack's compilation under way: its condition compiler, conditions and evidence."""
 
     doc: PackDocument
     conditions: ConditionCompiler
-    trees: dict[Path, Node] = field(default_factory=dict)
+    written: list[tuple[Path, Compiled]] = field(default_factory=list)
     completed_by: dict[str, Compiled] = field(default_factory=dict)
 
     def condition(self, node: object, path: Path, context: Context) -> Compiled:
-        """Parse once, keep the tree for the other visitors, compile to a closure."""
-        tree = self.conditions.parse(node, path, context)
-        if tree is not None:
-            self.trees[path] = tree
-        return self.conditions.tree(tree)
+        """Parse once and compile to a closure that keeps its tree for the other visitors."""
+        compiled = self.conditions.tree(self.conditions.parse(node, path, context))
+        if node is not None:
+            self.written.append((path, compiled))
+        return compiled
 
     def requirement(self, need: Requirement) -> CompiledRequirement | None:
         """A rule's or duty's required action, with the action's title, owner and deadline."""

@@ -6,14 +6,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from ..errors import Diagnostic
 from ..model.calendar import months_before
 from ..model.case import Case
-from ..model.vocabulary import OUTCOMES_BY_EVENT
 from ..source.reader import Located, Path
-from .facts import Context, Fact, Getter, Kind, Moment
+from .facts import Context, Getter, Kind, Moment
 from .tree import (
     COMBINATORS,
     OPERATORS,
@@ -26,15 +25,23 @@ from .tree import (
     Operator,
     Scope,
     Test,
+    event_types,
     shape,
 )
 
 __all__ = ["ALWAYS", "COMBINATORS", "OPERATORS", "Compiled", "ConditionCompiler", "conjunction"]
 
+# A compiled condition's test as the engine calls it: the case and a `Moment`.
 Predicate = Callable[[Case, Moment], bool]
-# What a compiled test is called with: the engine passes the case and a `Moment`; static
-# analysis passes no case and a dict of fact values in their place (pack/analysis.py). The
-# closures take them untyped, so that the compiled build (mypyc) checks neither on each call.
+# Static analysis judges the same conditions on an assignment of fact values (and of each
+# count's unknown answer, `count:<path>`), with no case: see `Judged`.
+Assignment = Mapping[str, object]
+AssignmentTest = Callable[[None, Assignment], bool]
+# The boundary between the two: one closure serves both callers, and the compiled build
+# (mypyc) checks a function's declared argument types on every call, so the closures in
+# this module declare theirs untyped. These two aliases are the only `Any` in a condition's
+# type; what leaves the module is typed `Predicate` (`Compiled`) or `AssignmentTest`
+# (`Judged`), and `ConditionCompiler.judge` is the one place that tells them apart.
 CaseArg = Any
 MomentArg = Any
 
@@ -92,9 +99,32 @@ class Compiled:
     facts: frozenset[str] = frozenset()
     parts: tuple[Compiled, ...] = ()  # the conjuncts of an `all`, for splitting
     event_types: frozenset[str] | None = None  # only events of these types can match
+    # The parsed condition it was compiled from, for the visitors that are not the engine
+    # (descriptions, static analysis, the durable lowering). None only for `ALWAYS`.
+    tree: Node | None = None
 
 
 ALWAYS = Compiled(_always, "always")
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A condition compiled for static analysis: its test takes no case and an assignment."""
+
+    test: AssignmentTest
+    text: str
+    facts: frozenset[str]  # the facts it reads, and `count:<path>` for each count in it
+
+
+def tree_of(condition: Compiled) -> Node | None:
+    """A compiled condition's tree: None for `ALWAYS` alone.
+
+    Refuses a condition compiled without its tree, which a description would read as
+    "always" and a lowering would drop.
+    """
+    if condition.tree is None and condition is not ALWAYS:
+        raise ValueError(f"the condition `{condition.text}` was compiled without its tree")
+    return condition.tree
 
 
 @dataclass(slots=True)
@@ -104,8 +134,8 @@ class ConditionCompiler:
     source: Located
     domains: Mapping[str, tuple[str, ...]]
     kind_types: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    # Static analysis compiles the same trees against assignments of fact values.
-    reader: Callable[[Fact], Getter] | None = None
+    # Static analysis compiles the same trees to read assignments of fact values (`judge`).
+    assignments: bool = False
     parser: ConditionParser = field(init=False)
     # One memo key per distinct condition (by shape): a plain object hashes cheaply.
     tokens: dict[tuple[Any, ...], object] = field(init=False, default_factory=dict)
@@ -126,8 +156,22 @@ class ConditionCompiler:
         """Parse and compile a condition found at `path`, recording every problem."""
         return self.tree(self.parse(node, path, context))
 
+    def judge(self, node: Node | None) -> Judged:
+        """Compile a parsed condition for static analysis (a compiler made with `assignments`)."""
+        assert self.assignments, "a compiler for the engine reads cases, not assignments"
+        compiled = self.tree(node)
+        # Its closures read assignments (`_assigned`) and take untyped arguments (`CaseArg`):
+        # called as an `AssignmentTest`, they do what their code says.
+        return Judged(cast(AssignmentTest, compiled.test), compiled.text, compiled.facts)
+
     def tree(self, node: Node | None) -> Compiled:
-        """Compile a parsed condition (None: always true) into a closure."""
+        """Compile a parsed condition (None: always true) into a closure that keeps the tree."""
+        compiled = self._closure(node)
+        if compiled is ALWAYS or compiled.tree is node:
+            return compiled  # ALWAYS stays the one object the engine tells by identity
+        return replace(compiled, tree=node)
+
+    def _closure(self, node: Node | None) -> Compiled:
         if node is None:
             return ALWAYS
         if isinstance(node, AllOf):
@@ -146,29 +190,6 @@ class ConditionCompiler:
             return self._count(node)
         return self._test(node)
 
-    def _event_types(self, node: Test) -> frozenset[str] | None:
-        """Which event types a positive test on an event fact can match (None: any)."""
-        name = node.fact.name
-        owner = node.fact.event_type
-        if owner is not None:
-            # Only that event type has the fact; `is_known: false` holds on every other.
-            unknown = node.op is Operator.IS_KNOWN and node.values == (False,)
-            return None if unknown else frozenset({owner})
-        if node.op not in (Operator.EQUALS, Operator.IN):
-            return None
-        values = node.values
-        if name == "event":
-            return frozenset(str(v) for v in values)
-        if name == "outcome":
-            return frozenset(
-                t for t, outcomes in OUTCOMES_BY_EVENT.items() for v in values if v in outcomes
-            )
-        if name == "failed_contact" and values == (True,):
-            return frozenset().union(*self.kind_types.values())
-        if name == "failed_contact_kind":
-            return frozenset().union(*(self.kind_types.get(str(v), frozenset()) for v in values))
-        return None
-
     def _token(self, node: Node) -> object:
         return self.tokens.setdefault(shape(node), object())
 
@@ -177,7 +198,7 @@ class ConditionCompiler:
         select = self.tree(node.of)
         after = self.tree(node.since) if node.since is not None else None
         description = _count_text(node, select, after)
-        if self.reader is not None:
+        if self.assignments:
             # Static analysis: a count depends on the history, so it is an unknown boolean.
             variable = f"count:{'.'.join(str(p) for p in node.path)}"
 
@@ -194,7 +215,7 @@ class ConditionCompiler:
 
     def _test(self, node: Test) -> Compiled:
         fact, op, values = node.fact, node.op, list(node.values)
-        get = fact.getter if self.reader is None else self.reader(fact)
+        get = _assigned(fact.name) if self.assignments else fact.getter
         name = fact.name
         facts = frozenset({name})
         if op is Operator.IS_KNOWN:
@@ -217,14 +238,23 @@ class ConditionCompiler:
                 )
             else:
                 compiled = Compiled(text_in, f"{name} is {_show(values)}", facts)
-        elif fact.attribute is not None and self.reader is None:
+        elif fact.attribute is not None and not self.assignments:
             compiled = _build_on_moment(op, name, fact.attribute, values, facts) or _build(
                 op, name, get, values, facts
             )
         else:
             compiled = _build(op, name, get, values, facts)
-        types = self._event_types(node)
+        types = event_types(node, self.kind_types)
         return compiled if types is None else replace(compiled, event_types=types)
+
+
+def _assigned(name: str) -> Getter:
+    """A fact read from an assignment of fact values (static analysis), not a case."""
+
+    def read(case: CaseArg, assignment: MomentArg) -> Any:
+        return assignment.get(name)
+
+    return read
 
 
 def _count_text(node: Count, select: Compiled, after: Compiled | None) -> str:
@@ -245,12 +275,8 @@ def _count_text(node: Count, select: Compiled, after: Compiled | None) -> str:
 
 
 def _counter(
-    node: Count,
-    select: Compiled,
-    after: Compiled | None,
-    select_key: object,
-    since_key: object | None,
-) -> Callable[[Case, Moment], bool]:
+    node: Count, select: Compiled, after: Compiled | None, of_key: object, since_key: object | None
+) -> Predicate:
     """A count condition's test: from the assessment's memo, or a scan outside one."""
     test, types = select.test, select.event_types
     relations = tuple(_RELATIONS[op] for op, _ in node.bounds)
@@ -271,12 +297,10 @@ def _counter(
         found: _CountIndex | None = memo.get(key)
         if found is None:
             shared = _timeline_index(moment.timeline, memo)
-            matched = _positions(case, shared, memo, select_key, test, types)
-            latest = (
-                _positions(case, shared, memo, since_key, since, since_types)
-                if since is not None and since_key is not None
-                else []
-            )
+            matched = _positions(case, shared, memo, of_key, test, types)
+            latest: list[int] = []
+            if since is not None and since_key is not None:
+                latest = _positions(case, shared, memo, since_key, since, since_types)
             found = memo[key] = _CountIndex(matched, latest, shared.stamps)
         return found
 

@@ -207,253 +207,114 @@ def _summary_attr(name: str) -> Getter:
     return read
 
 
+# The registry is written as tables, a fact a row (or two), so it is left as laid out.
+# fmt: off
+# Yes-or-no facts of the case: (name, what it means, how to read it). The getters are
+# written out so that each reads its field directly.
+_CASE_FLAGS: tuple[tuple[str, str, Getter], ...] = (
+    ("unborn", "the case concerns a pregnancy", lambda c, m: c.child.unborn),
+    ("disability", "the child has a disability", lambda c, m: c.child.disability),
+    ("known_to_childrens_services", "the child is known to children's services",
+     lambda c, m: c.child.known_to_childrens_services),
+    ("previous_concerns", "previous concerns are recorded", lambda c, m: c.child.previous_concerns),
+    ("cp_plan_in_last_year", "a child protection plan in the last year",
+     lambda c, m: c.child.cp_plan_in_last_year),
+    ("home_educated", "the child is home educated", lambda c, m: c.child.home_educated),
+    ("urgent_health_need", "the child has an urgent health need",
+     lambda c, m: c.child.urgent_health_need),
+    ("known_violence", "violence is known within the family",
+     lambda c, m: c.household.known_violence),
+    ("communication_needs", "the family has communication needs",
+     lambda c, m: c.household.communication_needs),
+)
+# fmt: on
+
+
+def _event_fact(
+    name: str,
+    kind: Kind,
+    description: str,
+    event_type: str,
+    read: str | Getter,
+    domain: tuple[str, ...] | None = None,
+) -> Fact:
+    """A fact only events of one type have: one of its fields (by name), or a getter."""
+    getter = _field_of(event_type, read) if isinstance(read, str) else read
+    return Fact(name, kind, description, getter, EVENT, domain, event_type=event_type)
+
+
+def _summary_fact(
+    name: str,
+    kind: Kind,
+    description: str,
+    contexts: frozenset[Context],
+    domain: tuple[str, ...] | None = None,
+) -> Fact:
+    """A fact of the summary at `as_of`: the `Summary` attribute of the same name."""
+    return Fact(name, kind, description, _summary_attr(name), contexts, domain)
+
+
 # Pack-dependent domains (flags, failed-contact kinds, action and pattern ids) are filled
 # in by the compiler; the registry itself is immutable.
+# fmt: off
 FACTS: dict[str, Fact] = {
     fact.name: fact
     for fact in (
-        Fact(
-            "service",
-            Kind.ENUM,
-            "the service holding the case",
-            lambda c, m: c.service,
-            domain=_values(Service),
-        ),
-        Fact(
-            "plan",
-            Kind.ENUM,
-            "the plan the child is subject to",
-            lambda c, m: c.child.plan,
-            domain=_values(Plan),
-        ),
-        Fact(
-            "tenure",
-            Kind.ENUM,
-            "how the household holds its home",
-            lambda c, m: c.household.tenure,
-            domain=_values(Tenure),
-        ),
-        Fact(
-            "landlord",
-            Kind.TEXT,
-            "the landlord, compared ignoring case and spacing",
-            lambda c, m: c.household.landlord,
-        ),
-        Fact(
-            "local_authority",
-            Kind.TEXT,
-            "the child's local authority",
-            lambda c, m: c.household.local_authority,
-        ),
-        Fact(
-            "age_years",
-            Kind.INT,
-            "the child's age in whole years at the moment evaluated; "
-            "unknown when no date of birth is given or the child is unborn",
-            _age,
-        ),
-        Fact("unborn", Kind.BOOL, "the case concerns a pregnancy", lambda c, m: c.child.unborn),
-        Fact(
-            "disability", Kind.BOOL, "the child has a disability", lambda c, m: c.child.disability
-        ),
-        Fact(
-            "known_to_childrens_services",
-            Kind.BOOL,
-            "the child is known to children's services",
-            lambda c, m: c.child.known_to_childrens_services,
-        ),
-        Fact(
-            "previous_concerns",
-            Kind.BOOL,
-            "previous concerns are recorded",
-            lambda c, m: c.child.previous_concerns,
-        ),
-        Fact(
-            "cp_plan_in_last_year",
-            Kind.BOOL,
-            "a child protection plan in the last year",
-            lambda c, m: c.child.cp_plan_in_last_year,
-        ),
-        Fact(
-            "home_educated",
-            Kind.BOOL,
-            "the child is home educated",
-            lambda c, m: c.child.home_educated,
-        ),
-        Fact(
-            "urgent_health_need",
-            Kind.BOOL,
-            "the child has an urgent health need",
-            lambda c, m: c.child.urgent_health_need,
-        ),
-        Fact(
-            "known_violence",
-            Kind.BOOL,
-            "violence is known within the family",
-            lambda c, m: c.household.known_violence,
-        ),
-        Fact(
-            "communication_needs",
-            Kind.BOOL,
-            "the family has communication needs",
-            lambda c, m: c.household.communication_needs,
-        ),
+        Fact("service", Kind.ENUM, "the service holding the case", lambda c, m: c.service,
+             domain=_values(Service)),
+        Fact("plan", Kind.ENUM, "the plan the child is subject to", lambda c, m: c.child.plan,
+             domain=_values(Plan)),
+        Fact("tenure", Kind.ENUM, "how the household holds its home",
+             lambda c, m: c.household.tenure, domain=_values(Tenure)),
+        Fact("landlord", Kind.TEXT, "the landlord, compared ignoring case and spacing",
+             lambda c, m: c.household.landlord),
+        Fact("local_authority", Kind.TEXT, "the child's local authority",
+             lambda c, m: c.household.local_authority),
+        Fact("age_years", Kind.INT, "the child's age in whole years at the moment evaluated; "
+             "unknown when no date of birth is given or the child is unborn", _age),
+        *(Fact(name, Kind.BOOL, description, get) for name, description, get in _CASE_FLAGS),
         Fact("flags", Kind.SET, "the case flags (declared by the pack)", lambda c, m: c.flags),
-        Fact(
-            "failed_contacts",
-            Kind.INT,
-            "failed contacts in the current run, up to and including the moment evaluated",
-            lambda c, m: m.run_count,
-            attribute="run_count",
-        ),
-        Fact(
-            "seen_by_other_agency",
-            Kind.BOOL,
-            "another agency has seen the child since the child was last seen by the service",
-            lambda c, m: m.seen_elsewhere,
-            attribute="seen_elsewhere",
-        ),
-        Fact(
-            "event",
-            Kind.ENUM,
-            "the triggering event's type",
-            lambda c, m: m.type,
-            EVENT,
-            _values(EventType),
-            attribute="type",
-        ),
-        Fact(
-            "outcome",
-            Kind.ENUM,
-            "the triggering visit's, appointment's or call's outcome",
-            _outcome,
-            EVENT,
-            _OUTCOMES,
-            attribute="outcome",
-        ),
-        Fact(
-            "failed_contact",
-            Kind.BOOL,
-            "the event counts as a failed contact",
-            lambda c, m: m.kind is not None,
-            EVENT,
-        ),
-        Fact(
-            "failed_contact_kind",
-            Kind.ENUM,
-            "the pack's kind of failed contact",
-            lambda c, m: m.kind,
-            EVENT,
-            attribute="kind",
-        ),
-        Fact(
-            "concern_level",
-            Kind.ENUM,
-            "a concern event's level",
-            _field_of("concern", "level"),
-            EVENT,
-            _values(ConcernLevel),
-            event_type="concern",
-        ),
-        Fact(
-            "announced",
-            Kind.BOOL,
-            "a home visit was announced",
-            _field_of("home_visit", "announced"),
-            EVENT,
-            event_type="home_visit",
-        ),
-        Fact(
-            "out_of_hours",
-            Kind.BOOL,
-            "a call was made outside working hours (as sent, else derived from the pack's "
-            "working hours and calendar)",
-            lambda c, m: m.out_of_hours,
-            EVENT,
-            event_type="call",
-        ),
-        Fact(
-            "absence_days",
-            Kind.INT,
-            "a worker absence's length in whole days: to `until`, or so far (to `as_of`) "
-            "when open-ended",
-            lambda c, m: m.absence_days,
-            EVENT,
-            event_type="worker_absence",
-        ),
-        Fact(
-            "channel",
-            Kind.ENUM,
-            "a message's channel",
-            _field_of("message", "channel"),
-            EVENT,
-            _values(Channel),
-            event_type="message",
-        ),
-        Fact(
-            "action",
-            Kind.ENUM,
-            "the action id an action event records",
-            _field_of("action", "action"),
-            EVENT,
-            event_type="action",
-        ),
-        Fact(
-            "referral_kind",
-            Kind.ENUM,
-            "a referral's kind (contract 1.1)",
-            _field_of("referral", "kind"),
-            EVENT,
-            _values(ReferralKind),
-            event_type="referral",
-        ),
-        Fact(
-            "new_plan",
-            Kind.ENUM,
-            "the plan a plan change moves the child to (contract 1.1)",
-            _field_of("plan_change", "plan"),
-            EVENT,
-            _values(Plan),
-            event_type="plan_change",
-        ),
-        Fact(
-            "review_kind",
-            Kind.ENUM,
-            "a review meeting's kind (contract 1.1)",
-            _field_of("review", "kind"),
-            EVENT,
-            _values(ReviewKind),
-            event_type="review",
-        ),
-        Fact(
-            "concern_levels",
-            Kind.SET,
-            "the levels of every concern raised up to the moment",
-            _summary_attr("concern_levels"),
-            SUMMARY,
-            _values(ConcernLevel),
-        ),
-        Fact("patterns", Kind.SET, "the patterns found", _summary_attr("patterns"), SUMMARY),
-        Fact(
-            "open_actions",
-            Kind.INT,
-            "required actions not yet done",
-            _summary_attr("open_actions"),
-            CLOSING,
-        ),
-        Fact(
-            "overdue_actions",
-            Kind.INT,
-            "required actions past their deadline",
-            _summary_attr("overdue_actions"),
-            CLOSING,
-        ),
-        Fact(
-            "actions_done",
-            Kind.SET,
-            "action ids recorded as done in the current episode",
-            _summary_attr("actions_done"),
-            CLOSING,
-        ),
+        Fact("failed_contacts", Kind.INT, "failed contacts in the current run, up to and "
+             "including the moment evaluated", lambda c, m: m.run_count, attribute="run_count"),
+        Fact("seen_by_other_agency", Kind.BOOL, "another agency has seen the child since the "
+             "child was last seen by the service", lambda c, m: m.seen_elsewhere,
+             attribute="seen_elsewhere"),
+        Fact("event", Kind.ENUM, "the triggering event's type", lambda c, m: m.type, EVENT,
+             _values(EventType), attribute="type"),
+        Fact("outcome", Kind.ENUM, "the triggering visit's, appointment's or call's outcome",
+             _outcome, EVENT, _OUTCOMES, attribute="outcome"),
+        Fact("failed_contact", Kind.BOOL, "the event counts as a failed contact",
+             lambda c, m: m.kind is not None, EVENT),
+        Fact("failed_contact_kind", Kind.ENUM, "the pack's kind of failed contact",
+             lambda c, m: m.kind, EVENT, attribute="kind"),
+        _event_fact("concern_level", Kind.ENUM, "a concern event's level", "concern", "level",
+                    _values(ConcernLevel)),
+        _event_fact("announced", Kind.BOOL, "a home visit was announced", "home_visit",
+                    "announced"),
+        _event_fact("out_of_hours", Kind.BOOL, "a call was made outside working hours (as "
+                    "sent, else derived from the pack's working hours and calendar)", "call",
+                    lambda c, m: m.out_of_hours),
+        _event_fact("absence_days", Kind.INT, "a worker absence's length in whole days: to "
+                    "`until`, or so far (to `as_of`) when open-ended", "worker_absence",
+                    lambda c, m: m.absence_days),
+        _event_fact("channel", Kind.ENUM, "a message's channel", "message", "channel",
+                    _values(Channel)),
+        _event_fact("action", Kind.ENUM, "the action id an action event records", "action",
+                    "action"),
+        _event_fact("referral_kind", Kind.ENUM, "a referral's kind (contract 1.1)", "referral",
+                    "kind", _values(ReferralKind)),
+        _event_fact("new_plan", Kind.ENUM, "the plan a plan change moves the child to "
+                    "(contract 1.1)", "plan_change", "plan", _values(Plan)),
+        _event_fact("review_kind", Kind.ENUM, "a review meeting's kind (contract 1.1)", "review",
+                    "kind", _values(ReviewKind)),
+        _summary_fact("concern_levels", Kind.SET, "the levels of every concern raised up to "
+                      "the moment", SUMMARY, _values(ConcernLevel)),
+        _summary_fact("patterns", Kind.SET, "the patterns found", SUMMARY),
+        _summary_fact("open_actions", Kind.INT, "required actions not yet done", CLOSING),
+        _summary_fact("overdue_actions", Kind.INT, "required actions past their deadline",
+                      CLOSING),
+        _summary_fact("actions_done", Kind.SET, "action ids recorded as done in the current "
+                      "episode", CLOSING),
     )
 }
+# fmt: on

@@ -21,7 +21,7 @@ from .analysis import analyse
 from .compiler import CompiledPack, compile_pack
 from .coverage import check_coverage
 from .document import PackDocument
-from .references import check_references
+from .references import NOTHING_DROPPED, Dropped, check_references
 from .schema import invalid_paths, validate_document
 
 
@@ -62,11 +62,13 @@ def run_pipeline(text: str, file: str) -> PipelineResult:
     return _after_schema(text, located, document)
 
 
-def _after_schema(text: str, located: Located, document: PackDocument) -> PipelineResult:
-    problems = check_references(located, document)
+def _after_schema(
+    text: str, located: Located, document: PackDocument, dropped: Dropped = NOTHING_DROPPED
+) -> PipelineResult:
+    problems = check_references(located, document, dropped)
     warnings = check_coverage(located, document)
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-    compiled = compile_pack(located, document, digest)
+    compiled = compile_pack(located, document, digest, dropped)
     if isinstance(compiled, list):
         # the reference check already reports a bad calendar, more precisely located
         reported = {d.code for d in problems}
@@ -75,7 +77,7 @@ def _after_schema(text: str, located: Located, document: PackDocument) -> Pipeli
         ]
         return PipelineResult(None, tuple(errors + warnings), Stage.COMPILE)
     if problems:
-        findings = list(_analysis_without(located, problems))
+        findings = list(_analysis_without(located, problems, dropped))
         return PipelineResult(None, tuple(problems + warnings + findings), Stage.REFERENCES)
     findings, _ = analyse(compiled, located)
     found = tuple(warnings + findings)
@@ -109,9 +111,10 @@ def _part_of(path: DataPath) -> DataPath | None:
 def _without_invalid_parts(located: Located) -> tuple[Diagnostic, ...]:
     """The later stages' errors on the pack less the parts with schema problems.
 
-    Errors that name a dropped part (a rule requiring a dropped action) are left out: the
-    schema problem already explains them. Warnings are left out too: a dropped rule leaves
-    its section uncited. Nothing is reported when a problem is outside every part.
+    What a dropped part defines (an action, a flag, a section...) still counts as defined,
+    by kind, so a reference to it (a rule requiring a dropped action) is no error: the
+    schema problem already explains it. Warnings are left out: a dropped rule leaves its
+    section uncited. Nothing is reported when a problem is outside every part.
     """
     parts = {_part_of(path) for path in invalid_paths(located)}
     if not parts or None in parts:
@@ -121,19 +124,41 @@ def _without_invalid_parts(located: Located) -> tuple[Diagnostic, ...]:
     document = validate_document(pruned)
     if not isinstance(document, PackDocument):
         return ()
-    names = {f"`{part[-1]}`" for part in dropped if isinstance(part[-1], str)}
-    names |= {
-        f"`{item['id']}`"
-        for part in dropped
-        if isinstance(part[-1], int)
-        and isinstance(item := _at(located.data, part), dict)
-        and isinstance(item.get("id"), str)
-    }
-    result = _after_schema("", pruned, document)
-    return tuple(d for d in result.errors if not any(name in d.message for name in names))
+    return tuple(_after_schema("", pruned, document, _defined_by(located, dropped)).errors)
 
 
-def _analysis_without(located: Located, problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+# What each kind of part defines for others to name: a mapping's parts by their key, a
+# list's by their `id`. Rules, duties, risk rules and closure conditions are named by none.
+_DEFINED_BY_KEY: dict[DataPath, str] = {
+    ("actions",): "actions",
+    ("contacts",): "contacts",
+    ("flags",): "flags",
+}
+_DEFINED_BY_ID: dict[DataPath, str] = {
+    ("patterns",): "patterns",
+    ("source", "sections"): "sections",
+}
+
+
+def _defined_by(located: Located, parts: set[DataPath]) -> Dropped:
+    """The names the dropped `parts` define, by kind."""
+    names: dict[str, set[str]] = {}
+    for part in parts:
+        container = part[:-1]
+        name: object = part[-1]
+        kind = _DEFINED_BY_KEY.get(container)
+        if container in _DEFINED_BY_ID:
+            item = _at(located.data, part)
+            name = item.get("id") if isinstance(item, dict) else None
+            kind = _DEFINED_BY_ID[container]
+        if kind is not None and isinstance(name, str):
+            names.setdefault(kind, set()).add(name)
+    return Dropped(**{kind: frozenset(found) for kind, found in names.items()})
+
+
+def _analysis_without(
+    located: Located, problems: list[Diagnostic], dropped: Dropped
+) -> tuple[Diagnostic, ...]:
     """The analysis's errors on the pack less the parts with reference problems.
 
     Nothing when a problem is outside every part (a failed contact outcome, the calendar):
@@ -145,9 +170,9 @@ def _analysis_without(located: Located, problems: list[Diagnostic]) -> tuple[Dia
         return ()
     pruned = _prune(located, {part for part in parts if part is not None})
     document = validate_document(pruned)
-    if not isinstance(document, PackDocument) or check_references(pruned, document):
+    if not isinstance(document, PackDocument) or check_references(pruned, document, dropped):
         return ()
-    compiled = compile_pack(pruned, document, "")
+    compiled = compile_pack(pruned, document, "", dropped)
     if isinstance(compiled, list):
         return ()
     findings, _ = analyse(compiled, pruned)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..errors import Diagnostic, did_you_mean, one_of
@@ -36,8 +37,30 @@ class _Report(Protocol):
 _CITATION = re.compile(r"^(?P<pack>[a-z][a-z0-9_]*) (?P<section>[^,\s]+)")
 
 
-def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
-    """Every cross-reference problem in the pack, in document order."""
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """What the parts a pipeline dropped for their schema problems defined, by kind.
+
+    They are written in the pack, so a reference to one resolves: the schema problem
+    already explains the part, and a reference of another kind that happens to share its
+    name is still checked.
+    """
+
+    actions: frozenset[str] = frozenset()
+    contacts: frozenset[str] = frozenset()
+    flags: frozenset[str] = frozenset()
+    patterns: frozenset[str] = frozenset()
+    sections: frozenset[str] = frozenset()
+
+
+NOTHING_DROPPED = Dropped()
+
+
+def check_references(
+    source: Located, doc: PackDocument, dropped: Dropped = NOTHING_DROPPED
+) -> list[Diagnostic]:
+    """Every cross-reference problem in the pack, in document order (a reference to a
+    `dropped` part resolves)."""
     problems: list[Diagnostic] = []
 
     def report(
@@ -45,8 +68,9 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
     ) -> None:
         problems.append(source.diagnostic(code, message, path, help, key))
 
+    actions = {*doc.actions, *dropped.actions}
     _check_calendar(doc, report)
-    _check_actions(doc, report)
+    _check_actions(doc, {*doc.contacts, *dropped.contacts}, report)
     _check_unique("rule", [r.id for r in doc.rules], ("rules",), report)
     _check_unique("pattern", [p.id for p in doc.patterns], ("patterns",), report)
     if doc.closure:
@@ -56,15 +80,15 @@ def check_references(source: Located, doc: PackDocument) -> list[Diagnostic]:
             ("closure", "requires"),
             report,
         )
-    _check_rules(doc, report)
-    _check_duties(doc, report)
+    _check_rules(doc, actions, report)
+    _check_duties(doc, actions, report)
     _check_patterns(doc, report)
     _check_outcomes(doc, report)
-    _check_citations(source, doc, report)
+    _check_citations(doc, dropped.sections, report)
     return problems
 
 
-def _check_actions(doc: PackDocument, report: _Report) -> None:
+def _check_actions(doc: PackDocument, groups: set[str], report: _Report) -> None:
     """Action ids are shared or the pack's own; categories and contact groups resolve."""
     own_prefix = f"{doc.id}."
     for action_id in doc.actions:
@@ -79,7 +103,7 @@ def _check_actions(doc: PackDocument, report: _Report) -> None:
             )
     for action_id, action in doc.actions.items():
         _check_category(action_id, action, report)
-        if action.contacts is not None and action.contacts not in doc.contacts:
+        if action.contacts is not None and action.contacts not in groups:
             report(
                 "pack.unknown-contacts",
                 f"unknown contact group `{action.contacts}`",
@@ -88,7 +112,7 @@ def _check_actions(doc: PackDocument, report: _Report) -> None:
             )
 
 
-def _check_rules(doc: PackDocument, report: _Report) -> None:
+def _check_rules(doc: PackDocument, actions: set[str], report: _Report) -> None:
     """Each rule's triggers are known and the actions it requires are defined."""
     for index, rule in enumerate(doc.rules):
         for t_index, trigger in enumerate(rule.on):
@@ -101,7 +125,7 @@ def _check_rules(doc: PackDocument, report: _Report) -> None:
                 )
         for r_index, item in enumerate(rule.require):
             action_id = item if isinstance(item, str) else item.action
-            if action_id not in doc.actions:
+            if action_id not in actions:
                 report(
                     "pack.unknown-action",
                     f"rule `{rule.id}` requires unknown action `{action_id}`",
@@ -110,11 +134,11 @@ def _check_rules(doc: PackDocument, report: _Report) -> None:
                 )
 
 
-def _check_duties(doc: PackDocument, report: _Report) -> None:
+def _check_duties(doc: PackDocument, actions: set[str], report: _Report) -> None:
     """Duty ids are unique and each names a defined action."""
     _check_unique("duty", [d.id for d in doc.duties], ("duties",), report)
     for index, duty in enumerate(doc.duties):
-        if duty.action not in doc.actions:
+        if duty.action not in actions:
             report(
                 "pack.unknown-action",
                 f"duty `{duty.id}` names unknown action `{duty.action}`",
@@ -280,7 +304,7 @@ def cited_sections(doc: PackDocument) -> Iterable[tuple[str, str]]:
             yield ".".join(str(p) for p in path[:-1]), match["section"]
 
 
-def _check_citations(source: Located, doc: PackDocument, report: _Report) -> None:
+def _check_citations(doc: PackDocument, dropped: frozenset[str], report: _Report) -> None:
     sections = [s.id for s in doc.source.sections]
     for path, citation in _citations(doc):
         if citation is None:
@@ -293,7 +317,7 @@ def _check_citations(source: Located, doc: PackDocument, report: _Report) -> Non
                 path,
                 f"write it as `{doc.id} <section>, <detail>`",
             )
-        elif match["section"] not in sections:
+        elif match["section"] not in sections and match["section"] not in dropped:
             report(
                 "pack.unknown-section",
                 f"citation names section `{match['section']}`, which is not in `source.sections`",

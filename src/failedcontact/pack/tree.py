@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import Diagnostic, did_you_mean, one_of
+from ..model.vocabulary import OUTCOMES_BY_EVENT
 from ..source.reader import Located, Path
 from .facts import FACTS, Context, Fact, Kind
 
@@ -167,6 +168,33 @@ def constants(node: Node | None, found: dict[str, set[Any]]) -> None:
 def uses_count(node: Node | None) -> bool:
     """Whether a tree counts events (static analysis treats a count as unknown)."""
     return any(isinstance(part, Count) for part in walk(node))
+
+
+def event_types(node: Test, kind_types: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
+    """Which event types a positive test on an event fact can match (None: any).
+
+    `kind_types` names the event types each of the pack's failed-contact kinds counts.
+    """
+    name = node.fact.name
+    owner = node.fact.event_type
+    if owner is not None:
+        # Only that event type has the fact; `is_known: false` holds on every other.
+        unknown = node.op is Operator.IS_KNOWN and node.values == (False,)
+        return None if unknown else frozenset({owner})
+    if node.op not in (Operator.EQUALS, Operator.IN):
+        return None
+    values = node.values
+    if name == "event":
+        return frozenset(str(v) for v in values)
+    if name == "outcome":
+        return frozenset(
+            t for t, outcomes in OUTCOMES_BY_EVENT.items() for v in values if v in outcomes
+        )
+    if name == "failed_contact" and values == (True,):
+        return frozenset().union(*kind_types.values())
+    if name == "failed_contact_kind":
+        return frozenset().union(*(kind_types.get(str(v), frozenset()) for v in values))
+    return None
 
 
 @dataclass(slots=True)

@@ -16,20 +16,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..engine.loader import Pack
+from ..model import vocabulary
 
 __all__ = ["case_and_as_of", "cases", "event_times", "events", "instants"]
-from ..model.vocabulary import (
-    AppointmentOutcome,
-    CallOutcome,
-    Channel,
-    ConcernLevel,
-    HomeVisitOutcome,
-    Plan,
-    ReferralKind,
-    ReviewKind,
-    Service,
-    Tenure,
-)
 
 # Weekends, bank holidays, both clock changes, and plain weekdays (England and Wales).
 ANCHORS = (
@@ -127,7 +116,7 @@ def _visits(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
         {
             "at": at,
             "type": st.just("home_visit"),
-            "outcome": st.sampled_from(_values(HomeVisitOutcome)),
+            "outcome": st.sampled_from(_values(vocabulary.HomeVisitOutcome)),
         },
         optional={"announced": st.booleans()},
     )
@@ -138,7 +127,7 @@ def _appointments(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any
         {
             "at": at,
             "type": st.just("appointment"),
-            "outcome": st.sampled_from(_values(AppointmentOutcome)),
+            "outcome": st.sampled_from(_values(vocabulary.AppointmentOutcome)),
         },
         optional={"setting": st.sampled_from(["clinic", "school"])},
     )
@@ -161,11 +150,19 @@ def _other_events(
     """One strategy for each other event type of the contract."""
     return [
         st.fixed_dictionaries(
-            {"at": at, "type": st.just("call"), "outcome": st.sampled_from(_values(CallOutcome))},
+            {
+                "at": at,
+                "type": st.just("call"),
+                "outcome": st.sampled_from(_values(vocabulary.CallOutcome)),
+            },
             optional={"out_of_hours": st.booleans()},
         ),
         st.fixed_dictionaries(
-            {"at": at, "type": st.just("message"), "channel": st.sampled_from(_values(Channel))}
+            {
+                "at": at,
+                "type": st.just("message"),
+                "channel": st.sampled_from(_values(vocabulary.Channel)),
+            }
         ),
         st.fixed_dictionaries(
             {"at": at, "type": st.just("action"), "action": st.sampled_from(actions)}
@@ -175,20 +172,36 @@ def _other_events(
         ),
         st.fixed_dictionaries({"at": at, "type": st.just("address_change")}),
         st.fixed_dictionaries(
-            {"at": at, "type": st.just("concern"), "level": st.sampled_from(_values(ConcernLevel))}
+            {
+                "at": at,
+                "type": st.just("concern"),
+                "level": st.sampled_from(_values(vocabulary.ConcernLevel)),
+            }
         ),
         st.fixed_dictionaries({"at": at, "type": st.just("service_refused")}),
         st.fixed_dictionaries({"at": at, "type": st.just("support_request")}),
         _absences(),
         st.fixed_dictionaries(
-            {"at": at, "type": st.just("referral"), "kind": st.sampled_from(_values(ReferralKind))},
+            {
+                "at": at,
+                "type": st.just("referral"),
+                "kind": st.sampled_from(_values(vocabulary.ReferralKind)),
+            },
             optional={"source": st.sampled_from(["police", "school", "health visitor"])},
         ),
         st.fixed_dictionaries(
-            {"at": at, "type": st.just("plan_change"), "plan": st.sampled_from(_values(Plan))}
+            {
+                "at": at,
+                "type": st.just("plan_change"),
+                "plan": st.sampled_from(_values(vocabulary.Plan)),
+            }
         ),
         st.fixed_dictionaries(
-            {"at": at, "type": st.just("review"), "kind": st.sampled_from(_values(ReviewKind))}
+            {
+                "at": at,
+                "type": st.just("review"),
+                "kind": st.sampled_from(_values(vocabulary.ReviewKind)),
+            }
         ),
     ]
 
@@ -198,8 +211,8 @@ def _landlords(pack: Pack) -> list[str | None]:
     from ..pack.tree import constants
 
     found: dict[str, set[object]] = {}
-    for tree in pack.compiled.trees.values():
-        constants(tree, found)
+    for _, condition in pack.compiled.conditions:
+        constants(condition.tree, found)
     named = sorted(str(v) for v in found.get("landlord", set()))
     return [None, "Another Housing Trust", *named, *(n.upper() for n in named)]
 
@@ -216,7 +229,7 @@ def cases(pack: Pack, max_events: int = 40) -> st.SearchStrategy[dict[str, Any]]
             "date_of_birth": st.none() | st.dates(date(2006, 1, 1), date(2027, 3, 1)).map(str),
             "unborn": st.booleans(),
             "disability": st.booleans(),
-            "plan": st.sampled_from(_values(Plan)),
+            "plan": st.sampled_from(_values(vocabulary.Plan)),
             "known_to_childrens_services": st.booleans(),
             "previous_concerns": st.booleans(),
             "cp_plan_in_last_year": st.booleans(),
@@ -227,7 +240,7 @@ def cases(pack: Pack, max_events: int = 40) -> st.SearchStrategy[dict[str, Any]]
     household = st.fixed_dictionaries(
         {
             "local_authority": st.sampled_from(_authorities(pack)),
-            "tenure": st.sampled_from(_values(Tenure)),
+            "tenure": st.sampled_from(_values(vocabulary.Tenure)),
             "landlord": st.sampled_from(_landlords(pack)),
             "known_violence": st.booleans(),
             "communication_needs": st.booleans(),
@@ -236,7 +249,7 @@ def cases(pack: Pack, max_events: int = 40) -> st.SearchStrategy[dict[str, Any]]
     return st.fixed_dictionaries(
         {
             "case_id": st.text("ABCXYZ-789", min_size=1, max_size=8),
-            "service": st.sampled_from(_values(Service)),
+            "service": st.sampled_from(_values(vocabulary.Service)),
             "child": child,
             "household": household,
             "flags": st.lists(st.sampled_from(sorted(pack.compiled.flags)), unique=True)

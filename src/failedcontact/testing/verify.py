@@ -214,8 +214,8 @@ def _quiet_event_type(pack: Pack) -> str | None:
     if compiled.duties:
         return None
     read = {t for r in compiled.rules for t in r.triggers}
-    for tree in compiled.trees.values():
-        for node in walk(tree):
+    for _, condition in compiled.conditions:
+        for node in walk(condition.tree):
             if isinstance(node, Test):
                 if node.fact.name == "event":
                     read.update(str(v) for v in node.values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..pack.conditions import Compiled, tree_of
 from ..pack.document import PackDocument
 from ..pack.facts import Kind
 from ..pack.tree import AllOf, AnyOf, Count, Node, Not, Operator, Scope, Test
@@ -193,6 +194,10 @@ class Describer:
     """
 
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def condition(self, condition: Compiled) -> str:
+        """A compiled condition in plain words, from its tree ("always" only for `ALWAYS`)."""
+        return self.describe(tree_of(condition))
 
     def describe(self, node: Node | None) -> str:
         """The condition in plain words ("always" when there is none)."""
