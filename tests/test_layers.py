@@ -91,8 +91,7 @@ def _upward(module: str, is_package: bool, text: str) -> list[str]:
     return [
         f"line {line}: {name} ({_layer(name) or 'top level'})"
         for line, name in _imports(module, is_package, text)
-        if LAYERS.index(_layer(name)) > rank
-        and (module, name) not in ALLOWED_UPWARD
+        if LAYERS.index(_layer(name)) > rank and (module, name) not in ALLOWED_UPWARD
     ]
 
 
