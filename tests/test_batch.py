@@ -190,7 +190,7 @@ def test_a_read_error_part_way_is_exit_5_after_the_lines_before_it(
     workers: str,
 ) -> None:
     """Not a traceback, and not exit 4 (a failed write), even though EIO is the errno."""
-    from failedcontact.cli import commands as cli_module
+    from failedcontact.cli import _cases as cli_module
 
     data = b"".join(json.dumps(c).encode() + b"\n" for c in _cases(30))
 

@@ -1,5 +1,8 @@
 """The `failedcontact` command line: one module per command group, the app that gathers them."""
 
-from .commands import app, main
+from ._app import app, main
+
+# Each module adds its commands to `app` as it is imported: this order is `--help`'s.
+from . import assess, packs, testing, serve, replay, fmt  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

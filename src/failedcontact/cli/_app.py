@@ -1,0 +1,201 @@
+"""The Typer app, its exit statuses and the pieces every command shares: options, consoles,
+errors and writing the output."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from .._version import __version__
+from ..engine.build import engine_build
+from ..engine.loader import Pack, load_pack
+from ..errors import InputError, PackError, literal
+from ..model.case_input import parse_as_of_text
+from ..model.vocabulary import CONTRACT_VERSION
+from ..source.locate import Origin
+
+# Exit statuses (docs/cli.md): distinct, so a script can tell what went wrong.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and the answer is "no": a scenario failed, packs differ...
+EXIT_CASE = 2  # the case input is invalid
+EXIT_PACK = 3  # a pack is invalid or unknown
+EXIT_OUTPUT = 4  # the output could not be written: a closed pipe, a full disk
+EXIT_INPUT = 5  # an input file is missing or unreadable (case, scenario or YAML file)
+EXIT_USAGE = 64  # a bad option value or argument (click itself exits 2 for unknown options)
+
+
+class _Commands(TyperGroup):
+    """The command group, with usage mistakes on their own exit status (click's is 2, which
+    the contract gives to an invalid case)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except typer.Abort:
+            if not standalone:
+                raise
+            err.print("Aborted.")
+            sys.exit(EXIT_FAILED)
+        except InputError as error:  # an input found unreadable part way, wherever it is read
+            if not standalone:
+                raise
+            err.print(literal(f"error: {error}"), markup=False)
+            sys.exit(EXIT_INPUT)
+        except typer.TyperException as error:  # click's exceptions, as typer vendors them
+            if getattr(error, "exit_code", None) == 2:  # a usage error: unknown option, bad value
+                error.exit_code = EXIT_USAGE
+            if not standalone:
+                raise
+            error.show()  # type: ignore[attr-defined]
+            sys.exit(error.exit_code)
+        if standalone:
+            sys.exit(result if isinstance(result, int) else EXIT_OK)
+        return result
+
+
+app = typer.Typer(
+    cls=_Commands,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Assess a child's failed contacts against a local safeguarding policy pack. "
+    "Exit statuses: 0 done, 1 a check said no, 2 invalid case, 3 invalid pack, "
+    "4 output not written, 5 input file unreadable, 64 bad usage.",
+)
+
+
+def main() -> None:
+    """Entry point of the `failedcontact` console script."""
+    app()
+
+
+def _version(show: bool) -> None:
+    if show:
+        sys.stdout.write(
+            f"failedcontact {__version__} (contract {CONTRACT_VERSION}, engine {engine_build()})\n"
+        )
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Print the versions and the engine's build, then exit."),
+    ] = False,
+) -> None:  # fmt: skip
+    """Assess a child's failed contacts against a local safeguarding policy pack."""
+
+
+class CheckFormat(StrEnum):
+    """How `check`, `test` and `diff` print what they found."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+_PACK_HELP = (
+    "A pack id (`policies/<id>.yaml` in the working tree when there is one, else the bundled "
+    "pack) or a pack file's path."
+)
+
+# Options several commands share, declared once so their names and help cannot drift apart.
+CaseArgument = Annotated[str, typer.Argument(help="Case JSON file, or `-` for standard input.")]
+PackOption = Annotated[str, typer.Option("--pack", "-p", help=_PACK_HELP)]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="ISO 8601 instant to assess at (default: now); no offset means UK time."
+    ),
+]
+FormatOption = Annotated[
+    CheckFormat, typer.Option("--format", "-f", help="`text` for a person, `json` for a program.")
+]
+
+
+def console(stderr: bool = False, soft_wrap: bool = False) -> Console:
+    """A console that prints user and pack text literally: no markup, no emoji codes."""
+    return Console(stderr=stderr, soft_wrap=soft_wrap, highlight=False, markup=False, emoji=False)
+
+
+err = console(stderr=True, soft_wrap=True)
+
+
+def fail(code: int, message: str) -> typer.Exit:
+    """Print the message on stderr; the exit to raise with the status."""
+    err.print(literal(message), markup=False)
+    return typer.Exit(code)
+
+
+def parse_as_of(text: str | None) -> datetime:
+    try:
+        return parse_as_of_text(text)
+    except ValueError as error:
+        raise fail(EXIT_USAGE, f"error: --as-of: `{text}`: {error}") from None
+
+
+def pack_or_exit(pack: str) -> Pack:
+    """Load a pack by path or id; an id means the working tree's `policies/<id>.yaml` first."""
+    try:
+        loaded = load_pack(pack, near=Path.cwd())
+    except PackError as error:
+        raise fail(EXIT_PACK, f"error: invalid pack\n{error}") from None
+    if loaded.source is not None and loaded.source.origin is not Origin.FILE:
+        err.print(literal(f"pack {loaded.id} {loaded.version}: {loaded.source.describe()}"),
+                  style="dim")  # fmt: skip
+    return loaded
+
+
+def shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Turn a failed write (a closed pipe, a full disk) into one message and exit status 4."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise output_failed("the reader closed the output pipe") from None
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+            raise
+        raise output_failed(error.strerror or str(error)) from None
+
+
+def output_failed(why: str) -> typer.Exit:
+    """Every line written before this was written whole; say why the rest was not."""
+    # Point stdout at nothing, so the interpreter's last flush cannot fail a second time
+    # (in process, as under a test runner, stdout may have no file descriptor to point).
+    if has_fd(sys.stdout):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return fail(EXIT_OUTPUT, f"error: cannot write the output: {why}")
+
+
+def has_fd(stream: IO[Any]) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False  # an in-memory stream (tests)
+    return True

@@ -1,0 +1,87 @@
+"""`replay`: assess a decision log's decisions again and say which answers changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import literal
+from ..runs.releases import load_shelf
+from ..runs.replay import Skipped, index_cases
+from ..runs.replay import replay as replay_log
+from ..source.locate import bundled_dir, working_tree
+from ._app import EXIT_FAILED, EXIT_INPUT, EXIT_PACK, CheckFormat, app, console, err, fail
+
+_SHOWN_SKIPPED = 10
+
+
+@app.command()
+def replay(
+    log: Annotated[Path, typer.Argument(help="A decision log (JSONL) from `assess "
+                                        "--decision-log` or `serve`.")],
+    cases: Annotated[
+        Path | None,
+        typer.Option("--cases", help="JSONL cases, matched to decisions by the SHA-256 of "
+                     "their canonical JSON (needed where the log holds no case, or a masked one)."),
+    ] = None,
+    packs_folder: Annotated[
+        Path | None,
+        typer.Option("--packs", help="Folder of pack releases (default: the `policies` folder "
+                     "of the working tree, else the bundled packs)."),
+    ] = None,
+    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+) -> None:  # fmt: skip
+    """Assess every logged decision again and report each answer that differs, with why.
+
+    Exit status 0 when every decision was replayed and gave the same answer byte for byte;
+    1 when any differs or could not be replayed (each is listed).
+    """
+    folder = packs_folder or working_tree(Path.cwd()) or bundled_dir()
+    loaded = load_shelf(folder)
+    if loaded.shelf is None:
+        for diagnostic in loaded.diagnostics:
+            err.print(literal(diagnostic.render()), markup=False)
+        raise fail(EXIT_PACK, f"error: the packs in `{folder}` cannot be loaded")
+    cases_by_digest: dict[str, Any] = {}
+    bad_cases: list[Skipped] = []
+    if cases is not None:
+        cases_by_digest, bad_cases = index_cases(_lines_of(cases))
+    report = replay_log(_lines_of(log), loaded.shelf, cases_by_digest)
+    out = console(soft_wrap=True)
+    skipped = [*bad_cases, *report.skipped]
+    if output is CheckFormat.JSON:
+        document = report.as_dict() | {
+            "skipped": len(skipped),
+            "skipped_lines": [{"line": s.line, "why": s.why} for s in skipped],
+        }
+        out.print_json(data=document)
+    else:
+        for difference in report.differences:
+            out.print(literal(
+                f"line {difference.line} (request {difference.request_id}): "
+                f"{difference.pack} -> {difference.replayed_with}: differs\n  "
+                + "\n  ".join(difference.reasons)), markup=False, soft_wrap=True)  # fmt: skip
+        for item in skipped[:_SHOWN_SKIPPED]:
+            out.print(literal(f"line {item.line}: not replayed: {item.why}"), markup=False)
+        if len(skipped) > _SHOWN_SKIPPED:
+            out.print(f"... and {len(skipped) - _SHOWN_SKIPPED:,} more not replayed "
+                      "(--format json lists every one)", markup=False)  # fmt: skip
+        out.print(
+            f"replayed {report.decisions:,} decision(s) with the packs in {folder}: "
+            f"{report.same:,} same, {len(report.differences):,} differ, "
+            f"{len(skipped):,} not replayed",
+            markup=False,
+        )
+    if report.differences or skipped:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _lines_of(path: Path) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as stream:
+            yield from stream
+    except OSError as error:
+        raise fail(EXIT_INPUT, f"error: cannot read `{path}`: {error.strerror}") from None
