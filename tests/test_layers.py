@@ -111,7 +111,7 @@ def test_imports_point_down(path: Path) -> None:
         ("failedcontact.model.case", "from .. import load_pack\n", True),
         ("failedcontact.errors", "from .model import case\n", True),
         ("failedcontact.pack.tree", "from ..source.reader import Located\n", False),
-        ("failedcontact.cli.commands", "from ..engine.loader import Pack\n", False),
+        ("failedcontact.cli.assess", "from ..engine.loader import Pack\n", False),
         ("failedcontact.views.render", "from . import describe\n", False),
     ],
     ids=[
