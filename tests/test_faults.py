@@ -10,20 +10,27 @@ wait. docs/reliability.md names the guarantee each test holds.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import random
 import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+
+from .conftest import Cli
+from .random_cases import random_case
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-25T09:00:00+00:00"
@@ -221,3 +228,151 @@ def test_ctrl_c_while_the_input_is_idle_ends_the_run_whole() -> None:
         status, stderr = run.finish()
     assert "Fatal Python error" not in stderr, stderr
     _assert_stopped_whole(run, status, stderr, 130, "stopped by SIGINT")
+
+
+# The decision log. A log of a few decisions with their cases, from the command line.
+
+
+def _logged(cli: Cli, tmp_path: Path, count: int = 6) -> Path:
+    rng = random.Random(7)
+    cases = tmp_path / "cases.jsonl"
+    cases.write_bytes(b"".join(orjson.dumps(random_case(rng, n)) + b"\n" for n in range(count)))
+    log = tmp_path / "decisions.jsonl"
+    result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl", str(cases),
+                 "--workers", "1", "--decision-log", str(log), "--log-case",
+                 "-o", str(tmp_path / "out.jsonl"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return log
+
+
+def _replayed(cli: Cli, log: Path) -> dict[str, Any]:
+    result = cli("replay", str(log), "--format", "json")
+    assert "Traceback" not in result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def _whys(report: dict[str, Any]) -> list[tuple[int, str]]:
+    return [(item["line"], item["why"]) for item in report["skipped_lines"]]
+
+
+def test_a_torn_last_line_is_ended_before_the_next_decision(
+    cli: Cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writer killed mid-line leaves a fragment with no newline: the next writer ends it,
+    so its own line stays whole, and says so; replay names the fragment and goes on."""
+    log = _logged(cli, tmp_path, count=3)
+    whole = log.read_bytes()
+    last = whole.splitlines(keepends=True)[-1]
+    log.write_bytes(whole + last[: len(last) // 2])  # what `kill -9` mid-write leaves
+    with caplog.at_level(logging.WARNING, "failedcontact.runs.decision_log"):
+        _logged(cli, tmp_path, count=2)  # a restarted writer appends two more
+    assert len(caplog.records) == 1
+    assert "ended in a torn line" in caplog.records[0].getMessage()
+    lines = log.read_bytes().splitlines()
+    assert len(lines) == 6
+    for number in (0, 1, 2, 4, 5):
+        json.loads(lines[number])  # whole: the new decisions did not land on the fragment
+    report = _replayed(cli, log)
+    assert (report["decisions"], report["same"], report["skipped"]) == (6, 5, 1)
+    [(line, why)] = _whys(report)
+    assert line == 4 and why.startswith("not a whole decision line") and "torn" in why
+    assert report["chain"] == {"chained": 5, "unchained": 0, "breaks": []}
+
+
+def test_a_log_that_ends_part_way_through_a_line_is_replayed_up_to_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    log = _logged(cli, tmp_path, count=3)
+    log.write_bytes(log.read_bytes()[:-40])
+    report = _replayed(cli, log)
+    assert (report["same"], _whys(report)[0][0]) == (2, 3)
+    assert "the log ends part way through it" in _whys(report)[0][1]
+
+
+def _edit(log: Path, change: Callable[[list[bytes]], list[bytes]]) -> None:
+    log.write_bytes(b"".join(change(log.read_bytes().splitlines(keepends=True))))
+
+
+def test_an_edited_line_is_named_and_not_replayed(cli: Cli, tmp_path: Path) -> None:
+    log = _logged(cli, tmp_path)
+
+    def edit(lines: list[bytes]) -> list[bytes]:
+        record = json.loads(lines[2])
+        record["case"]["case_id"] = "SOMEONE-ELSE"
+        lines[2] = orjson.dumps(record) + b"\n"
+        return lines
+
+    _edit(log, edit)
+    report = _replayed(cli, log)
+    assert _whys(report) == [(3, "edited after it was written: decision #3's content does not "
+                              "match its chain; not replayed (it is not the decision that was "
+                              "logged)")]  # fmt: skip
+    assert report["same"] == 5 and report["chain"]["breaks"] == []  # the lines after it follow
+
+
+def test_a_deleted_line_is_named_by_the_line_after_it(cli: Cli, tmp_path: Path) -> None:
+    log = _logged(cli, tmp_path)
+    _edit(log, lambda lines: lines[:2] + lines[3:])
+    report = _replayed(cli, log)
+    why = "decision #4 follows #2 (line 2): the 1 line(s) between were deleted or moved"
+    assert report["chain"]["breaks"] == [{"line": 3, "why": why}]
+    assert report["same"] == 5  # each line left is replayed
+
+
+def test_the_first_lines_deleted_are_named(cli: Cli, tmp_path: Path) -> None:
+    log = _logged(cli, tmp_path)
+    _edit(log, lambda lines: lines[2:])
+    [moved] = _replayed(cli, log)["chain"]["breaks"]
+    assert moved == {"line": 1, "why": "decision #3 follows the start of the log: the 2 "
+                     "line(s) between were deleted or moved"}  # fmt: skip
+
+
+def test_reordered_lines_are_named(cli: Cli, tmp_path: Path) -> None:
+    log = _logged(cli, tmp_path)
+    _edit(log, lambda lines: [lines[0], lines[3], lines[1], lines[2], *lines[4:]])
+    breaks = _replayed(cli, log)["chain"]["breaks"]
+    assert [item["line"] for item in breaks] == [2, 3, 5]
+    assert breaks[1]["why"] == "decision #2 comes after #4 (line 2): lines were moved or copied"
+
+
+def test_a_line_of_the_wrong_shape_is_named_and_the_rest_replayed(cli: Cli, tmp_path: Path) -> None:
+    """Valid JSON that is not a decision line (here a hand-made one): not a traceback."""
+    log = _logged(cli, tmp_path)
+
+    def wrong(lines: list[bytes]) -> list[bytes]:
+        record = json.loads(lines[1])
+        record["pack"] = "north_lincs"
+        return [lines[0], orjson.dumps(record) + b"\n", b"[1, 2]\n", *lines[2:]]
+
+    _edit(log, wrong)
+    report = _replayed(cli, log)
+    whys = _whys(report)
+    assert whys[0][0] == 2 and whys[0][1].startswith("edited after it was written")
+    assert whys[1] == (3, "not a decision line: a JSON list, not an object")
+    assert report["same"] == 5
+    # the same line unchained (as an older version wrote it): its shape is named
+    record = json.loads(log.read_bytes().splitlines()[1])
+    del record["seq"], record["chain"]
+    (tmp_path / "old.jsonl").write_bytes(orjson.dumps(record) + b"\n")
+    [(line, why)] = _whys(_replayed(cli, tmp_path / "old.jsonl"))
+    assert (line, why) == (1, 'not a decision line: `pack` is a string ("north_lincs"), '
+                           "expected an object with `id`, `version`, `digest`")  # fmt: skip
+
+
+def test_a_log_written_before_lines_were_chained_replays_as_unchained(
+    cli: Cli, tmp_path: Path
+) -> None:
+    log = _logged(cli, tmp_path)
+    old = []
+    for line in log.read_bytes().splitlines():
+        record = json.loads(line)
+        del record["seq"], record["chain"]
+        old.append(orjson.dumps(record) + b"\n")
+    log.write_bytes(b"".join(old))
+    report = _replayed(cli, log)
+    assert (report["same"], report["skipped"]) == (6, 0)
+    assert report["chain"] == {"chained": 0, "unchained": 6, "breaks": []}
+    _logged(cli, tmp_path, count=2)  # appended to by this version: a chain from there on
+    report = _replayed(cli, log)
+    assert report["chain"] == {"chained": 2, "unchained": 6, "breaks": []}
