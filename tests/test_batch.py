@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import failedcontact as fc
+from failedcontact.errors import UsageError
 from failedcontact.runs.batch import assess_stream
 
 from .conftest import Cli
@@ -229,3 +230,13 @@ def test_skip_carries_on_a_run_from_where_it_stopped(workers: int, north_lincs: 
     assert (summary.lines, summary.skipped, summary.invalid) == (len(lines) - 60, 60, 1)
     assert reported[0].startswith("line 121: ")  # the bad line keeps its number
     assert "after skipping the first 60" in summary.describe()
+
+
+def test_workers_refuse_a_pack_file_changed_after_it_was_loaded(tmp_path: Path) -> None:
+    """Workers compile the pack's file again: it must be the text the caller loaded."""
+    path = tmp_path / "north_lincs.yaml"
+    path.write_text((ROOT / "policies" / "north_lincs.yaml").read_text(encoding="utf-8"))
+    pack = fc.load_pack(str(path))
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="changed after it was loaded"):
+        assess_stream(pack, _input(_cases(3)), AS_OF, lambda _: None, lambda _: None, workers=2)

@@ -9,6 +9,7 @@ order never changes.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -457,7 +458,7 @@ def _stopped(
         )
     carry_on = f"; to carry on, skip the first {skipped + done:,} {unit}(s) of the input"
     if isinstance(error, BrokenProcessPool):
-        code, why = EXIT_WORKER_DIED, f"error: {_died_worker()}, so the run stopped"
+        code, why = EXIT_WORKER_DIED, f"error: {error}, so the run stopped"
     else:
         number = error.signum if isinstance(error, _Signalled) else signal.SIGINT
         code = EXIT_SIGINT if number == signal.SIGINT else 128 + number
@@ -465,19 +466,6 @@ def _stopped(
     message = f"{why}: {answered} (each output {unit} whole, in order){carry_on}"
     report(message)
     return BatchStopped(code, message, done, skipped)
-
-
-# Worker processes of runs in this process, to say how one that died ended.
-_started: list[BaseProcess] = []
-
-
-def _died_worker() -> str:
-    for process in _started:
-        code = process.exitcode
-        if code is not None and code != -signal.SIGTERM:  # the pool ends the others with TERM
-            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited ({code})"
-            return f"a worker process (pid {process.pid}) {how}"
-    return "a worker process died (killed, or out of memory)"
 
 
 @contextmanager
@@ -520,7 +508,6 @@ class _TrackedPool(ProcessPoolExecutor):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.started: list[BaseProcess] = []
-        _started.clear()
 
     def died(self) -> bool:
         """True when a worker has ended (they end only when the pool shuts down)."""
@@ -555,14 +542,32 @@ class _TrackedPool(ProcessPoolExecutor):
                 return future.result(timeout=_WATCH)
             except TimeoutError:
                 if self.died():
-                    raise BrokenProcessPool("a worker process died") from None
+                    raise BrokenProcessPool(self.death()) from None
+            except BrokenProcessPool:
+                raise BrokenProcessPool(self.death()) from None
+
+    def death(self) -> str:
+        """How a worker ended, said before the others are stopped (the pool ends them with
+        SIGTERM; `stop` with SIGKILL)."""
+        for process in self.started:
+            code = process.exitcode
+            if code is not None and code != -signal.SIGTERM:
+                how = (
+                    f"was killed by {signal.Signals(-code).name}"
+                    if code < 0
+                    else f"exited ({code})"
+                )
+                return f"a worker process (pid {process.pid}) {how}"
+        return "a worker process died (killed, or out of memory)"
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BrokenProcessPool:  # one died while there was no work for it
+            raise BrokenProcessPool(self.death()) from None
         for process in self._processes.values():  # workers start as work arrives
             if process not in self.started:
                 self.started.append(process)
-                _started.append(process)
         return future
 
 
@@ -634,9 +639,15 @@ def assess_stream(
 
 
 def _source_text(pack: Pack) -> str:
+    """The pack's text, for workers to compile: the very text the caller's pack was."""
     if pack.source is None:
-        raise UsageError("worker processes that cannot be forked need a pack loaded from a file")
-    return pack.source.path.read_text(encoding="utf-8")
+        raise UsageError("worker processes need a pack loaded from a file, not from text")
+    text = pack.source.path.read_text(encoding="utf-8")
+    if "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() != pack.digest:
+        raise UsageError(
+            f"the pack file `{pack.source.path}` changed after it was loaded: load it again"
+        )
+    return text
 
 
 def _chunks(numbered: Iterator[Line]) -> Generator[list[Line], None, None]:
