@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import random
 import re
@@ -28,6 +29,9 @@ from typing import Any
 
 import orjson
 import pytest
+
+import failedcontact as fc
+from failedcontact.runs.batch import EXIT_WORKER_DIED, BatchStopped, assess_blocks, assess_stream
 
 from .conftest import Cli
 from .random_cases import random_case
@@ -376,3 +380,54 @@ def test_a_log_written_before_lines_were_chained_replays_as_unchained(
     _logged(cli, tmp_path, count=2)  # appended to by this version: a chain from there on
     report = _replayed(cli, log)
     assert report["chain"] == {"chained": 2, "unchained": 6, "breaks": []}
+
+
+# The same faults in process: what `BatchStopped` tells a caller of the library.
+
+
+def _killing_writer(written: list[bytes]) -> Callable[[bytes], None]:
+    """A `write` that kills a worker once the first output has come."""
+
+    def write(data: bytes) -> None:
+        written.append(data)
+        if len(written) == 1:
+            worker = multiprocessing.active_children()[0].pid
+            assert worker is not None
+            os.kill(worker, signal.SIGKILL)
+
+    return write
+
+
+def test_a_killed_worker_stops_assess_stream_with_how_far_it_got() -> None:
+    pack = fc.load_pack("north_lincs")
+    lines = [_case_line(n).rstrip(b"\n") for n in range(3000)]
+    written: list[bytes] = []
+    reported: list[str] = []
+    when = datetime.fromisoformat(AS_OF)
+    with pytest.raises(BatchStopped) as stopped:
+        assess_stream(pack, lines, when, _killing_writer(written), reported.append, workers=2,
+                      skip=10)  # fmt: skip
+    output = b"".join(written).splitlines()
+    assert stopped.value.code == EXIT_WORKER_DIED == 75
+    assert (stopped.value.answered, stopped.value.skipped) == (len(output), 10)
+    assert [json.loads(line)["case_id"] for line in output] == [
+        f"F-{n}" for n in range(10, 10 + len(output))
+    ]
+    assert reported == [stopped.value.message]
+    assert f"answered lines 11-{10 + len(output):,} of the input" in stopped.value.message
+    assert multiprocessing.active_children() == []  # no worker left behind
+
+
+def test_a_killed_worker_stops_a_table_run_with_how_far_it_got() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from failedcontact.interop.columnar import BLOCKS, case_blocks
+
+    pack = fc.load_pack("north_lincs")
+    table = pa.Table.from_pylist([json.loads(_case_line(n)) for n in range(3000)])
+    written: list[bytes] = []
+    with pytest.raises(BatchStopped) as stopped:
+        assess_blocks(pack, case_blocks(table.to_batches()), BLOCKS, datetime.fromisoformat(AS_OF),
+                      _killing_writer(written), lambda _: None, workers=2)  # fmt: skip
+    assert stopped.value.code == 75 and "answered rows 1-" in stopped.value.message
+    rows = sum(pa.ipc.open_stream(block).read_all().num_rows for block in written)
+    assert stopped.value.answered == rows
