@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import failedcontact as fc
+from failedcontact.errors import UsageError
 from failedcontact.runs.batch import assess_stream
 
 from .conftest import Cli
@@ -212,3 +213,30 @@ def test_a_read_error_part_way_is_exit_5_after_the_lines_before_it(
         answers = [json.loads(line)["case_id"] for line in result.stdout.splitlines()]
         assert answers == [f"B-{n}" for n in range(len(answers))]
         assert len(answers) == 12 if workers == "1" else len(answers) <= 12
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_skip_carries_on_a_run_from_where_it_stopped(workers: int, north_lincs: fc.Pack) -> None:
+    """`skip=N` (what a stopped run says to do) gives the rest of the output, numbered as in
+    the whole run: the two outputs joined are the output of one run."""
+    lines = _input(_cases(150))
+    whole: list[bytes] = []
+    assess_stream(north_lincs, lines, AS_OF, whole.append, lambda _: None, workers=workers)
+    rest: list[bytes] = []
+    reported: list[str] = []
+    summary = assess_stream(north_lincs, lines, AS_OF, rest.append, reported.append,
+                            workers=workers, skip=60)  # fmt: skip
+    assert b"".join(rest).splitlines() == b"".join(whole).splitlines()[60:]
+    assert (summary.lines, summary.skipped, summary.invalid) == (len(lines) - 60, 60, 1)
+    assert reported[0].startswith("line 121: ")  # the bad line keeps its number
+    assert "after skipping the first 60" in summary.describe()
+
+
+def test_workers_refuse_a_pack_file_changed_after_it_was_loaded(tmp_path: Path) -> None:
+    """Workers compile the pack's file again: it must be the text the caller loaded."""
+    path = tmp_path / "north_lincs.yaml"
+    path.write_text((ROOT / "policies" / "north_lincs.yaml").read_text(encoding="utf-8"))
+    pack = fc.load_pack(str(path))
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="changed after it was loaded"):
+        assess_stream(pack, _input(_cases(3)), AS_OF, lambda _: None, lambda _: None, workers=2)

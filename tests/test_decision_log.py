@@ -17,6 +17,7 @@ import failedcontact as fc
 from failedcontact.errors import UsageError
 from failedcontact.model.case import UK
 from failedcontact.runs.decision_log import (
+    ChainCheck,
     DecisionLog,
     LogOptions,
     answer_digest,
@@ -54,7 +55,8 @@ def test_a_decision_line_records_what_decided_the_answer(cli: Cli, tmp_path: Pat
     assessment = json.loads(result.stdout)
     case = json.loads(Path(EXAMPLE).read_text(encoding="utf-8"))
     assert set(line) == {"time", "request_id", "pack", "engine", "as_of", "case_sha256",
-                         "assessment_digest"}  # fmt: skip
+                         "assessment_digest", "seq", "chain"}  # fmt: skip
+    assert line["seq"] == 1 and line["chain"].startswith("sha256:")
     assert line["pack"] == assessment["pack"]
     assert line["engine"] == {"library": fc.__version__, "holidays": version("holidays")}
     assert line["as_of"] == AS_OF
@@ -315,6 +317,10 @@ def test_the_log_is_appended_to_in_whole_lines_by_many_writers(tmp_path: Path) -
     assert len(lines) == 2000
     for mark in range(4):
         assert [line["n"] for line in lines if line["writer"] == mark] == list(range(500))
+    # one chain through all of them, however the writers took turns
+    chain = ChainCheck()
+    assert [chain.check(n, line) for n, line in enumerate(lines, 1)] == [("ok", None)] * 2000
+    assert [line["seq"] for line in lines] == list(range(1, 2001))
 
 
 def test_replay_refuses_a_packs_folder_that_does_not_load(cli: Cli, tmp_path: Path) -> None:

@@ -8,17 +8,24 @@ order never changes.
 
 from __future__ import annotations
 
-import gc
+import ctypes
+import hashlib
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing.pool import AsyncResult
+from itertools import islice
+from multiprocessing.process import BaseProcess
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -47,12 +54,14 @@ class BatchSummary:
     invalid: int
     seconds: float
     workers: int
+    skipped: int = 0  # the input's first lines, passed over unanswered (`skip`)
 
     def describe(self) -> str:
         """`assessed 1,000 line(s): 998 cases, 2 invalid, in 2.10 s (476 lines/s), 2 worker(s)`."""
         rate = self.lines / self.seconds if self.seconds > 0 else 0.0
+        passed = f" after skipping the first {self.skipped:,}" if self.skipped else ""
         return (
-            f"assessed {self.lines:,} line(s): {self.lines - self.invalid:,} case(s), "
+            f"assessed {self.lines:,} line(s){passed}: {self.lines - self.invalid:,} case(s), "
             f"{self.invalid:,} invalid, in {self.seconds:.2f} s ({rate:,.0f} lines/s), "
             f"{self.workers} worker(s)"
         )
@@ -133,18 +142,36 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(
-    inherited: Pack | None,
     text: str,
     file: str,
     as_of: datetime,
     log: DecisionLogging | None,
     form: BlockFormat | None = None,
 ) -> None:
-    # a forked worker is handed the parent's pack; a spawned one compiles the text once
-    _worker["pack"] = inherited if inherited is not None else load_pack(text=text, file=file)
+    # Ctrl-C reaches the whole process group: the parent alone stops the run (and these
+    # workers), so a worker prints no KeyboardInterrupt of its own. SIGTERM ends it quietly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _leave_with_the_parent()
+    _worker["pack"] = load_pack(text=text, file=file)  # compiled once a worker
     _worker["as_of"] = as_of
     _worker["log"] = log
     _worker["form"] = form
+    if form is not None and form.prepare is not None:
+        form.prepare()
+
+
+def _leave_with_the_parent() -> None:
+    """End this worker when the process that started it is gone (killed with SIGKILL, say):
+    a worker waiting for work would otherwise wait for ever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _assess_chunk(chunk: list[Line]) -> BlockResult:
@@ -244,75 +271,313 @@ def assess_blocks(
     record: Callable[[bytes], None] | None = None,
 ) -> BatchSummary:
     """`assess_stream` for rows that come in blocks: each block is assessed where it is
-    turned into lines (in a worker), and `write` receives each output block, in order."""
+    turned into lines (in a worker), and `write` receives each output block, in order.
+
+    Stops as `assess_stream` does (`BatchStopped`), counting rows."""
     start = time.perf_counter()
-    done = invalid = 0
+    progress = _Progress()
     first = 1
-    if workers <= 1:
-        for rows, block in blocks:
-            result = _block_result(pack, as_of, log, form, first, block)
-            done, invalid = _write(result, rows, write, report, record, done, invalid)
-            first += rows
-        return BatchSummary(done, invalid, time.perf_counter() - start, 1)
-    with _running(_pool(pack, as_of, log, workers, form)) as pool:
-        pending: deque[tuple[AsyncResult[BlockResult], int]] = deque()
-        for rows, block in blocks:
-            pending.append((pool.apply_async(_assess_block, (first, block)), rows))
-            first += rows
-            while pending and (len(pending) > workers * _IN_FLIGHT or pending[0][0].ready()):
-                in_flight, count = pending.popleft()
-                done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
-        while pending:
-            in_flight, count = pending.popleft()
-            done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
-    return BatchSummary(done, invalid, time.perf_counter() - start, workers)
+    with _stop_on_signals() as stop:
+        try:
+            if workers <= 1:
+                for rows, block in blocks:
+                    result = _block_result(pack, as_of, log, form, first, block)
+                    with stop.whole():
+                        progress.add(result, rows, write, report, record)
+                    first += rows
+                return progress.summary(start, 1)
+            with _executor(pack, as_of, log, workers, form) as pool:
+                pending: deque[tuple[Future[BlockResult], int]] = deque()
+                for rows, block in blocks:
+                    pending.append((pool.submit(_assess_block, first, block), rows))
+                    first += rows
+                    _drain(
+                        pool, pending, workers * _IN_FLIGHT, stop, progress, write, report, record
+                    )
+                _drain(pool, pending, 0, stop, progress, write, report, record)
+        except (_Signalled, KeyboardInterrupt, BrokenProcessPool) as error:
+            raise _stopped(error, progress, 0, "row", report) from None
+    return progress.summary(start, workers)
+
+
+# Exit statuses of a run that stopped before its input ended (docs/reliability.md).
+EXIT_WORKER_DIED = 75  # EX_TEMPFAIL: a worker process died (killed, out of memory): carry on
+EXIT_SIGINT = 128 + signal.SIGINT  # 130, the shells' convention
+EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
+
+
+class BatchStopped(SystemExit):
+    """The run stopped before its input ended: a signal (SIGINT, SIGTERM) or a worker process
+    that died. A request to end the process with exit status `code` (130, 143, or
+    `EXIT_WORKER_DIED`), so the command line needs no traceback to say so.
+
+    Every output line written before it is whole and in input order: they answer the input's
+    lines `skipped + 1` to `answered` (rows, for `assess_blocks`). `message` (one line, also
+    given to `report` before this is raised) says so and how to carry on.
+    """
+
+    def __init__(self, code: int, message: str, answered: int, skipped: int = 0) -> None:
+        super().__init__(code)
+        self.message = message
+        self.answered = answered
+        self.skipped = skipped
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Signalled(BaseException):
+    """SIGINT or SIGTERM arrived during a run (a BaseException, as KeyboardInterrupt is)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
+@dataclass(slots=True)
+class _Stop:
+    """Signals during a run: raised at once, or held while a chunk is being written so that
+    its output lines, and its decision-log lines, are written whole."""
+
+    signum: int | None = None
+    writing: bool = False
+    installed: bool = False  # the handlers are in place (the main thread)
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.signum = signum
+        if not self.writing:
+            raise _Signalled(signum)
+
+    @contextmanager
+    def whole(self) -> Iterator[None]:
+        """Hold SIGINT and SIGTERM while the body writes; raise one that came after.
+
+        They are blocked, not only held back: a signal that interrupts a write to a full
+        pipe can make a buffered writer drop what it had left to write (seen: the last
+        62,926 bytes of a chunk lost, the write reporting success).
+        """
+        self.writing = True
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING) if self.installed else None
+        try:
+            yield
+        finally:
+            if before is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a held one runs now
+            self.writing = False
+        if self.signum is not None:
+            raise _Signalled(self.signum)
 
 
 @contextmanager
-def _running(pool: Any) -> Iterator[Any]:
-    """The pool while the caller uses it; then closed, or terminated on Ctrl-C."""
-    interrupted = True  # until shown otherwise: Ctrl-C stops the workers at once
+def _stop_on_signals() -> Iterator[_Stop]:
+    """SIGINT and SIGTERM end the run between two writes, while this is in effect.
+
+    Only the main thread can take signals; elsewhere (a server's thread) nothing changes.
+    """
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in before:
+        signal.signal(number, stop.handle)
+    stop.installed = True
     try:
-        yield pool
-        interrupted = False
-    except Exception:
-        # A failed write (a full disk, a closed pipe) lets the few chunks in flight finish:
-        # terminating a pool while a worker is sending a result can leave Pool.terminate
-        # waiting for ever on the half-sent message.
-        interrupted = False
-        raise
+        yield stop
     finally:
-        if interrupted:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
+        for number, handler in before.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                signal.signal(number, handler)
 
 
-def _pool(
+@dataclass(slots=True)
+class _Progress:
+    """The lines (or rows) written so far and how many were invalid."""
+
+    done: int = 0
+    invalid: int = 0
+    skipped: int = 0
+
+    def add(
+        self,
+        result: BlockResult,
+        lines: int,
+        write: Callable[[bytes], None],
+        report: Callable[[str], None],
+        record: Callable[[bytes], None] | None,
+    ) -> None:
+        self.done, self.invalid = _write(
+            result, lines, write, report, record, self.done, self.invalid
+        )
+
+    def summary(self, start: float, workers: int) -> BatchSummary:
+        return BatchSummary(
+            self.done, self.invalid, time.perf_counter() - start, workers, self.skipped
+        )
+
+
+def _drain(
+    pool: _TrackedPool,
+    pending: deque[tuple[Future[BlockResult], int]],
+    keep: int,
+    stop: _Stop,
+    progress: _Progress,
+    write: Callable[[bytes], None],
+    report: Callable[[str], None],
+    record: Callable[[bytes], None] | None,
+    counted: Callable[[int], None] | None = None,
+) -> None:
+    """Write finished chunks in order, and wait for the oldest while more than `keep` are
+    in flight. A worker that died raises `BrokenProcessPool` here, a signal `_Signalled`."""
+    while pending and (len(pending) > keep or pending[0][0].done()):
+        in_flight, count = pending.popleft()
+        result = pool.result(in_flight)
+        with stop.whole():
+            progress.add(result, count, write, report, record)
+        if counted is not None:
+            counted(progress.done)
+
+
+def _stopped(
+    error: BaseException,
+    progress: _Progress,
+    skipped: int,
+    unit: str,
+    report: Callable[[str], None],
+) -> BatchStopped:
+    """What to tell the caller, and `report`, about a run that stopped part way."""
+    done = progress.done
+    if done:
+        answered = f"answered {unit}s {skipped + 1:,}-{skipped + done:,} of the input"
+    else:
+        answered = f"answered no {unit} of the input" + (
+            f" after {unit} {skipped:,}" if skipped else ""
+        )
+    carry_on = f"; to carry on, skip the first {skipped + done:,} {unit}(s) of the input"
+    if isinstance(error, BrokenProcessPool):
+        code, why = EXIT_WORKER_DIED, f"error: {error}, so the run stopped"
+    else:
+        number = error.signum if isinstance(error, _Signalled) else signal.SIGINT
+        code = EXIT_SIGINT if number == signal.SIGINT else 128 + number
+        why = f"stopped by {signal.Signals(number).name}"
+    message = f"{why}: {answered} (each output {unit} whole, in order){carry_on}"
+    report(message)
+    return BatchStopped(code, message, done, skipped)
+
+
+@contextmanager
+def _executor(
     pack: Pack,
     as_of: datetime,
     log: DecisionLogging | None,
     workers: int,
     form: BlockFormat | None = None,
-) -> Any:
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if fork else None)
-    # a forked worker gets its arguments without pickling, so it can share the compiled pack;
-    # only a spawned one needs the pack's text, to compile it again
-    inherited = pack if fork else None
-    text = "" if fork else _source_text(pack)
-    if fork and form is not None and form.prepare is not None:
-        form.prepare()  # shared only by forked workers: a spawned one sets itself up
-    # Objects made before the fork go to the collector's permanent generation while the
-    # workers fork: a worker's collections then do not write to them, so their pages stay
-    # shared with the parent (20 MB less a worker, measured). The parent's collector gets
-    # them back at once.
-    gc.freeze()
+) -> Iterator[_TrackedPool]:
+    """Worker processes while the caller uses them; waited for when the run ends whole, and
+    killed at once when it does not (a signal, a dead worker, a failed write or read).
+
+    The workers start from a fork server (or are spawned), never forked from this process:
+    it runs threads (the input reader, a progress bar, a server's), and a child forked
+    from a process with threads may inherit a lock held for ever. A worker compiles the
+    pack's text once (tens of milliseconds).
+    """
+    context = _context()
+    pool = _TrackedPool(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(_source_text(pack), pack.id, as_of, log, form),
+    )
+    whole = False
     try:
-        return context.Pool(workers, _start_worker, (inherited, text, pack.id, as_of, log, form))
+        yield pool
+        whole = True
     finally:
-        gc.unfreeze()
+        if whole:
+            pool.shutdown(wait=True)
+        else:
+            pool.stop()
+
+
+class _TrackedPool(ProcessPoolExecutor):
+    """A process pool that keeps every worker it started, to stop or describe them."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.started: list[BaseProcess] = []
+
+    def died(self) -> bool:
+        """True when a worker has ended (they end only when the pool shuts down)."""
+        return any(process.exitcode is not None for process in self.started)
+
+    def stop(self) -> None:
+        """Cancel what is queued and kill the workers now, leaving nothing to wait for.
+
+        A worker killed while sending a result leaves half a message in the results pipe,
+        and the pool's manager thread (which the interpreter joins at exit) waiting for the
+        rest: with every worker gone, closing this process's end of the pipe ends that wait.
+        """
+        results = self._result_queue
+        self.shutdown(wait=False, cancel_futures=True)
+        for process in self.started:
+            if process.exitcode is None:
+                process.kill()
+        for process in self.started:
+            process.join(5)
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            writer.close()
+
+    def result(self, future: Future[BlockResult]) -> BlockResult:
+        """The future's result; `BrokenProcessPool` as soon as any worker has died.
+
+        The pool says so itself, unless a worker died while sending a result: its manager
+        thread then waits for the rest of the message, so the workers are watched here too.
+        """
+        while True:
+            try:
+                return future.result(timeout=_WATCH)
+            except TimeoutError:
+                if self.died():
+                    raise BrokenProcessPool(self.death()) from None
+            except BrokenProcessPool:
+                raise BrokenProcessPool(self.death()) from None
+
+    def death(self) -> str:
+        """How a worker ended, said before the others are stopped (the pool ends them with
+        SIGTERM; `stop` with SIGKILL)."""
+        for process in self.started:
+            code = process.exitcode
+            if code is not None and code != -signal.SIGTERM:
+                how = (
+                    f"was killed by {signal.Signals(-code).name}"
+                    if code < 0
+                    else f"exited ({code})"
+                )
+                return f"a worker process (pid {process.pid}) {how}"
+        return "a worker process died (killed, or out of memory)"
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BrokenProcessPool:  # one died while there was no work for it
+            raise BrokenProcessPool(self.death()) from None
+        for process in self._processes.values():  # workers start as work arrives
+            if process not in self.started:
+                self.started.append(process)
+        return future
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # the server imports the library once; each worker forks from it with it imported
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def assess_stream(
@@ -325,6 +590,7 @@ def assess_stream(
     progress: Callable[[int], None] | None = None,
     log: DecisionLogging | None = None,
     record: Callable[[bytes], None] | None = None,
+    skip: int = 0,
 ) -> BatchSummary:
     """Assess every line, writing output lines (each with its newline) as soon as they are ready.
 
@@ -332,48 +598,59 @@ def assess_stream(
 
     `report` receives each bad line's message; `progress` the number of lines done so far;
     `record`, with `log`, each decision's log line, before its output line is written.
+    `skip` passes over the input's first lines unanswered (to carry on a run that stopped);
+    the others keep their line numbers.
+
+    SIGINT, SIGTERM (in the main thread) or a worker process that dies ends the run at
+    once, between two writes: `BatchStopped` says how far it got, and with which exit
+    status the process should end.
     """
     start = time.perf_counter()
-    done = invalid = 0
-    numbered = enumerate(lines, start=1)
-    if workers <= 1:
-        for number, raw in numbered:
-            out, problem, decision = assess_line(pack, number, raw, as_of, log)
-            if decision is not None and record is not None:
-                record(decision)
-            write(out + b"\n")
-            done += 1
-            if problem is not None:
-                invalid += 1
-                report(problem)
-            if progress is not None:
-                progress(done)
-        return BatchSummary(done, invalid, time.perf_counter() - start, 1)
-    with _running(_pool(pack, as_of, log, workers)) as pool:
-        pending: deque[tuple[AsyncResult[BlockResult], int]] = deque()
-        for chunk in _chunks(numbered):
-            if chunk:  # an empty chunk: the input paused, so write what is ready meanwhile
-                pending.append((pool.apply_async(_assess_chunk, (chunk,)), len(chunk)))
-            while pending and (len(pending) > workers * _IN_FLIGHT or pending[0][0].ready()):
-                in_flight, count = pending.popleft()
-                done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
-                if progress is not None:
-                    progress(done)
-        while pending:
-            in_flight, count = pending.popleft()
-            done, invalid = _write(in_flight.get(), count, write, report, record, done, invalid)
-            if progress is not None:
-                progress(done)
-    return BatchSummary(done, invalid, time.perf_counter() - start, workers)
+    done = _Progress(skipped=skip)
+    numbered = islice(enumerate(lines, start=1), skip, None)
+    with _stop_on_signals() as stop:
+        try:
+            if workers <= 1:
+                for number, raw in numbered:
+                    out, problem, decision = assess_line(pack, number, raw, as_of, log)
+                    result = (
+                        out + b"\n",
+                        [problem] if problem else [],
+                        [decision] if decision else [],
+                    )
+                    with stop.whole():
+                        done.add(result, 1, write, report, record)
+                    if progress is not None:
+                        progress(done.done)
+                return done.summary(start, 1)
+            with ExitStack() as stack:
+                pool = stack.enter_context(_executor(pack, as_of, log, workers))
+                pending: deque[tuple[Future[BlockResult], int]] = deque()
+                chunks = stack.enter_context(closing(_chunks(numbered)))
+                for chunk in chunks:
+                    if chunk:  # an empty chunk: the input paused, so write what is ready meanwhile
+                        pending.append((pool.submit(_assess_chunk, chunk), len(chunk)))
+                    keep = workers * _IN_FLIGHT
+                    _drain(pool, pending, keep, stop, done, write, report, record, progress)
+                _drain(pool, pending, 0, stop, done, write, report, record, progress)
+        except (_Signalled, KeyboardInterrupt, BrokenProcessPool) as error:
+            raise _stopped(error, done, skip, "line", report) from None
+    return done.summary(start, workers)
 
 
 def _source_text(pack: Pack) -> str:
+    """The pack's text, for workers to compile: the very text the caller's pack was."""
     if pack.source is None:
-        raise UsageError("worker processes that cannot be forked need a pack loaded from a file")
-    return pack.source.path.read_text(encoding="utf-8")
+        raise UsageError("worker processes need a pack loaded from a file, not from text")
+    text = pack.source.path.read_text(encoding="utf-8")
+    if "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() != pack.digest:
+        raise UsageError(
+            f"the pack file `{pack.source.path}` changed after it was loaded: load it again"
+        )
+    return text
 
 
-def _chunks(numbered: Iterator[Line]) -> Iterator[list[Line]]:
+def _chunks(numbered: Iterator[Line]) -> Generator[list[Line], None, None]:
     """Lines in chunks of up to `_CHUNK`, read ahead by a thread.
 
     A full chunk goes at once; when input pauses (a pipe), what has come so far goes after
@@ -384,6 +661,7 @@ def _chunks(numbered: Iterator[Line]) -> Iterator[list[Line]]:
     ready = threading.Condition()
     lines: list[Line] = []
     ended: list[BaseException | None] = []  # set once: None at end of input, or the error
+    quit = threading.Event()  # the run ended early: read no more
 
     def read() -> None:
         failure: BaseException | None = None
@@ -393,27 +671,56 @@ def _chunks(numbered: Iterator[Line]) -> Iterator[list[Line]]:
                     lines.append(item)
                     if len(lines) == _CHUNK:
                         ready.notify()
-                    while len(lines) >= _CHUNK * 4:  # read ahead boundedly
+                    while len(lines) >= _CHUNK * 4 and not quit.is_set():  # read ahead boundedly
                         ready.wait()
+                if quit.is_set():
+                    return
         except BaseException as error:
             failure = error
         with ready:
             ended.append(failure)
             ready.notify()
 
-    threading.Thread(target=read, daemon=True).start()
-    while True:
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        while True:
+            with ready:
+                if len(lines) < _CHUNK and not ended:
+                    ready.wait(_LINGER)
+                chunk = lines[:_CHUNK]
+                del lines[:_CHUNK]
+                ready.notify()  # the reader may be waiting for room
+                finished = bool(ended) and not lines
+            if finished:
+                if chunk:
+                    yield chunk
+                if ended[0] is not None:
+                    raise ended[0]
+                return
+            yield chunk
+    finally:
         with ready:
-            if len(lines) < _CHUNK and not ended:
-                ready.wait(_LINGER)
-            chunk = lines[:_CHUNK]
-            del lines[:_CHUNK]
-            ready.notify()  # the reader may be waiting for room
-            finished = bool(ended) and not lines
-        if finished:
-            if chunk:
-                yield chunk
-            if ended[0] is not None:
-                raise ended[0]
-            return
-        yield chunk
+            quit.set()
+            ready.notify()
+        reader.join(_READER_GRACE)
+        if reader.is_alive():
+            _keep_stdin_open()
+
+
+_WATCH = 0.2  # seconds between looks at the workers while waiting for a result
+_READER_GRACE = 0.2  # seconds a run that ended early waits for its reader to stop
+
+
+def _keep_stdin_open() -> None:
+    """Leave standard input open until the process ends.
+
+    The reader thread of a run that ended early is still blocked reading (a pipe with
+    nothing to say yet), holding the lock of the stream it reads. If that is standard
+    input, the interpreter's exit would close `sys.stdin`, wait a second for that lock and
+    then abort ("could not acquire lock for <_io.BufferedReader name='<stdin>'> at
+    interpreter shutdown"). A reference the collector cannot see keeps it from closing; the
+    kernel closes the descriptor when the process ends.
+    """
+    for stream in {id(s): s for s in (sys.stdin, sys.__stdin__) if s is not None}.values():
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(stream))

@@ -10,11 +10,14 @@ case itself is written only when asked for, with named fields masked.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import logging
 import os
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,31 +157,93 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+# The chain: each line's `chain` is the digest of the chain before it and of the line's own
+# canonical JSON (less `chain`, with `seq`); the first line follows `GENESIS`.
+GENESIS = "sha256:" + "0" * 64
+_TAIL_BLOCK = 1 << 16  # bytes read at a time, backwards, to find the last line
+_TAIL_LINES = 64  # torn or unreadable lines looked past, at the most, for the last chain
+
+log = logging.getLogger(__name__)
+
+
+def chain_digest(previous: str, record: Mapping[str, Any]) -> str:
+    """The `chain` of a decision line: `sha256(previous chain, newline, canonical JSON of
+    the line less its `chain` field)`."""
+    content = {key: value for key, value in record.items() if key != "chain"}
+    return sha256_of(previous.encode() + b"\n" + canonical_json(content))
+
+
 @dataclass(eq=False)
 class DecisionLog:
     """An append-only JSONL file that many threads and processes may write at once.
 
-    Each line goes to the kernel in one `write` on a file opened with `O_APPEND`, so lines
-    from different writers never interleave and a killed process leaves every line it wrote
-    whole. `sync=True` also forces each line to the disk (`fsync`), for power cuts.
+    Each line goes to the kernel in one `write` on a file opened with `O_APPEND`, under an
+    exclusive `flock`, so lines from different writers never interleave. Each line gets
+    `seq` (1, 2, ...) and `chain`, which chains it to the line before (`chain_digest`), so
+    `replay` can tell a line edited, deleted or moved. A writer killed mid-line (or a full
+    disk) can leave a torn last line: the next writer ends it with a newline before writing,
+    so each decision still starts a line of its own, and says so in `warnings` and this
+    module's logger. `sync=True` also forces each line to the disk (`fsync`), for power cuts.
     """
 
     path: Path
     sync: bool = False
+    warnings: list[str] = field(init=False, default_factory=list)
+    """What was found and mended on the way: a torn last line, ended with a newline."""
     _fd: int = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _end: int = field(init=False, repr=False, default=-1)  # the size after this one's last write
+    _last: tuple[int, str] = field(init=False, repr=False, default=(0, GENESIS))  # seq, chain
 
     def __post_init__(self) -> None:
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        with self._lock, self._locked():
+            self._mend(os.fstat(self._fd).st_size)
 
     def write(self, line: bytes) -> None:
-        """Append one whole line (ending in a newline)."""
-        with self._lock:
-            written = os.write(self._fd, line)
-            if written != len(line):  # a full disk: say so rather than leave half a line
-                raise OSError(f"the decision log took {written} of {len(line)} bytes")
+        """Append whole lines (each ending in a newline: one decision, or several), chained."""
+        with self._lock, self._locked():
+            size = os.fstat(self._fd).st_size
+            if size != self._end:  # another writer came between: find where it left off
+                size = self._mend(size)
+                self._last = _last_link(self._fd, size)
+            seq, chain = self._last
+            out = []
+            for one in line.splitlines(keepends=True):
+                seq += 1
+                linked, chain = _linked(one, seq, chain)
+                out.append(linked)
+            data = b"".join(out)
+            written = os.write(self._fd, data)
+            if written != len(data):  # a full disk: say so rather than leave half a line
+                raise OSError(f"the decision log took {written} of {len(data)} bytes")
             if self.sync:
                 os.fsync(self._fd)
+            self._end, self._last = size + written, (seq, chain)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _mend(self, size: int) -> int:
+        """End a torn last line with a newline, saying so; the size after."""
+        if size == 0 or os.pread(self._fd, 1, size - 1) == b"\n":
+            return size
+        start = _line_start(self._fd, size)
+        warning = (
+            f"the decision log `{self.path}` ended in a torn line ({size - start:,} bytes from "
+            f"byte {start:,}, with no newline: a writer was killed mid-line, or the disk was "
+            "full); ended it with a newline so the next decision starts a line of its own "
+            "(`failedcontact replay` names the torn line)"
+        )
+        os.write(self._fd, b"\n")
+        self.warnings.append(warning)
+        log.warning(warning)
+        return size + 1
 
     def close(self) -> None:
         """Close the file."""
@@ -189,3 +254,102 @@ class DecisionLog:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _linked(line: bytes, seq: int, previous: str) -> tuple[bytes, str]:
+    """A decision line with `seq` and `chain` added as its last fields; and the chain."""
+    record = orjson.loads(line)
+    if not isinstance(record, dict) or not line.endswith(b"}\n"):
+        raise ValueError("a decision-log line is one JSON object on a line of its own")
+    record.pop("chain", None)
+    record["seq"] = seq
+    chain = chain_digest(previous, record)
+    tail = orjson.dumps({"seq": seq, "chain": chain})  # `{"seq":...,"chain":"..."}`
+    body = line[:-2].rstrip()
+    joint = b"," if body != b"{" else b""
+    return body + joint + tail[1:] + b"\n", chain
+
+
+def _line_start(fd: int, end: int) -> int:
+    """Where the line that ends at byte `end` (its newline excluded) starts."""
+    position = end
+    while position > 0:
+        start = max(0, position - _TAIL_BLOCK)
+        found = os.pread(fd, position - start, start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        position = start
+    return 0
+
+
+def _last_link(fd: int, size: int) -> tuple[int, str]:
+    """The `seq` and `chain` of the last chained line, looking past torn lines; a log
+    with none (new, or written before lines were chained) starts again at `GENESIS`."""
+    end = size - 1  # the last line's newline
+    for _ in range(_TAIL_LINES):
+        if end <= 0:
+            break
+        start = _line_start(fd, end)
+        try:
+            record = orjson.loads(os.pread(fd, end - start, start))
+        except orjson.JSONDecodeError:
+            end = start - 1  # a torn line: the chain goes on from the line before it
+            continue
+        seq, chain = (
+            (record.get("seq"), record.get("chain")) if isinstance(record, dict) else (0, 0)
+        )
+        if isinstance(seq, int) and isinstance(chain, str):
+            return seq, chain
+        break  # an unchained line: start again
+    return 0, GENESIS
+
+
+@dataclass(slots=True)
+class ChainCheck:
+    """Follows a decision log's chain line by line (`check` each line's record in order).
+
+    A line whose `chain` is the digest of the chain before it and its own content follows
+    it untouched. Otherwise its `seq` tells what happened: the one expected (its content was
+    edited), a later one (lines before it were deleted or moved), or an earlier one (lines
+    were moved or copied). A line with no chain was written before lines were chained (or
+    by an older version): counted, and the chain starts again after it, as a writer does.
+    """
+
+    seq: int = 0
+    chain: str = GENESIS
+    after: int = 0  # the line number of the last chained line
+    chained: int = 0
+    unchained: int = 0
+    restart: int = 0  # the line number of the last unchained line, after which it starts again
+
+    def check(self, number: int, record: Mapping[str, Any]) -> tuple[str, str | None]:
+        """`("ok" | "unchained" | "edited" | "moved", why)`: `why` names a break, or None."""
+        seq, chain = record.get("seq"), record.get("chain")
+        if not isinstance(seq, int) or not isinstance(chain, str):
+            self.unchained += 1
+            why = None
+            if self.after:
+                why = (
+                    f"it has no chain, though line {self.after} before it has: written by an "
+                    "older version, or its chain was taken out"
+                )
+            self.seq, self.chain, self.after, self.restart = 0, GENESIS, 0, number
+            return "unchained", why
+        self.chained += 1
+        expected, before, after, previous = self.seq + 1, self.seq, self.after, self.chain
+        self.seq, self.chain, self.after = seq, chain, number
+        if chain_digest(previous, record) == chain:
+            return "ok", None
+        where = f"#{before} (line {after})" if after else "the start of the log"
+        if not after and self.restart:
+            where = f"line {self.restart}, which has no chain"
+        if seq == expected:
+            return "edited", (
+                f"edited after it was written: decision #{seq}'s content does not match its chain"
+            )
+        if seq > expected:
+            return "moved", (
+                f"decision #{seq} follows {where}: the {seq - expected:,} line(s) between were "
+                "deleted or moved"
+            )
+        return "moved", f"decision #{seq} comes after {where}: lines were moved or copied"

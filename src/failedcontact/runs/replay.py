@@ -19,7 +19,7 @@ from .._version import ENGINE_VERSIONS
 from ..engine.evaluate import evaluate
 from ..errors import CaseError
 from ..model.case_input import parse_case
-from .decision_log import answer_digest, case_digest
+from .decision_log import ChainCheck, answer_digest, case_digest
 from .releases import Shelf
 
 
@@ -59,6 +59,15 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class Break:
+    """A line that is whole but not where the chain says it was written: lines before it
+    were deleted, or lines were moved (it is replayed all the same)."""
+
+    line: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReplayReport:
     """What a replay found."""
 
@@ -66,11 +75,15 @@ class ReplayReport:
     same: int
     differences: tuple[Difference, ...] = ()
     skipped: tuple[Skipped, ...] = field(default=())
+    breaks: tuple[Break, ...] = ()
+    chained: int = 0  # lines with a chain (`seq` and `chain`)
+    unchained: int = 0  # lines written before lines were chained
 
     @property
     def clean(self) -> bool:
-        """True when every logged decision was replayed and gave the same answer."""
-        return not self.differences and not self.skipped
+        """True when every logged decision was replayed and gave the same answer, and the
+        chain shows no line deleted or moved."""
+        return not self.differences and not self.skipped and not self.breaks
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -81,6 +94,11 @@ class ReplayReport:
             "skipped": len(self.skipped),
             "differences": [d.as_dict() for d in self.differences],
             "skipped_lines": [{"line": s.line, "why": s.why} for s in self.skipped],
+            "chain": {
+                "chained": self.chained,
+                "unchained": self.unchained,
+                "breaks": [{"line": b.line, "why": b.why} for b in self.breaks],
+            },
         }
 
 
@@ -103,34 +121,113 @@ def index_cases(lines: Iterable[bytes]) -> tuple[dict[str, Any], list[Skipped]]:
 def replay(
     log_lines: Iterable[bytes], shelf: Shelf, cases: Mapping[str, Any] | None = None
 ) -> ReplayReport:
-    """Assess each logged decision again with the shelf's packs and compare the answers."""
+    """Assess each logged decision again with the shelf's packs and compare the answers.
+
+    Every line is accounted for, and a bad one never stops the rest: a torn line, one that
+    is not a decision (the wrong shape) or one edited after it was written is skipped with
+    why; one after deleted or moved lines is replayed and named in `breaks`.
+    """
     decisions = same = 0
     differences: list[Difference] = []
     skipped: list[Skipped] = []
+    breaks: list[Break] = []
+    chain = ChainCheck()
     for number, line in enumerate(log_lines, start=1):
         if not line.strip():
             continue
         decisions += 1
-        outcome = _replay_line(number, line, shelf, cases or {})
+        checked = _checked_line(number, line, chain, breaks)
+        outcome = (
+            checked
+            if isinstance(checked, Skipped)
+            else _replay_line(number, checked, shelf, cases or {})
+        )
         if isinstance(outcome, Skipped):
             skipped.append(outcome)
         elif isinstance(outcome, Difference):
             differences.append(outcome)
         else:
             same += 1
-    return ReplayReport(decisions, same, tuple(differences), tuple(skipped))
+    return ReplayReport(
+        decisions,
+        same,
+        tuple(differences),
+        tuple(skipped),
+        tuple(breaks),
+        chain.chained,
+        chain.unchained,
+    )
+
+
+def _checked_line(
+    number: int, line: bytes, chain: ChainCheck, breaks: list[Break]
+) -> Skipped | dict[str, Any]:
+    """Why the line cannot be replayed (torn, edited, the wrong shape); or its record."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        torn = "torn: the log ends part way through it" if not line.endswith(b"\n") else "torn"
+        return Skipped(
+            number,
+            f"not a whole decision line (JSONDecodeError: {error}); {torn} (a writer killed "
+            "mid-line leaves one)",
+        )
+    if not isinstance(record, dict):
+        return Skipped(number, f"not a decision line: a JSON {_kind(record)}, not an object")
+    status, why = chain.check(number, record)
+    if status == "edited":
+        return Skipped(number, f"{why}; not replayed (it is not the decision that was logged)")
+    if why is not None:
+        breaks.append(Break(number, why))
+    problem = _shape_problem(record)
+    return Skipped(number, f"not a decision line: {problem}") if problem else record
+
+
+# A decision line's fields and what each must be, for replay.
+_OBJECT_FIELDS = {"pack": ("id", "version", "digest"), "engine": ()}
+_TEXT_FIELDS = ("as_of", "case_sha256", "assessment_digest")
+
+
+def _shape_problem(record: Mapping[str, Any]) -> str | None:
+    """What is wrong with a decision line's shape, naming the field; None if nothing."""
+    for name, keys in _OBJECT_FIELDS.items():
+        value = record.get(name)
+        wanted = f"an object with {', '.join(f'`{k}`' for k in keys)}" if keys else "an object"
+        if not isinstance(value, dict):
+            return f"`{name}` is {_described(value)}, expected {wanted}"
+        for key in keys:
+            if not isinstance(value.get(key), str):
+                return f"`{name}.{key}` is {_described(value.get(key))}, expected text"
+    for name in _TEXT_FIELDS:
+        if not isinstance(record.get(name), str):
+            return f"`{name}` is {_described(record.get(name))}, expected text"
+    try:
+        datetime.fromisoformat(record["as_of"])
+    except ValueError:
+        return f"`as_of` is `{record['as_of']}`, expected an ISO 8601 date and time"
+    if "masked" in record and not isinstance(record["masked"], list):
+        return f"`masked` is {_described(record['masked'])}, expected a list of field paths"
+    return None
+
+
+def _described(value: Any) -> str:
+    if value is None:
+        return "missing"
+    text = orjson.dumps(value).decode()
+    return f"a {_kind(value)} ({text[:40]}{'...' if len(text) > 40 else ''})"
+
+
+def _kind(value: Any) -> str:
+    kinds = {str: "string", bool: "boolean", int: "number", float: "number", list: "list"}
+    return kinds.get(type(value), "object")
 
 
 def _replay_line(
-    number: int, line: bytes, shelf: Shelf, cases: Mapping[str, Any]
+    number: int, record: dict[str, Any], shelf: Shelf, cases: Mapping[str, Any]
 ) -> Difference | Skipped | None:
-    try:
-        record = orjson.loads(line)
-        logged_pack, engine = record["pack"], record["engine"]
-        case_sha, logged_digest = record["case_sha256"], record["assessment_digest"]
-        as_of = datetime.fromisoformat(record["as_of"])
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        return Skipped(number, f"not a whole decision line ({type(error).__name__}: {error})")
+    logged_pack, engine = record["pack"], record["engine"]
+    case_sha, logged_digest = record["case_sha256"], record["assessment_digest"]
+    as_of = datetime.fromisoformat(record["as_of"])
     case = cases.get(case_sha)
     if case is None and "case" in record and not record.get("masked"):
         case = record["case"]
