@@ -70,23 +70,41 @@ def test_adding_an_area_as_the_guide_says_needs_no_python(
     assert assess.exit_code == 0 and '"id":"west_shire"' in assess.stdout.replace(" ", "")
 
 
+def _source_outside_the_catalogue() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py")
+                     if p.name != "codes.py")  # fmt: skip
+
+
 def _emitted_codes() -> set[str]:
-    """Every diagnostic code the source can emit, literal or built from a prefix."""
+    """Every diagnostic code the source can emit: each `Code.<NAME>` it names."""
     import re
 
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py")
-                       if p.name != "codes.py")  # fmt: skip
-    found = set(re.findall(r'"((?:pack|analysis|scenario|mapping)\.[a-z-]+)"', source))
-    # built as f"{prefix}.<name>" for packs, scenario files and mapping files
-    for name in re.findall(r'f"\{prefix\}\.([a-z-]+)"', source):
-        found |= {f"pack.{name}", f"scenario.{name}", f"mapping.{name}"}
-    return found
+    from failedcontact.codes import Code
+
+    return {
+        Code[name].value
+        for name in re.findall(r"\bCode\.([A-Z_]+)\b", _source_outside_the_catalogue())
+    }
+
+
+def test_codes_are_named_constants_never_string_literals() -> None:
+    """A code written as text could drift from the catalogue without any test noticing."""
+    import re
+
+    pattern = r'"((?:pack|analysis|scenario|mapping|case|service)\.[a-z-]+)"'
+    assert re.findall(pattern, _source_outside_the_catalogue()) == []
 
 
 def test_every_emitted_code_is_in_the_catalogue_and_every_listed_code_is_emitted() -> None:
     from failedcontact.codes import CODES
 
     emitted = _emitted_codes()
-    assert emitted - set(CODES) == set(), "codes missing from failedcontact/codes.py"
-    assert set(CODES) - emitted == set(), "codes listed but never emitted"
+    assert emitted - {str(code) for code in CODES} == set(), "codes missing from codes.py"
+    assert {str(code) for code in CODES} - emitted == set(), "codes listed but never emitted"
     assert all(meaning.endswith(".") for meaning in CODES.values())
+
+
+def test_every_code_has_one_explanation() -> None:
+    from failedcontact.codes import CODES, Code
+
+    assert set(Code) == set(CODES)

@@ -17,12 +17,17 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from ..codes import Code
 from ..errors import Diagnostic, FailedContactError, did_you_mean, one_of
 from ..model import case as case_models
 from ..model.vocabulary import AppointmentOutcome, EventType
-from ..pack.schema import validation_diagnostics
+from ..pack.schema import SchemaCodes, validation_diagnostics
 from ..source.locate import bundled_folder
 from ..source.reader import FileKind, Located, read_source
+
+_MAPPING_SCHEMA = SchemaCodes(
+    Code.MAPPING_UNKNOWN_FIELD, Code.MAPPING_MISSING_FIELD, Code.MAPPING_SCHEMA
+)
 
 MAPPINGS = "mappings"
 
@@ -344,7 +349,7 @@ def check_mapping(
     """The compiled mapping, or every problem found in it."""
     if text is None:
         if name is None:
-            raise MappingError([Diagnostic("mapping.not-found", "no mapping given", "", 0, 0)])
+            raise MappingError([Diagnostic(Code.MAPPING_NOT_FOUND, "no mapping given", "", 0, 0)])
         path = Path(name)
         if not path.suffix and not path.exists():
             path = bundled_mapping_dir() / f"{name}.yaml"
@@ -352,7 +357,7 @@ def check_mapping(
                 ids = bundled_mapping_ids()
                 return [
                     Diagnostic(
-                        "mapping.not-found",
+                        Code.MAPPING_NOT_FOUND,
                         f"unknown mapping `{name}`",
                         str(name),
                         0,
@@ -378,7 +383,7 @@ def _check_located(source: Located) -> AnyMapping | list[Diagnostic]:
         given = data.get("mapping") if isinstance(data, dict) else None
         return [
             source.diagnostic(
-                "mapping.kind",
+                Code.MAPPING_KIND,
                 "a mapping file starts with `mapping: fhir` or `mapping: table`"
                 + (f" (got `{given}`)" if given is not None else ""),
                 ("mapping",) if given is not None else (),
@@ -389,7 +394,7 @@ def _check_located(source: Located) -> AnyMapping | list[Diagnostic]:
     try:
         document = model.model_validate(data)
     except ValidationError as error:
-        return validation_diagnostics(source, error, model, "mapping", "the mapping")
+        return validation_diagnostics(source, error, model, _MAPPING_SCHEMA, "the mapping")
     if isinstance(document, FhirMappingDocument):
         return _compile_fhir(source, document)
     assert isinstance(document, TableMappingDocument)
@@ -400,7 +405,7 @@ def _compile_fhir(source: Located, document: FhirMappingDocument) -> AnyMapping 
     problems: list[Diagnostic] = []
 
     def report(path: tuple[str | int, ...], message: str, help_line: str | None = None) -> None:
-        problems.append(source.diagnostic("mapping.value", message, path, help_line))
+        problems.append(source.diagnostic(Code.MAPPING_VALUE, message, path, help_line))
 
     for field, value in document.defaults.items():
         problem = case_field_problem(field, value)
@@ -499,7 +504,7 @@ def _compile_table(
     problems: list[Diagnostic] = []
 
     def report(path: tuple[str | int, ...], message: str, help_line: str | None = None) -> None:
-        problems.append(source.diagnostic("mapping.value", message, path, help_line))
+        problems.append(source.diagnostic(Code.MAPPING_VALUE, message, path, help_line))
 
     if not document.event.values:
         report(

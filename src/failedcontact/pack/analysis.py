@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..codes import Code
 from ..errors import Diagnostic, Severity
 from ..limits import ANALYSIS_BUDGET
 from ..model.vocabulary import (
@@ -245,7 +246,7 @@ def analyse(pack: CompiledPack, source: Located) -> tuple[list[Diagnostic], Summ
         satisfiable = {}
         skipped.append(f"the rest of the analysis (budget of {BUDGET:,} combinations spent)")
         report(
-            "analysis.budget",
+            Code.ANALYSIS_BUDGET,
             Severity.WARNING,
             f"the static analysis stopped after {BUDGET:,} combinations; rules after that "
             "point were not checked for contradictions, overlaps or shadowing",
@@ -269,7 +270,7 @@ def _satisfiable(
         satisfiable[index] = any(_holds(compiled.test, a) for a in points)
         if not satisfiable[index]:
             report(
-                "analysis.unsatisfiable",
+                Code.ANALYSIS_UNSATISFIABLE,
                 Severity.ERROR,
                 f"rule `{rule.id}` can never fire: no case and trigger satisfy its condition",
                 ("rules", index, "when"),
@@ -308,7 +309,7 @@ def _pairs(
                 _holds(ca.test, p) and _holds(cb.test, p) for p in points
             ):
                 report(
-                    "analysis.conflict",
+                    Code.ANALYSIS_CONFLICT,
                     Severity.WARNING,
                     f"rules `{a.id}` and `{b.id}` can fire together but give "
                     f"{', '.join(f'`{c}`' for c in clash)} a different deadline or owner",
@@ -324,7 +325,7 @@ def _pairs(
             )
             if subsumed and (i > j or not needs_b <= needs_a or ca.text != cb.text):
                 report(
-                    "analysis.subsumed",
+                    Code.ANALYSIS_SUBSUMED,
                     Severity.WARNING,
                     f"rule `{a.id}` is subsumed by `{b.id}`: whenever it fires, `{b.id}` "
                     "fires too and requires the same actions",
@@ -348,7 +349,7 @@ def _risk(
                 continue
             if all(_holds(compiled[i].test, p) for p in points if _holds(compiled[j].test, p)):
                 report(
-                    "analysis.shadowed-risk",
+                    Code.ANALYSIS_SHADOWED_RISK,
                     Severity.WARNING,
                     f"risk rule {j} (`{later.tier.value}`) is shadowed by risk rule {i} "
                     f"(`{earlier.tier.value}`): whenever it matches, the earlier one does",
@@ -377,7 +378,7 @@ def _own_means_shared(pack: CompiledPack, report: Callable[..., None]) -> None:
         shared = shared_meaning(action_id.removeprefix(prefix))
         if shared is not None:
             report(
-                "analysis.own-means-shared",
+                Code.ANALYSIS_OWN_MEANS_SHARED,
                 Severity.WARNING,
                 f"action `{action_id}` means the same as the shared action `{shared}`",
                 ("actions", action_id),
@@ -397,7 +398,7 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     for action_id, action in doc.actions.items():
         if action_id not in required and action_id not in done:
             report(
-                "analysis.unused-action",
+                Code.ANALYSIS_UNUSED_ACTION,
                 Severity.WARNING,
                 f"action `{action_id}` is defined but no rule requires it",
                 ("actions", action_id),
@@ -405,7 +406,7 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
             )
         if action.citation is None:
             report(
-                "analysis.no-citation",
+                Code.ANALYSIS_NO_CITATION,
                 Severity.WARNING,
                 f"action `{action_id}` has no citation",
                 ("actions", action_id),
@@ -415,7 +416,7 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     for group in doc.contacts:
         if group not in used_groups:
             report(
-                "analysis.unused-contacts",
+                Code.ANALYSIS_UNUSED_CONTACTS,
                 Severity.WARNING,
                 f"contact group `{group}` is not used by any action",
                 ("contacts", group),
@@ -425,7 +426,7 @@ def _unused(pack: CompiledPack, report: Callable[..., None]) -> None:
     for flag in doc.flags:
         if flag not in read_flags:
             report(
-                "analysis.unused-flag",
+                Code.ANALYSIS_UNUSED_FLAG,
                 Severity.WARNING,
                 f"flag `{flag}` is declared but no condition reads it",
                 ("flags", flag),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
 
+from ..codes import Code
 from ..errors import Diagnostic
 from ..model.calendar import WorkingCalendar
 from ..model.vocabulary import SHARED_ACTION_CATEGORIES, SHARED_ACTION_IDS, ActionCategory, RiskTier
@@ -243,7 +244,7 @@ def compile_pack(
             doc.calendar.country, doc.calendar.subdivision, (_naive(hours.start), _naive(hours.end))
         )
     except ValueError as error:  # an unknown country or subdivision
-        return [source.diagnostic("pack.calendar", str(error), ("calendar",))]
+        return [source.diagnostic(Code.PACK_CALENDAR, str(error), ("calendar",))]
     otherwise = doc.risk.otherwise
     return CompiledPack(
         document=doc,

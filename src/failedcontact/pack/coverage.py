@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..codes import Code
 from ..errors import Diagnostic, Severity
 from ..source.reader import Located
 from .document import PackDocument
@@ -26,7 +27,7 @@ def check_coverage(source: Located, doc: PackDocument) -> list[Diagnostic]:
             line, column = source.where(("source", "sections", index))
             problems.append(
                 Diagnostic(
-                    "pack.uncovered-section",
+                    Code.PACK_UNCOVERED_SECTION,
                     f"section `{section.id}` ({section.title}) is encoded by no rule and has "
                     "no `not_actionable` reason",
                     source.file,

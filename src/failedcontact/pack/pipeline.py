@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ..codes import Code
 from ..errors import Diagnostic, Severity
 from ..limits import MAX_PACK_BYTES
 from ..source.reader import Located, read_yaml
@@ -73,7 +74,7 @@ def _after_schema(
         # the reference check already reports a bad calendar, more precisely located
         reported = {d.code for d in problems}
         errors = problems + [
-            d for d in compiled if d.code not in reported or d.code != "pack.calendar"
+            d for d in compiled if d.code not in reported or d.code != Code.PACK_CALENDAR
         ]
         return PipelineResult(None, tuple(errors + warnings), Stage.COMPILE)
     if problems:
@@ -234,18 +235,20 @@ def read_pack_text(path: Path, shown_as: str | None = None) -> str | Diagnostic:
     where = shown_as or str(path)
     try:
         if not path.is_file():  # a FIFO or device would block or never end
-            return Diagnostic("pack.not-found", f"`{where}` is not a regular file", where, 1, 1)
+            return Diagnostic(Code.PACK_NOT_FOUND, f"`{where}` is not a regular file", where, 1, 1)
         size = path.stat().st_size
         if size > MAX_PACK_BYTES:
-            return Diagnostic("pack.too-large", f"`{where}` is {size:,} bytes; a pack may "
+            return Diagnostic(Code.PACK_TOO_LARGE, f"`{where}` is {size:,} bytes; a pack may "
                               f"have at most {MAX_PACK_BYTES:,}", where, 1, 1)  # fmt: skip
         raw = path.read_bytes()
     except OSError as error:
-        return Diagnostic("pack.not-found", f"cannot read `{where}`: {error.strerror}", where, 1, 1)
+        return Diagnostic(
+            Code.PACK_NOT_FOUND, f"cannot read `{where}`: {error.strerror}", where, 1, 1
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        return Diagnostic("pack.not-a-pack", f"`{where}` is not UTF-8 text (byte "
+        return Diagnostic(Code.PACK_NOT_A_PACK, f"`{where}` is not UTF-8 text (byte "
                           f"{error.start + 1}), so it is not a pack", where, 1, 1)  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..codes import Code
 from ..errors import Diagnostic, did_you_mean, one_of
 from ..model.calendar import unknown_region
 from ..model.vocabulary import (
@@ -94,7 +95,7 @@ def _check_actions(doc: PackDocument, groups: set[str], report: _Report) -> None
     for action_id in doc.actions:
         if action_id not in SHARED_ACTION_IDS and not action_id.startswith(own_prefix):
             report(
-                "pack.action-id",
+                Code.PACK_ACTION_ID,
                 f"action `{action_id}` is neither a shared action id nor prefixed `{own_prefix}`",
                 ("actions", action_id),
                 did_you_mean(action_id, SHARED_ACTION_IDS)
@@ -105,7 +106,7 @@ def _check_actions(doc: PackDocument, groups: set[str], report: _Report) -> None
         _check_category(action_id, action, report)
         if action.contacts is not None and action.contacts not in groups:
             report(
-                "pack.unknown-contacts",
+                Code.PACK_UNKNOWN_CONTACTS,
                 f"unknown contact group `{action.contacts}`",
                 ("actions", action_id, "contacts"),
                 did_you_mean(action.contacts, doc.contacts),
@@ -118,7 +119,7 @@ def _check_rules(doc: PackDocument, actions: set[str], report: _Report) -> None:
         for t_index, trigger in enumerate(rule.on):
             if trigger not in TRIGGERS:
                 report(
-                    "pack.unknown-trigger",
+                    Code.PACK_UNKNOWN_TRIGGER,
                     f"unknown trigger `{trigger}`",
                     ("rules", index, "on", t_index),
                     did_you_mean(trigger, TRIGGERS) or f"expected one of {one_of(TRIGGERS)}",
@@ -127,7 +128,7 @@ def _check_rules(doc: PackDocument, actions: set[str], report: _Report) -> None:
             action_id = item if isinstance(item, str) else item.action
             if action_id not in actions:
                 report(
-                    "pack.unknown-action",
+                    Code.PACK_UNKNOWN_ACTION,
                     f"rule `{rule.id}` requires unknown action `{action_id}`",
                     ("rules", index, "require", r_index),
                     did_you_mean(action_id, doc.actions) or "define it under `actions`",
@@ -140,7 +141,7 @@ def _check_duties(doc: PackDocument, actions: set[str], report: _Report) -> None
     for index, duty in enumerate(doc.duties):
         if duty.action not in actions:
             report(
-                "pack.unknown-action",
+                Code.PACK_UNKNOWN_ACTION,
                 f"duty `{duty.id}` names unknown action `{duty.action}`",
                 ("duties", index, "action"),
                 did_you_mean(duty.action, doc.actions) or "define it under `actions`",
@@ -156,7 +157,7 @@ def _check_patterns(doc: PackDocument, report: _Report) -> None:
                           ("patterns", index, "count"), report)  # fmt: skip
         if pattern.id not in SHARED_PATTERN_IDS and not pattern.id.startswith(own_prefix):
             report(
-                "pack.pattern-id",
+                Code.PACK_PATTERN_ID,
                 f"pattern `{pattern.id}` is neither a shared pattern id "
                 f"nor prefixed `{own_prefix}`",
                 ("patterns", index, "id"),
@@ -164,7 +165,7 @@ def _check_patterns(doc: PackDocument, report: _Report) -> None:
             )
         if (pattern.count is None) == (pattern.sequence is None):
             report(
-                "pack.pattern-kind",
+                Code.PACK_PATTERN_KIND,
                 f"pattern `{pattern.id}` needs exactly one of `count` or `sequence`",
                 ("patterns", index),
             )
@@ -175,7 +176,7 @@ def _check_category(action_id: str, action: ActionSpec, report: _Report) -> None
     if fixed is not None:
         if action.category is not None and action.category is not fixed:
             report(
-                "pack.category",
+                Code.PACK_CATEGORY,
                 f"shared action `{action_id}` has category `{fixed.value}`, "
                 f"not `{action.category.value}`",
                 ("actions", action_id, "category"),
@@ -183,7 +184,7 @@ def _check_category(action_id: str, action: ActionSpec, report: _Report) -> None
             )
     elif action.category is None:
         report(
-            "pack.missing-category",
+            Code.PACK_MISSING_CATEGORY,
             f"action `{action_id}` needs a `category`",
             ("actions", action_id),
             f"expected one of {one_of([c.value for c in ActionCategory])}",
@@ -197,13 +198,13 @@ def _check_window(days: int | None, window: Window | None, path: Path, report: _
     given = [name for name in ("days", "months", "years") if getattr(window, name) is not None]
     if len(given) != 1:
         report(
-            "pack.window",
+            Code.PACK_WINDOW,
             "a window gives exactly one of `days`, `months` or `years`",
             (*path, "within"),
         )
     if days is not None:
         report(
-            "pack.window",
+            Code.PACK_WINDOW,
             "give `within_days` or `within`, not both",
             (*path, "within"),
         )
@@ -217,14 +218,14 @@ def _check_calendar(doc: PackDocument, report: _Report) -> None:
     what, known = unknown
     if what == "country":
         report(
-            "pack.calendar",
+            Code.PACK_CALENDAR,
             f"`{country}` is not a country the holidays package knows",
             ("calendar", "country"),
             did_you_mean(country, known),
         )
     else:
         report(
-            "pack.calendar",
+            Code.PACK_CALENDAR,
             f"`{subdivision}` is not a subdivision of `{country}`",
             ("calendar", "subdivision"),
             did_you_mean(str(subdivision), known) or f"expected one of {one_of(known)}",
@@ -236,7 +237,7 @@ def _check_unique(what: str, ids: list[str], path: Path, report: _Report) -> Non
     for index, item in enumerate(ids):
         if item in seen:
             report(
-                "pack.duplicate-id",
+                Code.PACK_DUPLICATE_ID,
                 f"{what} id `{item}` is used more than once",
                 (*path, index),
                 "give each one its own id",
@@ -251,7 +252,7 @@ def _check_outcomes(doc: PackDocument, report: _Report) -> None:
             path = ("failed_contacts", kind_id, "outcomes", index)
             if outcome not in CONTACT_OUTCOMES:
                 report(
-                    "pack.unknown-outcome",
+                    Code.PACK_UNKNOWN_OUTCOME,
                     f"unknown outcome `{outcome}`",
                     path,
                     did_you_mean(outcome, CONTACT_OUTCOMES)
@@ -259,13 +260,13 @@ def _check_outcomes(doc: PackDocument, report: _Report) -> None:
                 )
             elif outcome in SEEN_OUTCOMES:
                 report(
-                    "pack.seen-outcome",
+                    Code.PACK_SEEN_OUTCOME,
                     f"`{outcome}` means the child was seen and cannot count as a failed contact",
                     path,
                 )
             elif outcome in owner:
                 report(
-                    "pack.duplicate-outcome",
+                    Code.PACK_DUPLICATE_OUTCOME,
                     f"`{outcome}` is already counted as `{owner[outcome]}`",
                     path,
                     "an outcome belongs to one kind",
@@ -312,14 +313,14 @@ def _check_citations(doc: PackDocument, dropped: frozenset[str], report: _Report
         match = _CITATION.match(citation)
         if match is None or match["pack"] != doc.id:
             report(
-                "pack.citation",
+                Code.PACK_CITATION,
                 f"citation `{citation}` does not start with the pack id and a section",
                 path,
                 f"write it as `{doc.id} <section>, <detail>`",
             )
         elif match["section"] not in sections and match["section"] not in dropped:
             report(
-                "pack.unknown-section",
+                Code.PACK_UNKNOWN_SECTION,
                 f"citation names section `{match['section']}`, which is not in `source.sections`",
                 path,
                 did_you_mean(match["section"], sections) or f"expected one of {one_of(sections)}",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..codes import Code
 from ..errors import Diagnostic, did_you_mean, lowercase_first, one_of
 from ..source.reader import Located, Path
 from .document import TIMESCALE_HELP, UNITS, PackDocument
@@ -29,12 +31,12 @@ def invalid_paths(source: Located) -> list[Path]:
 def validate_document(source: Located) -> PackDocument | list[Diagnostic]:
     """Return the validated document, or a diagnostic for every schema problem."""
     if not isinstance(source.data, dict):
-        return [source.diagnostic("pack.schema", "a pack must be a yaml mapping", ())]
+        return [source.diagnostic(Code.PACK_SCHEMA, "a pack must be a yaml mapping", ())]
     if not _PACK_KEYS & set(source.data):
         # Say so once, without echoing the file's contents back as "unknown fields".
         return [
             source.diagnostic(
-                "pack.not-a-pack",
+                Code.PACK_NOT_A_PACK,
                 "this file is not a policy pack: it has none of a pack's keys",
                 (),
                 f"a pack is a yaml mapping with {one_of(sorted(_PACK_KEYS))} and more",
@@ -46,7 +48,7 @@ def validate_document(source: Located) -> PackDocument | list[Diagnostic]:
         return _diagnostics(source, error)
     except (TypeError, ValueError) as error:  # a validator given a value it cannot handle
         return [
-            source.diagnostic("pack.schema", f"invalid pack: {lowercase_first(str(error))}", ())
+            source.diagnostic(Code.PACK_SCHEMA, f"invalid pack: {lowercase_first(str(error))}", ())
         ]
 
 
@@ -65,14 +67,30 @@ def data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     return tuple(path)
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaCodes:
+    """The codes a file kind's shape mistakes get: packs, scenario files, mapping files."""
+
+    unknown_field: Code
+    missing_field: Code
+    schema: Code
+
+
+PACK_SCHEMA = SchemaCodes(Code.PACK_UNKNOWN_FIELD, Code.PACK_MISSING_FIELD, Code.PACK_SCHEMA)
+
+
 def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
-    return validation_diagnostics(source, error, PackDocument, "pack", "the pack")
+    return validation_diagnostics(source, error, PackDocument, PACK_SCHEMA, "the pack")
 
 
 def validation_diagnostics(
-    source: Located, error: ValidationError, root: type[BaseModel], prefix: str, whole: str
+    source: Located,
+    error: ValidationError,
+    root: type[BaseModel],
+    codes: SchemaCodes,
+    whole: str,
 ) -> list[Diagnostic]:
-    """One located diagnostic per mistake, in a policy lead's words, codes `<prefix>.*`."""
+    """One located diagnostic per mistake, in a policy lead's words."""
     seen: dict[Path, Diagnostic] = {}
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -89,7 +107,7 @@ def validation_diagnostics(
                 f"expected one of {one_of(allowed)}" if allowed else None
             )
             diag = source.diagnostic(
-                f"{prefix}.unknown-field",
+                codes.unknown_field,
                 f"unknown field `{key}` in `{dotted(path[:-1]) or whole}`",
                 path,
                 help_line,
@@ -98,7 +116,7 @@ def validation_diagnostics(
         elif kind == "missing":
             parent = path[:-1] if path and path[-1] == loc[-1] else path
             diag = source.diagnostic(
-                f"{prefix}.missing-field",
+                codes.missing_field,
                 f"missing field `{loc[-1]}` in `{dotted(parent) or whole}`",
                 parent,
                 key=True,
@@ -109,7 +127,7 @@ def validation_diagnostics(
             help_line = did_you_mean(str(wrong[0]), UNITS) if wrong else None
             what = "has more than one unit" if len(keys) > 1 else "is not a timescale"
             diag = source.diagnostic(
-                f"{prefix}.schema",
+                codes.schema,
                 f"`{shown}`: `{_brief(given)}` {what}",
                 path,
                 help_line or TIMESCALE_HELP,
@@ -124,7 +142,7 @@ def validation_diagnostics(
             help_line = TIMESCALE_HELP if in_timescale else None
             if help_line and kind in ("greater_than", "greater_than_equal"):
                 help_line = "for no time at all, write `deadline: immediately`"
-            diag = source.diagnostic(f"{prefix}.schema", f"`{shown or whole}`: {message}", path,
+            diag = source.diagnostic(codes.schema, f"`{shown or whole}`: {message}", path,
                                      help_line)  # fmt: skip
         seen[path] = diag
     return list(seen.values())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ..codes import Code
 from ..errors import Diagnostic, did_you_mean, one_of
 from ..model.vocabulary import OUTCOMES_BY_EVENT
 from ..source.reader import Located, Path
@@ -221,7 +222,7 @@ class ConditionParser:
     def _condition(self, node: Any, path: Path, context: Context) -> Node | None:
         if not isinstance(node, dict) or not node:
             self._error(
-                "pack.condition",
+                Code.PACK_CONDITION,
                 "a condition must be a non-empty mapping of fact to test, or `all`, `any` or `not`",
                 path,
             )
@@ -232,7 +233,9 @@ class ConditionParser:
     def _entry(self, key: str, value: Any, path: Path, context: Context) -> Node | None:
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
-                self._error("pack.condition", f"`{key}` takes a non-empty list of conditions", path)
+                self._error(
+                    Code.PACK_CONDITION, f"`{key}` takes a non-empty list of conditions", path
+                )
                 return None
             parts = [self._condition(item, (*path, i), context) for i, item in enumerate(value)]
             if any(p is None for p in parts):
@@ -247,7 +250,7 @@ class ConditionParser:
         fact = FACTS.get(key)
         if fact is None:
             self._error(
-                "pack.unknown-fact",
+                Code.PACK_UNKNOWN_FACT,
                 f"unknown fact `{key}`",
                 path,
                 did_you_mean(key, [*FACTS, *COMBINATORS])
@@ -258,7 +261,7 @@ class ConditionParser:
         if context not in fact.contexts:
             where = ", ".join(sorted(c.value for c in fact.contexts))
             self._error(
-                "pack.fact-context",
+                Code.PACK_FACT_CONTEXT,
                 f"fact `{key}` cannot be used in a {context.value} condition",
                 path,
                 f"it is available in: {where}",
@@ -267,7 +270,7 @@ class ConditionParser:
             return None
         tests = value if isinstance(value, dict) else {"equals": value}
         if not tests:
-            self._error("pack.condition", f"fact `{key}` needs a test", path)
+            self._error(Code.PACK_CONDITION, f"fact `{key}` needs a test", path)
             return None
         parts = [
             self._test(fact, str(op), arg, (*path, op) if isinstance(value, dict) else path)
@@ -303,7 +306,7 @@ class ConditionParser:
         """Whether `count` is a mapping with `of` and only keys it knows (else say why)."""
         if not isinstance(value, dict) or "of" not in value:
             self._error(
-                "pack.condition",
+                Code.PACK_CONDITION,
                 "`count` takes a mapping with `of` (which events), a bound such as "
                 "`at_least`, and optionally `scope`, `since` and `within_days` or `within`",
                 path,
@@ -313,7 +316,7 @@ class ConditionParser:
         for key in value:
             if key not in allowed:
                 self._error(
-                    "pack.unknown-operator",
+                    Code.PACK_UNKNOWN_OPERATOR,
                     f"unknown `count` key `{key}`",
                     (*path, key),
                     did_you_mean(str(key), allowed) or f"expected one of {one_of(allowed)}",
@@ -326,7 +329,7 @@ class ConditionParser:
         scope_text = value.get("scope", "history")
         if scope_text not in tuple(Scope):
             self._error(
-                "pack.unknown-value",
+                Code.PACK_UNKNOWN_VALUE,
                 f"`{scope_text}` is not a count scope",
                 (*path, "scope"),
                 did_you_mean(str(scope_text), tuple(Scope))
@@ -345,7 +348,7 @@ class ConditionParser:
         days = value.get("within_days")
         if days is not None and not _positive(days):
             self._error(
-                "pack.condition-type",
+                Code.PACK_CONDITION_TYPE,
                 "`within_days` takes a whole number of days, at least 1",
                 (*path, "within_days"),
             )
@@ -361,7 +364,7 @@ class ConditionParser:
             or not _positive(next(iter(window.values())))
         ):
             self._error(
-                "pack.window",
+                Code.PACK_WINDOW,
                 "`within` takes one of `{days: N}`, `{months: N}` or `{years: N}` "
                 "(and replaces `within_days`)",
                 (*path, "within"),
@@ -377,11 +380,11 @@ class ConditionParser:
     ) -> tuple[tuple[Operator, int], ...] | None:
         bounds = tuple((Operator(op), value[op]) for op in COUNT_BOUNDS if op in value)
         if not bounds:
-            self._error("pack.condition", "`count` needs a bound such as `at_least: 2`", path)
+            self._error(Code.PACK_CONDITION, "`count` needs a bound such as `at_least: 2`", path)
             return None
         for op, bound in bounds:
             if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
-                self._error("pack.condition-type", f"`{op}` takes a whole number", (*path, op))
+                self._error(Code.PACK_CONDITION_TYPE, f"`{op}` takes a whole number", (*path, op))
                 return None
         return bounds
 
@@ -401,13 +404,15 @@ class ConditionParser:
             expected = "text"
         if not ok:
             self._error(
-                "pack.condition-type", f"fact `{fact.name}` takes {expected}, not `{value}`", path
+                Code.PACK_CONDITION_TYPE,
+                f"fact `{fact.name}` takes {expected}, not `{value}`",
+                path,
             )
             return False
         domain = self._domain(fact)
         if kind in (Kind.ENUM, Kind.SET) and domain is not None and value not in domain:
             self._error(
-                "pack.unknown-value",
+                Code.PACK_UNKNOWN_VALUE,
                 f"`{value}` is not a value of `{fact.name}`",
                 path,
                 did_you_mean(value, domain) or f"expected one of {one_of(domain)}",
@@ -418,7 +423,7 @@ class ConditionParser:
     def _test(self, fact: Fact, op_text: str, arg: Any, path: Path) -> Node | None:
         if op_text not in tuple(Operator):
             self._error(
-                "pack.unknown-operator",
+                Code.PACK_UNKNOWN_OPERATOR,
                 f"unknown operator `{op_text}`",
                 path,
                 did_you_mean(op_text, tuple(Operator)) or f"expected one of {one_of(OPERATORS)}",
@@ -429,7 +434,7 @@ class ConditionParser:
         allowed = _FOR_KIND[fact.kind]
         if op not in allowed:
             self._error(
-                "pack.operator-type",
+                Code.PACK_OPERATOR_TYPE,
                 f"operator `{op}` does not apply to `{fact.name}` ({fact.kind.value})",
                 path,
                 f"`{fact.name}` takes {one_of(sorted(o.value for o in allowed))}",
@@ -438,12 +443,12 @@ class ConditionParser:
             return None
         if op is Operator.IS_KNOWN:
             if not isinstance(arg, bool):
-                self._error("pack.condition-type", "`is_known` takes `true` or `false`", path)
+                self._error(Code.PACK_CONDITION_TYPE, "`is_known` takes `true` or `false`", path)
                 return None
             return Test(fact, op, (arg,), False, path)
         listed = op in _MANY or (op is Operator.CONTAINS and isinstance(arg, list))
         if listed and (not isinstance(arg, list) or not arg):
-            self._error("pack.condition-type", f"`{op}` takes a non-empty list", path)
+            self._error(Code.PACK_CONDITION_TYPE, f"`{op}` takes a non-empty list", path)
             return None
         values = tuple(arg) if listed else (arg,)
         if not all([self._check_value(fact, v, path) for v in values]):

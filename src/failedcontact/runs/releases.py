@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from ..codes import Code
 from ..engine.loader import Pack
 from ..errors import Diagnostic, Severity, did_you_mean
 from ..pack.pipeline import run_file
@@ -85,7 +86,7 @@ def pack_files(folder: Path) -> list[Path]:
 def load_shelf(folder: Path) -> ShelfResult:
     """Load every pack file of `folder`; any error refuses the whole shelf."""
     if not folder.is_dir():
-        problem = Diagnostic("pack.not-found", f"no folder `{folder}`", str(folder), 0, 0)
+        problem = Diagnostic(Code.PACK_NOT_FOUND, f"no folder `{folder}`", str(folder), 0, 0)
         return ShelfResult(None, (problem,))
     problems: list[Diagnostic] = []
     packs: dict[str, dict[str, Pack]] = {}
@@ -102,7 +103,7 @@ def load_shelf(folder: Path) -> ShelfResult:
         packs[pack.id].setdefault(pack.version, pack)
     if not packs and not problems:
         problems.append(
-            Diagnostic("pack.not-found", f"no pack files in `{folder}`", str(folder), 0, 0)
+            Diagnostic(Code.PACK_NOT_FOUND, f"no pack files in `{folder}`", str(folder), 0, 0)
         )
     if problems:
         return ShelfResult(None, tuple(problems))
@@ -113,7 +114,7 @@ def load_shelf(folder: Path) -> ShelfResult:
 def _duplicate(pack: Pack, first: Pack, path: Path) -> Diagnostic:
     assert first.source is not None
     return Diagnostic(
-        "pack.duplicate-release",
+        Code.PACK_DUPLICATE_RELEASE,
         f"`{pack.id}` version `{pack.version}` is in two files that differ: "
         f"`{first.source.path.name}` and `{path.name}`",
         str(path),

@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from ..codes import Code
 from ..engine.evaluate import evaluate
 from ..engine.loader import Pack
 from ..errors import CaseError
@@ -159,7 +160,10 @@ async def _body(request: Request, limit: int) -> bytes:
 
 def _too_large(limit: int) -> Problem:
     return Problem(
-        413, "service.too-large", "Body too large", f"the body is over the limit of {limit:,} bytes"
+        413,
+        Code.SERVICE_TOO_LARGE,
+        "Body too large",
+        f"the body is over the limit of {limit:,} bytes",
     )
 
 
@@ -169,7 +173,7 @@ def _parse_as_of(text: str | None) -> datetime:
     except ValueError as error:
         raise Problem(
             422,
-            "case.invalid",
+            Code.CASE_INVALID,
             "Invalid as_of",
             f"`as_of` is not an ISO 8601 instant: {error}",
             errors=[{"path": "as_of", "message": str(error)}],
@@ -197,7 +201,7 @@ def _assess_one(
 def _case_problem(error: CaseError) -> Problem:
     return Problem(
         422,
-        "case.invalid",
+        Code.CASE_INVALID,
         "Invalid case",
         "; ".join(issue.render() for issue in error.issues),
         errors=[{"path": i.path, "message": i.message} for i in error.issues],

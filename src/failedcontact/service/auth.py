@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from fastapi import Request
 
+from ..codes import Code
 from .problems import Problem
 from .settings import Settings
 
@@ -19,10 +20,12 @@ def authorise(settings: Settings, request: Request, admin: bool = False) -> None
         token = _bearer(request)
         if token is None:
             raise Problem(
-                401, "service.unauthorized", "Unauthorized", "an admin bearer token is required"
+                401, Code.SERVICE_UNAUTHORIZED, "Unauthorized", "an admin bearer token is required"
             )
         if not _token_matches(token, settings.admin_tokens):
-            raise Problem(403, "service.forbidden", "Forbidden", "this token may not reload packs")
+            raise Problem(
+                403, Code.SERVICE_FORBIDDEN, "Forbidden", "this token may not reload packs"
+            )
         return
     if settings.allow_unauthenticated and not settings.tokens:
         return
@@ -30,7 +33,7 @@ def authorise(settings: Settings, request: Request, admin: bool = False) -> None
     if token is None or not _token_matches(token, settings.tokens + settings.admin_tokens):
         raise Problem(
             401,
-            "service.unauthorized",
+            Code.SERVICE_UNAUTHORIZED,
             "Unauthorized",
             "a valid `Authorization: Bearer <token>` header is required",
         )

@@ -8,6 +8,7 @@ import re
 import time
 from typing import Any
 
+from ..codes import Code
 from ..runs.decision_log import new_request_id
 from .metrics import Metrics
 from .problems import Problem, problem_response
@@ -58,7 +59,7 @@ class Observe:
             if not started:
                 problem = Problem(
                     500,
-                    "service.internal",
+                    Code.SERVICE_INTERNAL,
                     "Internal error",
                     "the service failed; the request id is in the server's log",
                 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from ..codes import Code
 from ..engine.loader import Pack
 from ..model.assessment import Assessment
 from ..model.case import Case
@@ -71,7 +72,7 @@ def pack_routes(app: FastAPI, service: Service) -> None:
         if name not in _SCHEMAS:
             raise Problem(
                 404,
-                "service.not-found",
+                Code.SERVICE_NOT_FOUND,
                 "No such schema",
                 f"no schema `{name}`; there are `case`, `assessment` and `pack`",
             )

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..codes import Code
 from .metrics import Metrics
 
 PROBLEM = "application/problem+json"
@@ -58,8 +59,8 @@ def answer_errors(app: FastAPI, metrics: Metrics) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, error: StarletteHTTPException) -> Response:
-        code = {404: "service.not-found", 405: "service.method"}.get(
-            error.status_code, "service.bad-request"
+        code = {404: Code.SERVICE_NOT_FOUND, 405: Code.SERVICE_METHOD}.get(
+            error.status_code, Code.SERVICE_BAD_REQUEST
         )
         problem = Problem(error.status_code, code, str(error.detail), str(error.detail))
         response = problem_response(problem, request.state.request_id, metrics)
@@ -77,7 +78,7 @@ def answer_errors(app: FastAPI, metrics: Metrics) -> None:
         ]
         problem = Problem(
             422,
-            "service.bad-request",
+            Code.SERVICE_BAD_REQUEST,
             "Invalid request",
             "; ".join(f"{e['path']}: {e['message']}" for e in errors),
             errors=errors,

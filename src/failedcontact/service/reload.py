@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
+from ..codes import Code
 from .context import Service
 from .openapi import AUTH_PROBLEMS, PROBLEM_CONTENT
 from .problems import Problem
@@ -34,7 +35,7 @@ def reload_route(app: FastAPI, service: Service) -> None:
         if shelf is None:
             raise Problem(
                 422,
-                "service.reload-refused",
+                Code.SERVICE_RELOAD_REFUSED,
                 "Reload refused",
                 f"{len(problems)} problem(s); the packs served are unchanged",
                 diagnostics=[d.as_dict() for d in problems],

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..codes import Code
 from ..engine.loader import Pack
 from ..errors import Diagnostic, PackError
 from ..runs.releases import Shelf, load_shelf
@@ -49,4 +50,4 @@ def find_release(shelf: Shelf, pack_id: str, version: str | None) -> Pack:
     try:
         return shelf.get(pack_id, version)
     except LookupError as error:
-        raise Problem(404, "pack.unknown", "Unknown pack", str(error)) from None
+        raise Problem(404, Code.PACK_UNKNOWN, "Unknown pack", str(error)) from None

@@ -9,6 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
+from ..codes import Code
 from ..errors import Diagnostic, PackError, lowercase_first
 from .reader import refuse_non_plain
 
@@ -45,7 +46,7 @@ def format_text(text: str, file: str = "<pack>") -> str:
         raise PackError(
             [
                 Diagnostic(
-                    "pack.yaml", lowercase_first(str(error).splitlines()[0]), file, line, column
+                    Code.PACK_YAML, lowercase_first(str(error).splitlines()[0]), file, line, column
                 )
             ]
         ) from None
@@ -56,7 +57,7 @@ def format_text(text: str, file: str = "<pack>") -> str:
         comment = _comment(line)
         if comment and comment not in formatted:
             raise PackError([Diagnostic(
-                "pack.fmt-comment",
+                Code.PACK_FMT_COMMENT,
                 f"formatting would drop the comment `{comment}`",
                 file, number, line.index(comment) + 1,
                 "a comment inside `{...}` or `[...]` cannot be kept: move it to a line of its "

@@ -11,6 +11,7 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
+from ..codes import Code
 from ..errors import Diagnostic, UnknownPackError, did_you_mean
 from .reader import FileKind, missing_file
 
@@ -96,7 +97,7 @@ def resolve_pack(name: str | Path, near: Path | None = None) -> PackSource:
     raise UnknownPackError(
         [
             Diagnostic(
-                "pack.unknown",
+                Code.PACK_UNKNOWN,
                 f"unknown pack `{text}`: no `{text}.yaml`{where} among the bundled packs",
                 "",
                 0,

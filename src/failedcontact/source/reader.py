@@ -28,6 +28,7 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..codes import Code
 from ..errors import Diagnostic, lowercase_first
 
 # Far above any real pack, far below trouble; raisable (docs/reliability.md).
@@ -67,21 +68,25 @@ class ReadCodes:
 
 _CODES = {
     FileKind.PACK: ReadCodes(
-        "pack.not-found", "pack.not-a-pack", "pack.too-large", "pack.yaml", "pack.duplicate-key"
+        Code.PACK_NOT_FOUND,
+        Code.PACK_NOT_A_PACK,
+        Code.PACK_TOO_LARGE,
+        Code.PACK_YAML,
+        Code.PACK_DUPLICATE_KEY,
     ),
     FileKind.SCENARIO: ReadCodes(
-        "scenario.unreadable",
-        "scenario.unreadable",
-        "scenario.too-large",
-        "scenario.yaml",
-        "scenario.duplicate-key",
+        Code.SCENARIO_UNREADABLE,
+        Code.SCENARIO_UNREADABLE,
+        Code.SCENARIO_TOO_LARGE,
+        Code.SCENARIO_YAML,
+        Code.SCENARIO_DUPLICATE_KEY,
     ),
     FileKind.MAPPING: ReadCodes(
-        "mapping.not-found",
-        "mapping.not-found",
-        "mapping.too-large",
-        "mapping.yaml",
-        "mapping.duplicate-key",
+        Code.MAPPING_NOT_FOUND,
+        Code.MAPPING_NOT_FOUND,
+        Code.MAPPING_TOO_LARGE,
+        Code.MAPPING_YAML,
+        Code.MAPPING_DUPLICATE_KEY,
     ),
 }
 

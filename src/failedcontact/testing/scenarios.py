@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..codes import Code
 from ..engine.loader import Pack, load_pack
 from ..errors import (
     CaseError,
@@ -18,10 +19,14 @@ from ..errors import (
     ScenarioFileError,
 )
 from ..model.case_input import parse_case
-from ..pack.schema import validation_diagnostics
+from ..pack.schema import SchemaCodes, validation_diagnostics
 from ..source.locate import is_pack_path
 from ..source.reader import FileKind, Located, read_source
 from .scenario_model import Expectation, ScenarioFile
+
+_SCENARIO_SCHEMA = SchemaCodes(
+    Code.SCENARIO_UNKNOWN_FIELD, Code.SCENARIO_MISSING_FIELD, Code.SCENARIO_SCHEMA
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +74,10 @@ def load_scenarios(path: Path) -> list[Scenario]:
 
 
 def _diagnostics(source: Located, error: ValidationError) -> list[Diagnostic]:
-    found = validation_diagnostics(source, error, ScenarioFile, "scenario", "the file")
+    found = validation_diagnostics(source, error, ScenarioFile, _SCENARIO_SCHEMA, "the file")
     # a scenario that checks nothing always passes: it has its own code
     return [
-        replace(d, code="scenario.asserts-nothing") if "expect something" in d.message else d
+        replace(d, code=Code.SCENARIO_ASSERTS_NOTHING) if "expect something" in d.message else d
         for d in found
     ]
 
