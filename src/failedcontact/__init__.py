@@ -3,7 +3,15 @@
 from . import _compat
 from ._version import __version__ as __version__
 from .engine.loader import Pack, check_file, load_pack
-from .errors import CaseError, Diagnostic, FailedContactError, PackError
+from .errors import (
+    BackendUnavailable,
+    CaseError,
+    Diagnostic,
+    FailedContactError,
+    PackError,
+    UnknownPackError,
+    UsageError,
+)
 from .model.assessment import Assessment
 from .model.calendar import WorkingCalendar
 from .model.case import Case
@@ -14,12 +22,15 @@ _compat.install()
 
 __all__ = [
     "Assessment",
+    "BackendUnavailable",
     "Case",
     "CaseError",
     "Diagnostic",
     "FailedContactError",
     "Pack",
     "PackError",
+    "UnknownPackError",
+    "UsageError",
     "WorkingCalendar",
     "bundled_ids",
     "check_file",

@@ -7,6 +7,10 @@ modules the engine runs for every event of every case; the rest gain little.
 
 COMPILED_MODULES = (
     "failedcontact.engine.evaluate",
+    "failedcontact.engine.timeline",
+    "failedcontact.engine.actions",
+    "failedcontact.engine.findings",
+    "failedcontact.engine.trace",
     "failedcontact.pack.compiler",
     "failedcontact.pack.conditions",
     "failedcontact.pack.facts",

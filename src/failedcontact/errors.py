@@ -78,20 +78,24 @@ class CaseError(FailedContactError, ValueError):
         super().__init__("invalid case: " + "; ".join(i.render() for i in self.issues))
 
 
-class PackError(FailedContactError):
+class DiagnosticError(FailedContactError):
+    """An error that carries every diagnostic found, not just the first (one a line)."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class PackError(DiagnosticError):
     """A pack could not be loaded; carries every diagnostic found, not just the first."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
-        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
 
-
-class ScenarioFileError(FailedContactError):
+class ScenarioFileError(DiagnosticError):
     """A scenario file is malformed (not a failure of the pack it tests); every problem found."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
-        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+class MappingError(DiagnosticError):
+    """A mapping file could not be loaded; carries every diagnostic found."""
 
 
 class UsageError(FailedContactError, ValueError):
@@ -104,6 +108,10 @@ class InputError(FailedContactError):
 
 class UnknownPackError(PackError):
     """The pack id names no bundled pack and no such file exists."""
+
+
+class BackendUnavailable(FailedContactError):
+    """The requested backend's optional dependency is not installed."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -17,18 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from .vocabulary import (
-    AppointmentOutcome,
-    CallOutcome,
-    Channel,
-    ConcernLevel,
-    HomeVisitOutcome,
-    Plan,
-    ReferralKind,
-    ReviewKind,
-    Service,
-    Tenure,
-)
+from . import vocabulary as vocab
 
 UK = ZoneInfo("Europe/London")
 # Deadlines reach a year or so past an event; the bank-holiday calendar covers these years.
@@ -104,7 +93,7 @@ class Child(BaseModel):
     date_of_birth: date | None = Field(None, description="Null when unknown or unborn.")
     unborn: StrictBool = Field(False, description="The case concerns a pregnancy.")
     disability: StrictBool = False
-    plan: Plan = Plan.NONE
+    plan: vocab.Plan = vocab.Plan.NONE
     known_to_childrens_services: StrictBool = False
     previous_concerns: StrictBool = False
     cp_plan_in_last_year: StrictBool = False
@@ -120,7 +109,7 @@ class Household(BaseModel):
     local_authority: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = Field(
         None, description="Lower-case snake case, as the packs key their contacts."
     )
-    tenure: Tenure = Tenure.UNKNOWN
+    tenure: vocab.Tenure = vocab.Tenure.UNKNOWN
     landlord: StrictStr | None = Field(None, description="Free text; packs match it ignoring case.")
     known_violence: StrictBool = False
     communication_needs: StrictBool = False
@@ -136,7 +125,7 @@ class HomeVisit(_Event):
     """A visit to the home."""
 
     type: Literal["home_visit"]
-    outcome: HomeVisitOutcome
+    outcome: vocab.HomeVisitOutcome
     announced: StrictBool = True
 
 
@@ -144,7 +133,7 @@ class Appointment(_Event):
     """An appointment outside the home: clinic, school, office."""
 
     type: Literal["appointment"]
-    outcome: AppointmentOutcome
+    outcome: vocab.AppointmentOutcome
     setting: StrictStr | None = None
 
 
@@ -152,7 +141,7 @@ class Call(_Event):
     """A telephone call to the family."""
 
     type: Literal["call"]
-    outcome: CallOutcome
+    outcome: vocab.CallOutcome
     out_of_hours: StrictBool | None = Field(
         None, description="Derived when absent: outside 09:00-17:00 on a working day."
     )
@@ -162,7 +151,7 @@ class Message(_Event):
     """A written communication sent or left by the practitioner."""
 
     type: Literal["message"]
-    channel: Channel
+    channel: vocab.Channel
 
 
 class ActionDone(_Event):
@@ -189,7 +178,7 @@ class Concern(_Event):
     """A safeguarding concern was identified."""
 
     type: Literal["concern"]
-    level: ConcernLevel
+    level: vocab.ConcernLevel
 
 
 class ServiceRefused(_Event):
@@ -225,7 +214,7 @@ class Referral(_Event):
     """The case is referred, or an enquiry or assessment starts; opens a new episode."""
 
     type: Literal["referral"]
-    kind: ReferralKind
+    kind: vocab.ReferralKind
     source: StrictStr | None = None
 
 
@@ -233,14 +222,14 @@ class PlanChange(_Event):
     """The child's plan changes at `at`; `child.plan` stays the plan at `as_of`."""
 
     type: Literal["plan_change"]
-    plan: Plan
+    plan: vocab.Plan
 
 
 class Review(_Event):
     """A review meeting or conference takes place."""
 
     type: Literal["review"]
-    kind: ReviewKind
+    kind: vocab.ReviewKind
 
 
 Event = Annotated[
@@ -271,7 +260,7 @@ class Case(BaseModel):
     model_config = _DOCUMENT
 
     case_id: Annotated[StrictStr, Field(min_length=1)]
-    service: Service = Service.UNIVERSAL
+    service: vocab.Service = vocab.Service.UNIVERSAL
     child: Child = Field(default_factory=Child)
     household: Household = Field(default_factory=Household)
     flags: tuple[StrictStr, ...] = Field((), description="Facts declared by the pack.")

@@ -4,6 +4,7 @@ patterns and the closure verdict. No scripts, no fonts, no links out: it opens o
 from __future__ import annotations
 
 import calendar as month_names
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
@@ -169,48 +170,19 @@ def _months(assessment: Assessment, case: Case) -> list[tuple[int, int]]:
 
 
 def _calendar(assessment: Assessment, case: Case, calendar: WorkingCalendar) -> str:
-    marks: dict[date, _Day] = {}
-    for index, event in enumerate(case.events):
-        day = event.at.astimezone(UK).date()
-        old = marks.get(day, _Day((), ()))
-        marks[day] = _Day((*old.events, index), old.due)
-    for action in assessment.actions:
-        if action.due is not None:
-            day = action.due.astimezone(UK).date()
-            old = marks.get(day, _Day((), ()))
-            marks[day] = _Day(old.events, (*old.due, action.title))
+    marks = _marks(assessment, case)
     as_of = assessment.as_of.astimezone(UK).date()
     blocks = []
     for year, month in _months(assessment, case):
         names = holidays.country_holidays(calendar.country, subdiv=calendar.subdivision, years=year)
         rows = []
         for week in month_names.Calendar().monthdatescalendar(year, month):
-            cells = []
-            for day in week:
-                if day.month != month:
-                    cells.append("<td></td>")
-                    continue
-                classes, notes = [], []
-                if day.weekday() >= 5:
-                    classes.append("weekend")
-                elif not calendar.is_working_day(day):
-                    classes.append("holiday")
-                    notes.append(f"bank holiday: {names.get(day, 'bank holiday')}")
-                mark = marks.get(day)
-                if mark is not None and mark.events:
-                    classes.append("event")
-                    notes.append("events " + ", ".join(str(i) for i in mark.events))
-                if mark is not None and mark.due:
-                    classes.append("due")
-                    notes += [f"due: {title}" for title in mark.due]
-                if day == as_of:
-                    classes.append("asof")
-                    notes.append("as of")
-                title = f' title="{escape("; ".join(notes))}"' if notes else ""
-                cells.append(
-                    f'<td class="{" ".join(classes)}" data-date="{day.isoformat()}"{title}>'
-                    f"{day.day}</td>"
-                )
+            cells = [
+                _day_cell(day, calendar, names, marks.get(day), as_of)
+                if day.month == month
+                else "<td></td>"
+                for day in week
+            ]
             rows.append("<tr>" + "".join(cells) + "</tr>")
         head = "".join(f"<th>{d}</th>" for d in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"))
         blocks.append(
@@ -231,6 +203,44 @@ def _calendar(assessment: Assessment, case: Case, calendar: WorkingCalendar) -> 
         f"; hover over a day for what falls on it.</p>{key}"
         f'<div class="months">{"".join(blocks)}</div>'
     )
+
+
+def _marks(assessment: Assessment, case: Case) -> dict[date, _Day]:
+    """Each UK day with the case's events on it and the titles of the actions due on it."""
+    marks: dict[date, _Day] = {}
+    for index, event in enumerate(case.events):
+        day = event.at.astimezone(UK).date()
+        old = marks.get(day, _Day((), ()))
+        marks[day] = _Day((*old.events, index), old.due)
+    for action in assessment.actions:
+        if action.due is not None:
+            day = action.due.astimezone(UK).date()
+            old = marks.get(day, _Day((), ()))
+            marks[day] = _Day(old.events, (*old.due, action.title))
+    return marks
+
+
+def _day_cell(
+    day: date, calendar: WorkingCalendar, names: Mapping[date, str], mark: _Day | None, as_of: date
+) -> str:
+    """One day of the month's table: its classes, and a title saying what falls on it."""
+    classes, notes = [], []
+    if day.weekday() >= 5:
+        classes.append("weekend")
+    elif not calendar.is_working_day(day):
+        classes.append("holiday")
+        notes.append(f"bank holiday: {names.get(day, 'bank holiday')}")
+    if mark is not None and mark.events:
+        classes.append("event")
+        notes.append("events " + ", ".join(str(i) for i in mark.events))
+    if mark is not None and mark.due:
+        classes.append("due")
+        notes += [f"due: {title}" for title in mark.due]
+    if day == as_of:
+        classes.append("asof")
+        notes.append("as of")
+    title = f' title="{escape("; ".join(notes))}"' if notes else ""
+    return f'<td class="{" ".join(classes)}" data-date="{day.isoformat()}"{title}>{day.day}</td>'
 
 
 def _patterns(view: Explanation) -> str:

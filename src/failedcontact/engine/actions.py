@@ -1,0 +1,233 @@
+"""The required actions of an assessment: their due times, statuses and order.
+
+Each action a rule fired is done (a record or evidence after its trigger), overdue or
+outstanding; recurring duties add theirs; the list is sorted by urgency (contract 1.1).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from ..model.calendar import WorkingCalendar, add_hours, end_of_calendar_days, end_of_months
+from ..model.case import UK, Case
+from ..model.vocabulary import ActionStatus
+from ..pack.compiler import CompiledDuty, CompiledPack, CompiledRequirement
+from ..pack.conditions import Compiled
+from ..pack.facts import Moment, Summary
+from .timeline import Fired, Timeline
+from .trace import trace_step
+
+
+def required_actions(
+    pack: CompiledPack,
+    case: Case,
+    summary: Summary,
+    fired: dict[str, Fired],
+    line: Timeline,
+    now: float,
+    calendar: WorkingCalendar,
+    trace: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The actions the fired rules and the pack's duties require, most urgent first."""
+    ranked = _fired_actions(
+        pack, case, fired, line.last_done, now, calendar, line.moments, line.episode_start
+    )
+    for duty in pack.duties:
+        _duty(pack, duty, case, summary, ranked, now, calendar, trace)
+    ranked.sort(key=_first)
+    return [entry for _, entry in ranked]
+
+
+def due_at(kind: str, amount: float, at: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """The deadline instant for an action triggered at `at`."""
+    if kind == "working_days":
+        return calendar.end_of_working_days(at, int(amount))
+    if kind == "hours":
+        return add_hours(at, amount)
+    if kind == "calendar_days":
+        return end_of_calendar_days(at, int(amount))
+    if kind == "weeks":
+        return end_of_calendar_days(at, 7 * int(amount))
+    if kind == "months":
+        return end_of_months(at, int(amount))
+    if kind == "immediately":
+        return at.astimezone(UK)
+    return None
+
+
+def _latest_evidence(evidence: Compiled, case: Case, moments: list[Moment]) -> int:
+    """The position of the latest event that `evidence` accepts (-1: none).
+
+    An action is complete when such an event follows its trigger, so the latest one
+    answers for every trigger at once.
+    """
+    test, types = evidence.test, evidence.event_types
+    for position in range(len(moments) - 1, -1, -1):
+        moment = moments[position]
+        if (types is None or moment.type in types) and test(case, moment):
+            return position
+    return -1
+
+
+# An action with its place in the contract 1.1 order: overdue (earliest due first), then
+# outstanding with a due time (earliest first), then without one, then done; ties by trigger
+# event index (a trigger with no event last), then id.
+_Urgency = tuple[int, float, int, str]
+_Ranked = tuple[_Urgency, dict[str, Any]]
+_NO_EVENT = 1 << 62
+
+
+def _ranked(
+    entry: dict[str, Any], due_stamp: float | None, now: float, done: bool = False
+) -> _Ranked:
+    """Set the entry's status (done, else from its due time) and rank it."""
+    event = entry["trigger"]["event"]
+    order = event if event is not None else _NO_EVENT
+    if done:
+        entry["status"] = ActionStatus.DONE
+        return (3, 0.0, order, entry["id"]), entry
+    if due_stamp is None:
+        entry["status"] = ActionStatus.OUTSTANDING
+        return (2, 0.0, order, entry["id"]), entry
+    overdue = now > due_stamp
+    entry["status"] = ActionStatus.OVERDUE if overdue else ActionStatus.OUTSTANDING
+    return (0 if overdue else 1, due_stamp, order, entry["id"]), entry
+
+
+_first = itemgetter(0)  # the urgency of a ranked entry (a C-level sort key)
+
+
+def _fired_actions(
+    pack: CompiledPack,
+    case: Case,
+    fired: dict[str, Fired],
+    last_done: dict[str, int],
+    now: float,
+    calendar: WorkingCalendar,
+    moments: list[Moment],
+    episode_start: int,
+) -> list[_Ranked]:
+    """The actions the fired rules require, each with its status, ranked (unsorted)."""
+    authority = case.household.local_authority or ""
+    local_at: dict[int, datetime] = {}
+    deadlines: dict[tuple[int, str, float], tuple[datetime | None, float | None]] = {}
+    evidenced: dict[int, int] = {}
+    past_every_event = len(moments)
+    result = []
+    for action_id, (position, moment, requirement, rule) in fired.items():
+        index = moment.index
+        due: datetime | None = None
+        due_stamp: float | None = None
+        timescale = requirement.timescale
+        if timescale.kind != "none":
+            key = (index, timescale.kind, timescale.amount)
+            found = deadlines.get(key)
+            if found is None:
+                due = due_at(timescale.kind, timescale.amount, moment.at, calendar)
+                found = deadlines[key] = (due, due.timestamp() if due is not None else None)
+            due, due_stamp = found
+        # Evidence must follow the trigger; a rule fired at as_of (past every event) accepts
+        # evidence from anywhere in the current episode, since its fact held throughout.
+        after = position if position < past_every_event else episode_start - 1
+        done = last_done.get(action_id, -1) > after
+        evidence = requirement.completed_by
+        if not done and evidence is not None:
+            latest = evidenced.get(id(evidence))  # by identity: a Compiled hashes its fields
+            if latest is None:
+                latest = evidenced[id(evidence)] = _latest_evidence(evidence, case, moments)
+            done = latest > after
+        at = local_at.get(index)
+        if at is None:
+            at = local_at[index] = moment.at.astimezone(UK)
+        trigger = moment if moment.event is not None else None
+        contacts = _contacts(pack, requirement, authority) if requirement.contacts else []
+        entry = _entry(requirement, rule.citation, due, trigger, at, contacts)
+        result.append(_ranked(entry, due_stamp, now, done))
+    return result
+
+
+def _duty(
+    pack: CompiledPack,
+    duty: CompiledDuty,
+    case: Case,
+    summary: Summary,
+    ranked: list[_Ranked],
+    now: float,
+    calendar: WorkingCalendar,
+    trace: list[dict[str, Any]],
+) -> None:
+    """A recurring duty: due `every` after the last qualifying event, or after its start."""
+    if not duty.when.test(case, summary):
+        return
+    moments = summary.timeline
+    start: Moment | None = None
+    if duty.starts is not None:
+        for moment in reversed(moments):
+            if duty.starts.test(case, moment):
+                start = moment
+                break
+    if start is None and moments:
+        start = moments[summary.episode_start]
+    anchor = start
+    if start is not None:
+        test, types = duty.by.test, duty.by.event_types
+        for moment in reversed(moments[start.position :]):
+            if (types is None or moment.type in types) and test(case, moment):
+                anchor = moment
+                break
+    at = (anchor.at if anchor is not None else summary.at).astimezone(UK)
+    requirement = duty.requirement
+    due = due_at(requirement.timescale.kind, requirement.timescale.amount, at, calendar)
+    contacts = _contacts(pack, requirement, case.household.local_authority or "")
+    entry = _entry(requirement, duty.citation, due, anchor, at, contacts)
+    entry["recurring"] = True
+    item = _ranked(entry, due.timestamp() if due is not None else None, now)
+    since = "the last qualifying event" if anchor is not start else "the duty began"
+    why = f"{duty.when.text}; due {requirement.timescale.describe('every')} from {since}" + (
+        f" (event {anchor.index})" if anchor is not None else " (as_of: no events)"
+    )
+    trace.append(
+        trace_step("rule", duty.id, anchor.index if anchor is not None else None,
+                   f"{why}; {duty.note}" if duty.note else why, [requirement.action], duty.citation)
+    )  # fmt: skip
+    for position, existing in enumerate(ranked):
+        if existing[1]["id"] == requirement.action:
+            if item[0] < existing[0]:
+                ranked[position] = item  # one entry per id: the more urgent instance
+            return
+    ranked.append(item)
+
+
+def _contacts(
+    pack: CompiledPack, requirement: CompiledRequirement, authority: str
+) -> list[dict[str, str]]:
+    """The action's contacts for the child's local authority, else the group's default."""
+    if requirement.contacts is None:
+        return []
+    by_area = pack.contacts.get(requirement.contacts, {})
+    listed = by_area.get(authority) or by_area.get("default") or ()
+    return [{"name": name, "phone": phone} for name, phone in listed]
+
+
+def _entry(
+    requirement: CompiledRequirement,
+    citation: str,
+    due: datetime | None,
+    moment: Moment | None,
+    at: datetime,
+    contacts: list[dict[str, str]],
+) -> dict[str, Any]:
+    return {
+        "id": requirement.action,
+        "title": requirement.title,
+        "citation": citation,
+        "owner": requirement.owner,
+        "category": requirement.category,  # a StrEnum: JSON writes its value
+        "recurring": False,
+        "due": due,
+        "status": ActionStatus.OUTSTANDING,  # set by _ranked
+        "trigger": {"event": moment.index if moment is not None else None, "at": at},
+        "contacts": contacts,
+    }

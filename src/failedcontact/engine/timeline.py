@@ -1,0 +1,293 @@
+"""Phases 1 and 2 of an assessment: the timeline of moments, and the rules each one fires.
+
+The loops here run once for every event of every case: they read each fact once, keep
+their constants in this module and make no call that an event does not need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ..errors import CaseError, CaseIssue, did_you_mean, one_of
+from ..model.calendar import WorkingCalendar
+from ..model.case import UK, ActionDone, Case
+from ..model.vocabulary import EPISODE_EVENT_TYPES, OUTCOME_EVENT_TYPES, SEEN_PAIRS
+from ..pack.compiler import CompiledPack, CompiledRequirement, CompiledRule
+from ..pack.facts import Moment, Summary
+from .trace import describe, trace_step
+
+_SEEN = SEEN_PAIRS
+_WITH_OUTCOME = OUTCOME_EVENT_TYPES
+_DERIVED = frozenset({"call", "worker_absence"})  # events with a fact worked out at a moment
+
+
+def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
+    """Reject flags the pack does not declare and action ids it does not know."""
+    issues = []
+    for index, flag in enumerate(case.flags):
+        if flag not in pack.flags:
+            declared = one_of(sorted(pack.flags)) if pack.flags else "none"
+            hint = did_you_mean(flag, pack.flags)
+            issues.append(
+                CaseIssue(
+                    f"flags[{index}]",
+                    f"unknown flag `{flag}`; pack `{pack.document.id}` declares: {declared}"
+                    + (f" ({hint})" if hint else ""),
+                )
+            )
+    for index, event in enumerate(case.events):
+        if isinstance(event, ActionDone) and event.action not in pack.action_ids:
+            hint = did_you_mean(event.action, pack.action_ids)
+            issues.append(
+                CaseIssue(
+                    f"events[{index}].action",
+                    f"unknown action id `{event.action}`"
+                    + (f" ({hint})" if hint else "")
+                    + f"; expected one of {one_of(sorted(pack.action_ids))}",
+                )
+            )
+    if issues:
+        raise CaseError(issues)
+
+
+# What required an action: (position, moment, requirement, rule). A tuple, not a class,
+# because one is made for every requirement of every rule that fires.
+Fired = tuple[int, Moment, CompiledRequirement, CompiledRule]
+
+
+def considered_events(
+    pack: CompiledPack, case: Case, now: float, trace: list[dict[str, Any]]
+) -> tuple[list[int], list[float]]:
+    """The indexes of the events up to `now` in time order, and every event's timestamp.
+
+    Notes in the trace the events after `as_of`, and a pregnancy the pack does not cover.
+    """
+    events = case.events
+    stamps = [event.at.timestamp() for event in events]
+    order = sorted(range(len(events)), key=stamps.__getitem__)
+    considered = [i for i in order if stamps[i] <= now]
+    if len(considered) < len(order):
+        later = sorted(set(order) - set(considered))
+        if any(events[i].type == "action" for i in later):
+            check_case_against_pack(pack, case)  # an unknown action id after as_of
+        trace.append(
+            trace_step("note", "after_as_of", None,
+                       f"events {later} are after as_of and were not counted", [], None)
+        )  # fmt: skip
+    if case.child.unborn and not pack.document.scope.unborn:
+        trace.append(
+            trace_step("note", "scope", None,
+                       "this pack's guidance does not explicitly cover pregnant women (unborn "
+                       "children); its steps are applied as for a child", [], None)
+        )  # fmt: skip
+    return considered, stamps
+
+
+@dataclass(slots=True)
+class Timeline:
+    """The moments of one assessment, and the run and episode facts at its end."""
+
+    moments: list[Moment]
+    last_seen_position: int  # of the last time the child was seen (-1: never)
+    run_count: int
+    episode_start: int
+    episode_done: list[str]  # action ids recorded in the current episode
+    failed_position: int
+    seen_elsewhere: bool
+    last_done: dict[str, int]  # action id: position of its latest `action` record
+    concern_levels: set[str]
+
+
+def timeline(
+    pack: CompiledPack,
+    case: Case,
+    considered: list[int],
+    stamps: list[float],
+    summary: Summary,
+    calendar: WorkingCalendar,
+) -> Timeline:
+    """Phase 1: the timeline of moments, with the run and event facts at each."""
+    # Dispatch below is on the `type` tag, which mypy cannot narrow on: read events as Any.
+    events: tuple[Any, ...] = case.events
+    as_of, memo = summary.at, summary.memo
+    failed_kind = pack.failed_kind
+    action_ids = pack.action_ids
+    moments: list[Moment] = []
+    last_done: dict[str, int] = {}
+    concern_levels: set[str] = set()
+    run_count = run_start = episode_start = 0
+    episode_done: list[str] = []
+    failed_position, seen_elsewhere = -1, False
+    for position, index in enumerate(considered):
+        event = events[index]
+        event_type = event.type
+        kind = None
+        if event_type in EPISODE_EVENT_TYPES:
+            episode_start = position
+            episode_done = []
+        if event_type in _WITH_OUTCOME:
+            outcome = event.outcome
+            if (event_type, outcome) in _SEEN:
+                run_count = 0
+                run_start = position + 1
+                seen_elsewhere = False
+            else:
+                kind = failed_kind.get((event_type, outcome))
+                if kind is not None:
+                    run_count += 1
+                    failed_position = position
+        elif event_type == "action":
+            action = event.action
+            if action not in action_ids:
+                check_case_against_pack(pack, case)  # raises, naming every problem
+            last_done[action] = position
+            episode_done.append(action)
+        elif event_type == "seen_by_other_agency":
+            seen_elsewhere = True
+        elif event_type == "concern":
+            concern_levels.add(event.level)
+        moment = Moment(
+            event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
+            moments, position, run_start, episode_start, failed_position, memo,
+        )  # fmt: skip
+        if event_type in _DERIVED:
+            _derive(moment, event, as_of, calendar)
+        moments.append(moment)
+    # The run counts from just after the last time the child was seen: `run_start - 1`.
+    return Timeline(
+        moments, run_start - 1, run_count, episode_start, episode_done, failed_position,
+        seen_elsewhere, last_done, concern_levels,
+    )  # fmt: skip
+
+
+def _derive(moment: Moment, event: Any, as_of: datetime, calendar: WorkingCalendar) -> None:
+    """A call's out-of-hours fact (when not given), or an absence's length in days."""
+    if event.type == "call":
+        moment.out_of_hours = (
+            event.out_of_hours
+            if event.out_of_hours is not None
+            else calendar.is_out_of_hours(event.at)
+        )
+    else:
+        moment.absence_days = _absence_days(event, as_of)
+
+
+def _absence_days(event: Any, as_of: datetime) -> int:
+    start = event.at.astimezone(UK).date()
+    end: date = event.until if event.until is not None else as_of.astimezone(UK).date()
+    days: int = (end - start).days
+    return days
+
+
+def summarise(summary: Summary, line: Timeline, case: Case, order: list[int]) -> datetime | None:
+    """Give `summary` the run and episode facts at the timeline's end; the last time seen.
+
+    `order` is the positions' event indexes (`considered_events`).
+    """
+    moments = line.moments
+    last_seen = (
+        case.events[order[line.last_seen_position]].at if line.last_seen_position >= 0 else None
+    )
+    summary.run_count = line.run_count
+    summary.timeline = moments
+    summary.position = len(moments) - 1
+    summary.run_start = line.last_seen_position + 1
+    summary.episode_start = line.episode_start
+    summary.failed_position = line.failed_position
+    summary.seen_elsewhere = line.seen_elsewhere
+    summary.last_seen = last_seen
+    summary.concern_levels = frozenset(line.concern_levels)
+    return last_seen
+
+
+def fire(
+    pack: CompiledPack,
+    case: Case,
+    line: Timeline,
+    summary: Summary,
+    matched: set[tuple[int, int]] | None,
+    trace: list[dict[str, Any]],
+) -> dict[str, Fired]:
+    """Phase 2: the rules each moment triggers, natively or as `matched` by another matcher.
+
+    Returns, per action id, what last required it.
+    """
+    rules_for_event = pack.rules_for_event
+    last_seen_position = line.last_seen_position
+    # A rule's test on case facts holds or not for the whole assessment: run it once, and
+    # keep, per kind of moment, the candidate rules whose case test holds.
+    case_ok: dict[CompiledRule, bool] = {}
+    allowed: dict[tuple[str | None, bool], list[CompiledRule]] = {}
+    fired: dict[str, Fired] = {}
+    once_fired: set[CompiledRule] = set()
+    for position, moment in enumerate(line.moments):
+        index = moment.index
+        if matched is None:
+            key = (moment.type, moment.kind is not None and position > last_seen_position)
+            candidates = allowed.get(key)
+            if candidates is None:
+                rules = rules_for_event[key]  # type: ignore[index]  # an event's type is set
+                candidates = allowed[key] = _allowed(rules, case, summary, case_ok)
+        else:
+            candidates = [rule for rule in pack.rules if (position, rule.order) in matched]
+        described = None
+        for rule in candidates:
+            if (
+                matched is None
+                and rule.moment_test is not None
+                and not rule.moment_test(case, moment)
+            ):
+                continue
+            if rule.once:
+                if rule in once_fired:
+                    continue
+                once_fired.add(rule)
+            for requirement in rule.requires:
+                previous = fired.get(requirement.action)
+                if previous is None or previous[0] != position:
+                    fired[requirement.action] = (position, moment, requirement, rule)
+            if described is None:
+                described = describe(moment, pack)
+            trace.append(
+                trace_step("rule", rule.id, index, described + rule.explanation,
+                           list(rule.action_ids), rule.citation)
+            )  # fmt: skip
+    return fired
+
+
+def _allowed(
+    rules: tuple[CompiledRule, ...], case: Case, summary: Summary, case_ok: dict[CompiledRule, bool]
+) -> list[CompiledRule]:
+    """The rules whose once-per-case test holds (memoised in `case_ok`)."""
+    result = []
+    for rule in rules:
+        ok = case_ok.get(rule)
+        if ok is None:
+            ok = case_ok[rule] = rule.case_test is None or rule.case_test(case, summary)
+        if ok:
+            result.append(rule)
+    return result
+
+
+def fire_at_as_of(
+    pack: CompiledPack,
+    case: Case,
+    summary: Summary,
+    fired: dict[str, Fired],
+    trace: list[dict[str, Any]],
+) -> None:
+    """Rules `on: [as_of]`: their clock starts at `as_of`, from the case's facts then."""
+    position = len(summary.timeline)
+    for rule in pack.rules_at_as_of:
+        if not rule.when.test(case, summary):
+            continue
+        for requirement in rule.requires:
+            if requirement.action not in fired:  # an event's instance keeps its own clock
+                fired[requirement.action] = (position, summary, requirement, rule)
+        why = f"at as_of; {rule.when.text}"
+        trace.append(
+            trace_step("rule", rule.id, None, f"{why}; {rule.note}" if rule.note else why,
+                       [r.action for r in rule.requires], rule.citation)
+        )  # fmt: skip
