@@ -94,16 +94,14 @@ def test_errors_with_diagnostics_share_one_constructor() -> None:
         assert str(error) == "f.yaml:1:2: error[x.code]: first\nerror[y]: two"
 
 
-@pytest.mark.xfail(
-    reason="engine/durable.py still defines its own BackendUnavailable: it is to import "
-    "failedcontact.errors.BackendUnavailable",
-    strict=False,
-)
-def test_the_exported_backend_error_is_the_one_raised() -> None:
+def test_the_exported_backend_error_is_the_one_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     from failedcontact.engine import durable
 
-    exported: object = fc.BackendUnavailable
-    assert durable.BackendUnavailable is exported
+    monkeypatch.setattr(durable, "_engine", None)  # as if durable-rules were not installed
+    with pytest.raises(fc.BackendUnavailable):
+        fc.load_pack("north_lincs").assess(
+            {"case_id": "D"}, datetime(2026, 11, 25, tzinfo=UTC), backend="durable"
+        )
 
 
 def test_load_pack_from_text_names_the_text_in_diagnostics() -> None:

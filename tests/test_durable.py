@@ -45,6 +45,6 @@ def test_durable_sessions_are_deleted_after_each_case() -> None:
 def test_missing_durable_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(durable, "_engine", None)
     case = {"case_id": "D"}
-    with pytest.raises(durable.BackendUnavailable, match=r"pip install 'failedcontact\[durable\]'"):
+    with pytest.raises(fc.BackendUnavailable, match=r"pip install 'failedcontact\[durable\]'"):
         PACKS["north_lincs"].assess(case, AS_OF, backend="durable")
-    assert issubclass(durable.BackendUnavailable, fc.FailedContactError)
+    assert issubclass(fc.BackendUnavailable, fc.FailedContactError)

@@ -19,8 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import failedcontact as fc
+from failedcontact.errors import MappingError
 from failedcontact.interop.fhir import FindingKind, MappedCase, map_bundle, task_bundle
-from failedcontact.interop.mapping import MappingError, check_mapping, load_mapping
+from failedcontact.interop.mapping import check_mapping, load_mapping
 from failedcontact.interop.tables import map_rows, read_csv
 from failedcontact.testing.strategies import cases
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engine.loader import Pack
-from ..errors import CaseError, literal
-from ..interop.mapping import AnyMapping, FhirMapping, MappingError, TableMapping, load_mapping
+from ..errors import CaseError, MappingError, literal
+from ..interop.mapping import AnyMapping, FhirMapping, TableMapping, load_mapping
 from ._app import EXIT_CASE, EXIT_INPUT, EXIT_PACK, EXIT_USAGE, err, fail, writing
 from ._cases import OutputFormat, emit, read_case_input
 

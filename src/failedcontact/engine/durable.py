@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import FailedContactError
+from ..errors import BackendUnavailable
 from ..model.case import Case
 from ..pack.compiler import CompiledPack
 from ..pack.conditions import ConditionCompiler, Predicate, fold_text, tree_of
@@ -41,10 +41,6 @@ INSTALL_HINT = "the durable backend needs durable-rules: pip install 'failedcont
 def available() -> bool:
     """True when the optional durable-rules package is installed."""
     return _engine is not None
-
-
-class BackendUnavailable(FailedContactError):
-    """The requested backend's optional dependency is not installed."""
 
 
 _LOCK = threading.Lock()

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from ..codes import Code
-from ..errors import Diagnostic, FailedContactError, did_you_mean, one_of
+from ..errors import Diagnostic, MappingError, did_you_mean, one_of
 from ..model import case as case_models
 from ..model.vocabulary import AppointmentOutcome, EventType
 from ..pack.schema import SchemaCodes, validation_diagnostics
@@ -33,14 +33,6 @@ MAPPINGS = "mappings"
 
 _DOC = ConfigDict(frozen=True, extra="forbid")
 Text = Annotated[str, Field(min_length=1)]
-
-
-class MappingError(FailedContactError):
-    """A mapping file could not be loaded; carries every diagnostic found."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        self.diagnostics = tuple(diagnostics)
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
 class Side(StrEnum):

@@ -98,7 +98,6 @@ def validation_diagnostics(
         kind = item["type"]
         if path in seen:
             continue  # one diagnostic per place
-        shown = dotted(path)
         given = item.get("input")
         if kind == "extra_forbidden":
             key = str(path[-1])
@@ -122,30 +121,41 @@ def validation_diagnostics(
                 key=True,
             )
         elif kind == "timescale":
-            keys = list(given) if isinstance(given, dict) else []
-            wrong = [k for k in keys if k not in UNITS]
-            help_line = did_you_mean(str(wrong[0]), UNITS) if wrong else None
-            what = "has more than one unit" if len(keys) > 1 else "is not a timescale"
-            diag = source.diagnostic(
-                codes.schema,
-                f"`{shown}`: `{_brief(given)}` {what}",
-                path,
-                help_line or TIMESCALE_HELP,
-            )
+            diag = _timescale_diagnostic(source, codes, path, given)
         else:
-            message = lowercase_first(str(item["msg"]).removeprefix("Value error, "))
-            if given is not None and not isinstance(given, dict | list) and kind != "value_error":
-                message += f" (got `{given}`)"
-            in_timescale = (path and path[-1] in UNITS) or (
-                kind == "literal_error" and "word" in loc
-            )
-            help_line = TIMESCALE_HELP if in_timescale else None
-            if help_line and kind in ("greater_than", "greater_than_equal"):
-                help_line = "for no time at all, write `deadline: immediately`"
-            diag = source.diagnostic(codes.schema, f"`{shown or whole}`: {message}", path,
-                                     help_line)  # fmt: skip
+            diag = _value_diagnostic(source, codes, item, path, whole)
         seen[path] = diag
     return list(seen.values())
+
+
+def _timescale_diagnostic(
+    source: Located, codes: SchemaCodes, path: Path, given: Any
+) -> Diagnostic:
+    keys = list(given) if isinstance(given, dict) else []
+    wrong = [k for k in keys if k not in UNITS]
+    help_line = did_you_mean(str(wrong[0]), UNITS) if wrong else None
+    what = "has more than one unit" if len(keys) > 1 else "is not a timescale"
+    return source.diagnostic(
+        codes.schema,
+        f"`{dotted(path)}`: `{_brief(given)}` {what}",
+        path,
+        help_line or TIMESCALE_HELP,
+    )
+
+
+def _value_diagnostic(
+    source: Located, codes: SchemaCodes, item: Any, path: Path, whole: str
+) -> Diagnostic:
+    """A wrong type, range or choice: pydantic's message, in lowercase, with what was given."""
+    loc, kind, given = tuple(item["loc"]), item["type"], item.get("input")
+    message = lowercase_first(str(item["msg"]).removeprefix("Value error, "))
+    if given is not None and not isinstance(given, dict | list) and kind != "value_error":
+        message += f" (got `{given}`)"
+    in_timescale = (path and path[-1] in UNITS) or (kind == "literal_error" and "word" in loc)
+    help_line = TIMESCALE_HELP if in_timescale else None
+    if help_line and kind in ("greater_than", "greater_than_equal"):
+        help_line = "for no time at all, write `deadline: immediately`"
+    return source.diagnostic(codes.schema, f"`{dotted(path) or whole}`: {message}", path, help_line)
 
 
 def _brief(value: Any) -> str:
