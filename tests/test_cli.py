@@ -65,7 +65,7 @@ def test_each_example_gives_contract_json(example: Path) -> None:
     result = run("assess", "--pack", pack, "--as-of", AS_OF, str(example))
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["contract"] == "1.1"
+    assert document["contract"] == "1.2"
     assert document["case_id"] == json.loads(example.read_text())["case_id"]
 
 
@@ -381,10 +381,10 @@ def test_smoke_the_installed_command_in_a_real_process() -> None:
     version = run_process("--version")
     assert version.returncode == 0 and version.stdout.startswith("failedcontact ")
     # which build is installed: the compiled engine (hatch_build.py) or plain Python
-    assert re.search(r"\(contract 1\.1, engine (compiled|pure Python)\)$", version.stdout.strip())
+    assert re.search(r"\(contract 1\.2, engine (compiled|pure Python)\)$", version.stdout.strip())
     assessed = run_process("assess", "--pack", "north_lincs", "--as-of", AS_OF,
                            str(EXAMPLES / "second_no_access.json"))  # fmt: skip
-    assert assessed.returncode == 0 and json.loads(assessed.stdout)["contract"] == "1.1"
+    assert assessed.returncode == 0 and json.loads(assessed.stdout)["contract"] == "1.2"
 
 
 def test_smoke_a_usage_mistake_in_a_real_process_exits_64() -> None:

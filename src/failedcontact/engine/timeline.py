@@ -21,6 +21,7 @@ from .trace import describe, trace_step
 _SEEN = SEEN_PAIRS
 _WITH_OUTCOME = OUTCOME_EVENT_TYPES
 _DERIVED = frozenset({"call", "worker_absence"})  # events with a fact worked out at a moment
+_RARE = frozenset({"plan_change", "timescale"})  # events that change the case state (1.2)
 
 
 def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
@@ -67,6 +68,14 @@ def considered_events(
     events = case.events
     stamps = [event.at.timestamp() for event in events]
     order = sorted(range(len(events)), key=stamps.__getitem__)
+    booked = _booked(events)
+    if booked:
+        order = [i for i in order if i not in booked]
+        trace.append(
+            trace_step("note", "booked", None,
+                       f"events {sorted(booked)} are booked reviews: they have not happened, so "
+                       "they complete, end and open nothing", [], None)
+        )  # fmt: skip
     considered = [i for i in order if stamps[i] <= now]
     if len(considered) < len(order):
         later = sorted(set(order) - set(considered))
@@ -85,6 +94,67 @@ def considered_events(
     return considered, stamps
 
 
+def _booked(events: tuple[Any, ...]) -> set[int]:
+    """The indexes of reviews that are booked, not held (contract 1.2)."""
+    return {i for i, event in enumerate(events) if event.type == "review" and event.booked}
+
+
+def _first_plan(case: Case) -> str:
+    """The plan before the first `plan_change`: `none` when the case sends any, else
+    `child.plan` (contract 1.2)."""
+    if any(event.type == "plan_change" for event in case.events):
+        return "none"
+    return case.child.plan
+
+
+def check_plan_agrees(case: Case, plan_at_as_of: str) -> None:
+    """A case that gives `child.plan` and a `plan_change` history must agree at `as_of`."""
+    child = case.child
+    if "plan" not in child.model_fields_set or plan_at_as_of == child.plan:
+        return
+    if not any(event.type == "plan_change" for event in case.events):
+        return
+    raise CaseError(
+        [
+            CaseIssue(
+                "child.plan",
+                f"`{child.plan}` but the `plan_change` events give `{plan_at_as_of}` at as_of; "
+                "send the plan at as_of, or leave `child.plan` out and let the history decide",
+            )
+        ]
+    )
+
+
+def _accepting(pack: CompiledPack) -> tuple[frozenset[str], frozenset[str]]:
+    """The action ids a case may set a timescale for: `within` (actions), `every` (duties)."""
+    document = pack.document
+    within = frozenset(i for i, a in document.actions.items() if a.case_timescale is not None)
+    every = frozenset(d.action for d in document.duties if d.case_timescale is not None)
+    return within, every
+
+
+def check_timescales(pack: CompiledPack, case: Case, line: Timeline) -> None:
+    """A `timescale` event may name only an action or duty the pack lets a case time."""
+    within, every = _accepting(pack)
+    issues = []
+    for position in line.timescales:
+        moment = line.moments[position]
+        event = moment.event
+        allowed, what = (within, "action") if event.within is not None else (every, "duty")
+        if event.for_ not in allowed:
+            listed = one_of(sorted(allowed)) if allowed else "none"
+            key = "within" if what == "action" else "every"
+            issues.append(
+                CaseIssue(
+                    f"events[{moment.index}].for",
+                    f"pack `{pack.document.id}` does not let a case set the timescale "
+                    f"(`{key}`) of `{event.for_}`; the {what} ids that accept one: {listed}",
+                )
+            )
+    if issues:
+        raise CaseError(issues)
+
+
 @dataclass(slots=True)
 class Timeline:
     """The moments of one assessment, and the run and episode facts at its end."""
@@ -98,6 +168,9 @@ class Timeline:
     seen_elsewhere: bool
     last_done: dict[str, int]  # action id: position of its latest `action` record
     concern_levels: set[str]
+    plan: str  # the plan at the last moment (at `as_of`)
+    seen_positions: list[int]  # where the child was seen, in time order
+    timescales: list[int]  # positions of `timescale` events (contract 1.2)
 
 
 def timeline(
@@ -120,10 +193,18 @@ def timeline(
     run_count = run_start = episode_start = 0
     episode_done: list[str] = []
     failed_position, seen_elsewhere = -1, False
+    plan = _first_plan(case)
+    seen_positions: list[int] = []
+    timescales: list[int] = []
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
         kind = None
+        if event_type in _RARE:
+            if event_type == "plan_change":
+                plan = event.plan
+            else:
+                timescales.append(position)
         if event_type in EPISODE_EVENT_TYPES:
             episode_start = position
             episode_done = []
@@ -133,6 +214,7 @@ def timeline(
                 run_count = 0
                 run_start = position + 1
                 seen_elsewhere = False
+                seen_positions.append(position)
             else:
                 kind = failed_kind.get((event_type, outcome))
                 if kind is not None:
@@ -150,7 +232,7 @@ def timeline(
             concern_levels.add(event.level)
         moment = Moment(
             event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
-            moments, position, run_start, episode_start, failed_position, memo,
+            moments, position, run_start, episode_start, failed_position, memo, plan,
         )  # fmt: skip
         if event_type in _DERIVED:
             _derive(moment, event, as_of, calendar)
@@ -158,7 +240,7 @@ def timeline(
     # The run counts from just after the last time the child was seen: `run_start - 1`.
     return Timeline(
         moments, run_start - 1, run_count, episode_start, episode_done, failed_position,
-        seen_elsewhere, last_done, concern_levels,
+        seen_elsewhere, last_done, concern_levels, plan, seen_positions, timescales,
     )  # fmt: skip
 
 
@@ -199,6 +281,7 @@ def summarise(summary: Summary, line: Timeline, case: Case, order: list[int]) ->
     summary.seen_elsewhere = line.seen_elsewhere
     summary.last_seen = last_seen
     summary.concern_levels = frozenset(line.concern_levels)
+    summary.plan = line.plan
     return last_seen
 
 
@@ -209,23 +292,25 @@ def fire(
     summary: Summary,
     matched: set[tuple[int, int]] | None,
     trace: list[dict[str, Any]],
+    per_event: list[Fired],
 ) -> dict[str, Fired]:
     """Phase 2: the rules each moment triggers, natively or as `matched` by another matcher.
 
-    Returns, per action id, what last required it.
+    Returns, per action id, what last required it; adds to `per_event` every instance of an
+    action the pack requires once per triggering event.
     """
     rules_for_event = pack.rules_for_event
-    last_seen_position = line.last_seen_position
     # A rule's test on case facts holds or not for the whole assessment: run it once, and
     # keep, per kind of moment, the candidate rules whose case test holds.
     case_ok: dict[CompiledRule, bool] = {}
     allowed: dict[tuple[str | None, bool], list[CompiledRule]] = {}
     fired: dict[str, Fired] = {}
     once_fired: set[CompiledRule] = set()
+    per_event_seen: set[tuple[int, str]] = set()
     for position, moment in enumerate(line.moments):
         index = moment.index
         if matched is None:
-            key = (moment.type, moment.kind is not None and position > last_seen_position)
+            key = (moment.type, moment.kind is not None)
             candidates = allowed.get(key)
             if candidates is None:
                 rules = rules_for_event[key]  # type: ignore[index]  # an event's type is set
@@ -245,6 +330,12 @@ def fire(
                     continue
                 once_fired.add(rule)
             for requirement in rule.requires:
+                if requirement.per_event:
+                    instance = (position, requirement.action)
+                    if instance not in per_event_seen:
+                        per_event_seen.add(instance)
+                        per_event.append((position, moment, requirement, rule))
+                    continue
                 previous = fired.get(requirement.action)
                 if previous is None or previous[0] != position:
                     fired[requirement.action] = (position, moment, requirement, rule)

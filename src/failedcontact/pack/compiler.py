@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 
 from ..codes import Code
@@ -15,6 +15,8 @@ from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate, conjunct
 from .document import (
     ActionSpec,
     CalendarDays,
+    CaseTimescale,
+    ClosureCondition,
     Deadline,
     Hours,
     Interval,
@@ -68,6 +70,12 @@ class CompiledRequirement:
     contacts: str | None
     category: ActionCategory
     completed_by: Compiled | None  # events besides an `action` record that complete it
+    ended_when_seen: bool = False  # the child seen after the trigger ends it (contract 1.2)
+    per_event: bool = False  # one instance per triggering event
+    # A case's `timescale` event may set this action's deadline (`within`) or this duty's
+    # interval (`every`): `accepts`, no longer than `longest` (None: no bound).
+    accepts: bool = False
+    longest: Timescale | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -156,6 +164,7 @@ class CompiledClosure:
     title: str
     citation: str | None
     when: Compiled
+    action: str | None = None  # the action whose record meets it (contract 1.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +220,38 @@ def _timescale(deadline: Deadline | Interval) -> Timescale:
 def _category(action_id: str, action: ActionSpec) -> ActionCategory:
     # A shared id's category is fixed; the reference check refuses an own id without one.
     return SHARED_ACTION_CATEGORIES.get(action_id) or action.category or ActionCategory.RECORD
+
+
+# Steps that try to gain access end when the child is seen; the rest stay until done
+# (docs/decisions.md, "What seeing the child ends").
+ENDED_WHEN_SEEN_BY_DEFAULT = frozenset(
+    {ActionCategory.VISIT, ActionCategory.APPOINTMENT, ActionCategory.CALL, ActionCategory.LETTER}
+)
+
+
+def _ended_when_seen(category: ActionCategory, action: ActionSpec) -> bool:
+    if action.ended_when_seen is not None:
+        return action.ended_when_seen
+    return category in ENDED_WHEN_SEEN_BY_DEFAULT
+
+
+def _case_timescale(spec: CaseTimescale | None) -> tuple[bool, Timescale | None]:
+    """Whether a case may set the timescale, and the longest it may set."""
+    if spec is None:
+        return False, None
+    return True, _timescale(spec.longest) if spec.longest is not None else None
+
+
+def _closure_action(condition: ClosureCondition) -> str | None:
+    """The action a closure condition names, or the one its `actions_done` test names."""
+    if condition.action is not None:
+        return condition.action
+    when = condition.when
+    if len(when) == 1 and isinstance(when.get("actions_done"), dict):
+        test = when["actions_done"]
+        if len(test) == 1 and isinstance(test.get("contains"), str):
+            return str(test["contains"])
+    return None
 
 
 def compile_pack(
@@ -307,14 +348,20 @@ class _Build:
         action = self.doc.actions.get(need.action)
         if action is None:
             return None  # reported by the reference check
+        category = _category(need.action, action)
+        accepts, longest = _case_timescale(action.case_timescale)
         return CompiledRequirement(
             action=need.action,
             title=action.title,
             owner=need.owner or action.owner,
             timescale=_timescale(need.deadline if need.deadline is not None else action.deadline),
             contacts=action.contacts,
-            category=_category(need.action, action),
+            category=category,
             completed_by=self.completed_by.get(need.action),
+            ended_when_seen=_ended_when_seen(category, action),
+            per_event=action.per_event,
+            accepts=accepts,
+            longest=longest,
         )
 
     def rule(self, index: int, rule: Rule) -> CompiledRule:
@@ -326,7 +373,9 @@ class _Build:
             )
             if compiled is not None:
                 requires.append(compiled)
-        when = self.condition(rule.when, ("rules", index, "when"), Context.RULE)
+        # a rule only `as_of` fires reads the case as it stands then: no event, but the tier
+        context = Context.AS_OF if rule.on == (AS_OF,) else Context.RULE
+        when = self.condition(rule.when, ("rules", index, "when"), context)
         case_test, moment_test = split_by_case_facts(when)
         return CompiledRule(
             id=rule.id,
@@ -366,6 +415,7 @@ class _Build:
                 c.title,
                 c.citation,
                 self.condition(c.when, ("closure", "requires", i, "when"), Context.CLOSURE),
+                _closure_action(c),
             )
             for i, c in enumerate(self.doc.closure.requires)
         )
@@ -416,7 +466,10 @@ def _duties(
     for index, duty in enumerate(doc.duties):
         path = ("duties", index)
         compiled = requirement(Requirement(action=duty.action, deadline=duty.every))
-        when = condition(duty.when, (*path, "when"), Context.RISK)
+        if compiled is not None:  # a duty's own bound on a case's `every`, not the action's
+            accepts, longest = _case_timescale(duty.case_timescale)
+            compiled = replace(compiled, accepts=accepts, longest=longest, ended_when_seen=False)
+        when = condition(duty.when, (*path, "when"), Context.DUTY)
         starts = (
             None
             if duty.starts is None

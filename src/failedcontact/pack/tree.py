@@ -262,7 +262,7 @@ class ConditionParser:
             where = ", ".join(sorted(c.value for c in fact.contexts))
             self._error(
                 Code.PACK_FACT_CONTEXT,
-                f"fact `{key}` cannot be used in a {context.value} condition",
+                f"fact `{key}` cannot be used in {_a(context.value)} condition",
                 path,
                 f"it is available in: {where}",
                 key=True,
@@ -465,3 +465,8 @@ def _join(parts: list[Node | None], path: Path) -> Node | None:
         return None
     kept = tuple(p for p in parts if p is not None)
     return kept[0] if len(kept) == 1 else AllOf(kept, path)
+
+
+def _a(word: str) -> str:
+    """`a rule`, `an as_of`: the article a context's name takes in a message."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
