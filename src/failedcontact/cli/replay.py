@@ -11,7 +11,7 @@ from rich.console import Console
 
 from ..errors import literal
 from ..runs.releases import load_shelf
-from ..runs.replay import Skipped, index_cases
+from ..runs.replay import ReplayReport, Skipped, index_cases
 from ..runs.replay import replay as replay_log
 from ..source.locate import bundled_dir, working_tree
 from ._app import EXIT_FAILED, EXIT_INPUT, EXIT_PACK, CheckFormat, app, console, err, fail
@@ -61,24 +61,29 @@ def replay(
         }
         out.print_json(data=document)
     else:
-        for difference in report.differences:
-            out.print(literal(
-                f"line {difference.line} (request {difference.request_id}): "
-                f"{difference.pack} -> {difference.replayed_with}: differs\n  "
-                + "\n  ".join(difference.reasons)), markup=False, soft_wrap=True)  # fmt: skip
-        _print_some(out, [f"line {s.line}: not replayed: {s.why}" for s in skipped],
-                    "not replayed")  # fmt: skip
-        _print_some(out, [f"line {b.line}: chain: {b.why}" for b in report.breaks],
-                    "chain break(s)")  # fmt: skip
-        out.print(
-            f"replayed {report.decisions:,} decision(s) with the packs in {folder}: "
-            f"{report.same:,} same, {len(report.differences):,} differ, "
-            f"{len(skipped):,} not replayed; chain: {report.chained:,} chained, "
-            f"{report.unchained:,} unchained, {len(report.breaks):,} break(s)",
-            markup=False,
-        )
+        _print_text(out, report, skipped, folder)
     if report.differences or skipped or report.breaks:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_text(out: Console, report: ReplayReport, skipped: list[Skipped], folder: Path) -> None:
+    """Each difference, line not replayed and chain break (the first few), and a summary."""
+    for difference in report.differences:
+        out.print(literal(
+            f"line {difference.line} (request {difference.request_id}): "
+            f"{difference.pack} -> {difference.replayed_with}: differs\n  "
+            + "\n  ".join(difference.reasons)), markup=False, soft_wrap=True)  # fmt: skip
+    _print_some(out, [f"line {s.line}: not replayed: {s.why}" for s in skipped],
+                "not replayed")  # fmt: skip
+    _print_some(out, [f"line {b.line}: chain: {b.why}" for b in report.breaks],
+                "chain break(s)")  # fmt: skip
+    out.print(
+        f"replayed {report.decisions:,} decision(s) with the packs in {folder}: "
+        f"{report.same:,} same, {len(report.differences):,} differ, "
+        f"{len(skipped):,} not replayed; chain: {report.chained:,} chained, "
+        f"{report.unchained:,} unchained, {len(report.breaks):,} break(s)",
+        markup=False,
+    )
 
 
 def _print_some(out: Console, lines: list[str], more: str) -> None:
