@@ -16,7 +16,7 @@ import typer
 from ..engine.loader import Pack
 from ..errors import CaseError, literal
 from ..model.case_input import parse_case
-from ..runs.batch import line_text, usable_cores
+from ..runs.batch import EXIT_SIGINT, EXIT_SIGTERM, EXIT_WORKER_DIED, line_text, usable_cores
 from ..views.render import explain as explain_assessment
 from ..views.render import render_explanation
 from ..views.report import render_report
@@ -82,6 +82,12 @@ _DestinationOption = Annotated[
                  "`.parquet`, `.arrow`/`.feather` (Arrow IPC) or JSON Lines (any other "
                  "name). A `.parquet` or `.arrow` CASE is read as a table of cases."),
 ]  # fmt: skip
+_SkipOption = Annotated[
+    int,
+    typer.Option("--skip", metavar="N", help="With --jsonl: pass over the input's first N "
+                 "lines (or rows) unanswered, the others keeping their line numbers; a batch "
+                 "that stopped part way says which N carries it on."),
+]  # fmt: skip
 _DecisionLogOption = Annotated[
     Path | None,
     typer.Option("--decision-log", help="Append a line per assessment to this JSONL "
@@ -107,7 +113,18 @@ def _input_kind(case: str, source: Source, jsonl: bool, destination: Path | None
     return _Input.LINES if jsonl else _Input.ONE
 
 
-@app.command()
+_ASSESS_HELP = f"""Assess one case (or a JSON Lines batch) and print the contract's assessment.
+
+With --jsonl every input line gets one output line, in order: its assessment, or an error
+record `{{"line": N, "case_id": ..., "errors": [{{"path", "message"}}]}}` in its place (also
+reported on stderr; the exit status is then 2). A summary goes to stderr at the end.
+
+A batch stopped part way exits {EXIT_WORKER_DIED} (a worker process died), {EXIT_SIGINT} (SIGINT)
+or {EXIT_SIGTERM} (SIGTERM), its output so far whole and in order, with one message on stderr
+saying how far it got and the --skip that carries it on."""
+
+
+@app.command(help=_ASSESS_HELP)
 def assess(
     case: CaseArgument,
     pack: PackOption,
@@ -122,15 +139,13 @@ def assess(
     decision_log: _DecisionLogOption = None,
     log_case: LogCaseOption = False,
     log_mask: LogMaskOption = None,
+    skip: _SkipOption = 0,
 ) -> None:
-    """Assess one case (or a JSON Lines batch) and print the contract's assessment.
-
-    With --jsonl every input line gets one output line, in order: its assessment, or an error
-    record `{"line": N, "case_id": ..., "errors": [{"path", "message"}]}` in its place (also
-    reported on stderr; the exit status is then 2). A summary goes to stderr at the end.
-    """
+    """Assess one case (or a JSON Lines batch) and print the contract's assessment
+    (`_ASSESS_HELP`, its help, says more)."""
     compiled = pack_or_exit(pack)
     when = parse_as_of(as_of)
+    _check_skip(skip, _input_kind(case, source, jsonl, destination), case, destination)
     if decision_log is not None and (
         source is not Source.JSON or (jsonl and output is OutputFormat.TABLE)
     ):
@@ -147,16 +162,29 @@ def assess(
             case _, OutputFormat.FHIR if jsonl:
                 raise fail(EXIT_USAGE, "error: --format fhir is for one case, or with --from")
             case _Input.TABLE, _:
-                assess_table_file(case, compiled, when, destination, cores, recorder)
+                assess_table_file(case, compiled, when, destination, cores, recorder, skip)
             case _Input.ONE, _ if destination is not None:
                 raise fail(EXIT_USAGE, "error: --output is for batches: add --jsonl, or give a "
                            "`.parquet` or `.arrow` case table")  # fmt: skip
             case _Input.ONE, _:
                 _print_one(case, compiled, when, output, recorder)
             case _Input.LINES, OutputFormat.TABLE:
-                assess_table_lines(case, compiled, when)
+                assess_table_lines(case, compiled, when, skip)
             case _Input.LINES, _:
-                _print_lines(case, compiled, when, cores, destination, recorder)
+                _print_lines(case, compiled, when, cores, destination, recorder, skip)
+
+
+def _check_skip(skip: int, kind: _Input, case: str, destination: Path | None) -> None:
+    """`--skip N`: a count of the batch's input lines (a usage error otherwise). A table of
+    cases is read as lines too, unless it is assessed into a table, a block at a time."""
+    if skip < 0:
+        raise fail(EXIT_USAGE, f"error: --skip {skip}: the number of input lines to pass "
+                   "over cannot be negative (0, the default, passes over none)")  # fmt: skip
+    blocks = is_table(Path(case)) and destination is not None and is_table(destination)
+    if skip and (kind in (_Input.MAPPED, _Input.ONE) or blocks):
+        raise fail(EXIT_USAGE, "error: --skip passes over the first lines of a batch: it "
+                   "needs --jsonl, and is not for --from or a table of cases assessed into "
+                   "a table")  # fmt: skip
 
 
 def _print_one(
@@ -174,8 +202,9 @@ def _print_lines(
     workers: int,
     destination: Path | None,
     recorder: Recorder | None,
+    skip: int,
 ) -> None:
-    summary = assess_jsonl(case, pack, when, workers, destination, recorder)
+    summary = assess_jsonl(case, pack, when, workers, destination, recorder, skip)
     if summary.invalid:
         raise fail(EXIT_CASE, f"error: {summary.invalid} invalid line(s); each has an error "
                    "record in its place in the output, and the others were assessed")  # fmt: skip

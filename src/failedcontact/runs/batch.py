@@ -456,7 +456,11 @@ def _stopped(
         answered = f"answered no {unit} of the input" + (
             f" after {unit} {skipped:,}" if skipped else ""
         )
-    carry_on = f"; to carry on, skip the first {skipped + done:,} {unit}(s) of the input"
+    carry_on = (  # `--skip` carries on a run of lines (the command line's and `skip=`)
+        f"; to carry on, rerun with `--skip {skipped + done}`"
+        if unit == "line"
+        else f"; to carry on, skip the first {skipped + done:,} {unit}(s) of the input"
+    )
     if isinstance(error, BrokenProcessPool):
         code, why = EXIT_WORKER_DIED, f"error: {error}, so the run stopped"
     else:
