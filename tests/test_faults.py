@@ -30,7 +30,8 @@ import orjson
 import pytest
 
 import failedcontact as fc
-from failedcontact.runs.batch import EXIT_WORKER_DIED, BatchStopped, assess_blocks, assess_stream
+from failedcontact.runs.batch import assess_blocks, assess_stream
+from failedcontact.runs.stopping import EXIT_WORKER_DIED, BatchStopped
 
 from .conftest import Cli
 from .random_cases import random_case

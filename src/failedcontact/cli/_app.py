@@ -23,7 +23,7 @@ from ..engine.loader import Pack, load_pack
 from ..errors import InputError, PackError, literal
 from ..model.case_input import parse_as_of_text
 from ..model.vocabulary import CONTRACT_VERSION
-from ..runs.batch import EXIT_SIGINT, EXIT_SIGTERM, EXIT_WORKER_DIED, BatchStopped
+from ..runs.stopping import EXIT_SIGINT, EXIT_SIGTERM, EXIT_WORKER_DIED, BatchStopped
 from ..source.locate import Origin
 
 # Exit statuses (docs/cli.md): distinct, so a script can tell what went wrong.
@@ -34,7 +34,7 @@ EXIT_PACK = 3  # a pack is invalid or unknown
 EXIT_OUTPUT = 4  # the output could not be written: a closed pipe, a full disk
 EXIT_INPUT = 5  # an input file is missing or unreadable (case, scenario or YAML file)
 EXIT_USAGE = 64  # a bad option value or argument (click itself exits 2 for unknown options)
-# A batch that stopped part way (`runs.batch.BatchStopped`): EXIT_WORKER_DIED (75), a worker
+# A batch that stopped part way (`runs.stopping.BatchStopped`): EXIT_WORKER_DIED (75), a worker
 # process died; EXIT_SIGINT (130) and EXIT_SIGTERM (143), stopped by a signal.
 STOPPED_STATUSES = (
     f"{EXIT_WORKER_DIED} a batch's worker process died, {EXIT_SIGINT} a batch stopped by "

@@ -16,7 +16,8 @@ import typer
 from ..engine.loader import Pack
 from ..errors import CaseError, literal
 from ..model.case_input import parse_case
-from ..runs.batch import EXIT_SIGINT, EXIT_SIGTERM, EXIT_WORKER_DIED, line_text, usable_cores
+from ..runs.batch import line_text, usable_cores
+from ..runs.stopping import EXIT_SIGINT, EXIT_SIGTERM, EXIT_WORKER_DIED
 from ..views.render import explain as explain_assessment
 from ..views.render import render_explanation
 from ..views.report import render_report

@@ -48,26 +48,32 @@ def _not_ended(
 ) -> tuple[dict[str, Fired], list[Fired]]:
     """The fired actions the child seen since their trigger has not ended (contract 1.2).
 
-    Only actions the pack says seeing the child ends leave; the trace names the visit.
+    Only actions the pack says seeing the child ends leave; one trace note for each visit
+    that ended some names them.
     """
-    moments, seen = line.moments, line.seen_positions
+    seen = line.seen_positions
     last_seen = seen[-1]
+    ended_by: dict[int, list[str]] = {}
 
-    def ended(item: Fired) -> bool:
-        position, moment, requirement, _ = item
+    def kept(item: Fired) -> bool:
+        position, _, requirement, _ = item
         if not requirement.ended_when_seen or position >= last_seen:
-            return False  # an as_of rule's position is past every event, so past any visit
-        by = moments[next(p for p in seen if p > position)]
-        shown = f"{by.type}, {by.outcome}"
-        trace.append(
-            trace_step("note", requirement.action, by.index,
-                       f"ended: the child was seen at event {by.index} ({shown}) after its "
-                       f"trigger (event {moment.index})", [requirement.action], None)
-        )  # fmt: skip
-        return True
+            return True  # an as_of rule's position is past every event, so past any visit
+        by = next(p for p in seen if p > position)
+        ended_by.setdefault(by, []).append(requirement.action)
+        return False
 
-    kept = {action: item for action, item in fired.items() if not ended(item)}
-    return kept, [item for item in per_event if not ended(item)]
+    fired = {action: item for action, item in fired.items() if kept(item)}
+    per_event = [item for item in per_event if kept(item)]
+    for by in sorted(ended_by):
+        moment = line.moments[by]
+        trace.append(
+            trace_step("note", "ended_when_seen", moment.index,
+                       f"the child was seen at event {moment.index} ({moment.type}, "
+                       f"{moment.outcome}): that ends these steps, required before it",
+                       list(dict.fromkeys(ended_by[by])), None)
+        )  # fmt: skip
+    return fired, per_event
 
 
 def due_at(kind: str, amount: float, at: datetime, calendar: WorkingCalendar) -> datetime | None:

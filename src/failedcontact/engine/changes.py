@@ -15,20 +15,21 @@ overdue (docs/decisions.md, "next_change").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from copy import copy
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ..model.calendar import months_before
-from ..model.case import UK, Case
+from ..model.calendar import add_months, months_before
+from ..model.case import UK, Case, age_in_years
 from ..model.vocabulary import ActionStatus
 from ..pack.compiler import CompiledPack
-from ..pack.tree import AllOf, AnyOf, Count, Node, Not, Test
+from ..pack.facts import Summary
+from .findings import assess_risk
 from .timeline import Timeline
 
 _TICK = timedelta(microseconds=1)
 _CHECKS = 16  # instants assessed again at most, per answer
-_AT_AS_OF = ("risk", "closure", "duties")  # where a condition is read at `as_of`
 
 Reassess = Callable[[datetime], dict[str, Any]]
 
@@ -38,6 +39,7 @@ def next_change(
     case: Case,
     document: dict[str, Any],
     line: Timeline,
+    summary: Summary,
     considered: list[int],
     stamps: list[float],
     reassess: Reassess,
@@ -48,16 +50,44 @@ def next_change(
     certain = min(_certain(pack, case, document, considered, stamps, now), default=None)
     maybe = sorted(set(_possible(pack, case, line, now)))
     if certain is not None:
-        maybe = [at for at in maybe if at < certain]
+        maybe = [(at, whole) for at, whole in maybe if at < certain]
     if not maybe:
         return _uk(certain)
-    same = _comparable(document)
-    for at in maybe[:_CHECKS]:
-        if _comparable(reassess(at)) != same:
+    same: Any = None
+    read = _as_of_reads(pack, case, summary)
+    for at, whole in maybe[:_CHECKS]:
+        if whole:  # a fact of an event moved: only assessing again tells
+            if same is None:
+                same = _comparable(document)
+            if _comparable(reassess(at)) != same:
+                return _uk(at)
+        elif _as_of_reads(pack, case, _moved(summary, at)) != read:
             return _uk(at)
     if len(maybe) > _CHECKS:
-        return _uk(maybe[_CHECKS])  # not checked: the earliest instant it may change
+        return _uk(maybe[_CHECKS][0])  # not checked: the earliest instant it may change
     return _uk(certain)
+
+
+def _as_of_reads(pack: CompiledPack, case: Case, summary: Summary) -> tuple[Any, ...]:
+    """What the conditions read at `as_of` decide: the tier and its reasons, then whether
+    each rule `on: [as_of]`, duty and closure condition holds. Were each the same at a
+    later instant, the answer would be too, as nothing else reads `as_of`."""
+    tier, reasons = assess_risk(pack, case, summary, [])
+    summary.risk_tier = tier
+    return (
+        tier,
+        reasons,
+        tuple(rule.when.test(case, summary) for rule in pack.rules_at_as_of),
+        tuple(duty.when.test(case, summary) for duty in pack.duties),
+        tuple(c.when.test(case, summary) for c in pack.closure or ()),
+    )
+
+
+def _moved(summary: Summary, at: datetime) -> Summary:
+    """A copy of the summary at a later instant, with the same history."""
+    moved = copy(summary)
+    moved.at, moved.stamp = at, at.timestamp()
+    return moved
 
 
 def _uk(at: datetime | None) -> datetime | None:
@@ -110,76 +140,67 @@ def _leaves(at: datetime, days: int | None, months: int | None) -> datetime | No
 
 
 def _first_outside(stamp: float, months: int) -> datetime:
-    """The least instant whose `months` window no longer holds `stamp` (a search, to the
-    microsecond, since calendar months differ in length)."""
-    low = int(stamp * 1_000_000)  # inside: the window ending at the event holds it
-    high = low + (months * 31 + 2) * 86_400_000_000  # outside
+    """The least instant whose `months` window no longer holds `stamp`: the same UK wall
+    time `months` on, or the start of the first day whose window begins after the event's
+    day (a month-end event, where the months are shorter)."""
+    event = datetime.fromtimestamp(stamp, UK)
+    day = event.date()
+    target = add_months(day, months)
+    for candidate in (target + timedelta(days=shift) for shift in range(-3, 5)):
+        back = add_months(candidate, -months)
+        if back == day:
+            found = datetime.combine(candidate, event.time(), UK)
+            break
+        if back > day:
+            found = datetime.combine(candidate, time(), UK)
+            break
+    else:
+        raise AssertionError("a window's end is within days of the same date months on")
+    if months_before(found.timestamp(), months) >= stamp:
+        return found
+    # an event in the hour the clocks go back repeats: search the next two hours exactly
+    low, high = int(found.timestamp() * 1e6), int(found.timestamp() * 1e6) + 7_200_000_000
     while high - low > 1:
         middle = (low + high) // 2
-        if months_before(middle / 1_000_000, months) >= stamp:
+        if months_before(middle / 1e6, months) >= stamp:
             high = middle
         else:
             low = middle
-    return datetime.fromtimestamp(high / 1_000_000, UK)
+    return datetime.fromtimestamp(high / 1e6, UK)
 
 
-def _possible(pack: CompiledPack, case: Case, line: Timeline, now: float) -> Iterator[datetime]:
-    """Instants at which a fact read at `as_of` changes, which may change the answer."""
-    windows, age, absence = _clocks(pack)
+def _possible(
+    pack: CompiledPack, case: Case, line: Timeline, now: float
+) -> Iterator[tuple[datetime, bool]]:
+    """Instants at which a fact read at `as_of` changes, which may change the answer; True
+    with one that only assessing the whole case again can tell."""
+    windows, ages, absence = pack.clocks
     if windows:
         for moment in line.moments:
             for days, months in windows:
                 leaves = _leaves(moment.at, days, months)
                 if leaves is not None and leaves.timestamp() > now:
-                    yield leaves
+                    yield leaves, False
     local = datetime.fromtimestamp(now, UK)
-    if age and case.child.date_of_birth is not None and not case.child.unborn:
-        yield _next_birthday(case.child.date_of_birth, local.date())
+    born = case.child.date_of_birth
+    if ages and born is not None and not case.child.unborn:
+        age = age_in_years(born, local.date())
+        later = [years for years in ages if years > age]
+        if later:
+            yield _birthday(born, min(later)), False
     if absence and any(e.type == "worker_absence" and e.until is None for e in case.events):
-        yield datetime.combine(local.date() + timedelta(days=1), time(), UK)
+        yield datetime.combine(local.date() + timedelta(days=1), time(), UK), True
 
 
-def _next_birthday(born: date, today: date) -> datetime:
-    """UK midnight at the start of the next birthday after `today` (29 February: 1 March)."""
-    for year in (today.year, today.year + 1):
-        try:
-            day = born.replace(year=year)
-        except ValueError:
-            day = date(year, 3, 1)
-        if day > today:
-            return datetime.combine(day, time(), UK)
-    raise AssertionError("a birthday falls within a year")
-
-
-def _clocks(pack: CompiledPack) -> tuple[tuple[tuple[int | None, int | None], ...], bool, bool]:
-    """What a pack reads that changes with time alone: the windows of counts read at
-    `as_of`, whether an age is read at `as_of`, whether an absence's length is read."""
-    windows: list[tuple[int | None, int | None]] = []
-    age = absence = False
-    as_of_rules = {("rules", r.order, "when") for r in pack.rules_at_as_of}
-    for path, condition in pack.conditions:
-        at_as_of = path[0] in _AT_AS_OF or path[:3] in as_of_rules
-        for node in _nodes(condition.tree):
-            if isinstance(node, Count) and at_as_of and (node.days or node.months):
-                windows.append((node.days, node.months))
-            elif isinstance(node, Test):
-                age = age or (at_as_of and node.fact.name == "age_years")
-                absence = absence or node.fact.name == "absence_days"
-    return tuple(dict.fromkeys(windows)), age, absence
-
-
-def _nodes(node: Node | None) -> Iterable[Node]:
-    if node is None:
-        return
-    yield node
-    if isinstance(node, AllOf | AnyOf):
-        for part in node.parts:
-            yield from _nodes(part)
-    elif isinstance(node, Not):
-        yield from _nodes(node.part)
-    elif isinstance(node, Count):
-        yield from _nodes(node.of)
-        yield from _nodes(node.since)
+def _birthday(born: date, years: int) -> datetime:
+    """UK midnight at the start of the day the child turns `years` (as `age_in_years`
+    counts: a 29 February birthday is reached on 1 March in other years)."""
+    year = born.year + years
+    try:
+        day = born.replace(year=year)
+    except ValueError:
+        day = date(year, 3, 1)
+    return datetime.combine(day, time(), UK)
 
 
 def _comparable(document: dict[str, Any]) -> Any:

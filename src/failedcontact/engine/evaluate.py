@@ -80,7 +80,7 @@ def evaluate(
     moments = line.moments
     if line.timescales:
         check_timescales(pack, case, line)
-    check_plan_agrees(case, line.plan)
+    check_plan_agrees(case, line)
     matched = matcher(pack, case, moments, line.last_seen_position) if matcher is not None else None
     per_event: list[Fired] = []
     fired = fire(pack, case, line, summary, matched, trace, per_event)
@@ -100,7 +100,7 @@ def evaluate(
                          closure, trace)  # fmt: skip
     if changes:
         document["next_change"] = next_change(
-            pack, case, document, line, considered, stamps,
+            pack, case, document, line, summary, considered, stamps,
             lambda at: evaluate(pack, case, at, calendar, matcher, changes=False),
         )  # fmt: skip
     # Moments point at their timeline and share the memo, so each assessment leaves

@@ -99,20 +99,17 @@ def _booked(events: tuple[Any, ...]) -> set[int]:
     return {i for i, event in enumerate(events) if event.type == "review" and event.booked}
 
 
-def _first_plan(case: Case) -> str:
-    """The plan before the first `plan_change`: `none` when the case sends any, else
-    `child.plan` (contract 1.2)."""
-    if any(event.type == "plan_change" for event in case.events):
-        return "none"
-    return case.child.plan
+def _has_plan_history(case: Case) -> bool:
+    return any(event.type == "plan_change" for event in case.events)
 
 
-def check_plan_agrees(case: Case, plan_at_as_of: str) -> None:
+def check_plan_agrees(case: Case, line: Timeline) -> None:
     """A case that gives `child.plan` and a `plan_change` history must agree at `as_of`."""
     child = case.child
-    if "plan" not in child.model_fields_set or plan_at_as_of == child.plan:
+    plan_at_as_of = line.plan
+    if not line.plan_history or plan_at_as_of == child.plan:
         return
-    if not any(event.type == "plan_change" for event in case.events):
+    if "plan" not in child.model_fields_set:
         return
     raise CaseError(
         [
@@ -171,6 +168,7 @@ class Timeline:
     plan: str  # the plan at the last moment (at `as_of`)
     seen_positions: list[int]  # where the child was seen, in time order
     timescales: list[int]  # positions of `timescale` events (contract 1.2)
+    plan_history: bool  # the case sends `plan_change` events
 
 
 def timeline(
@@ -193,7 +191,9 @@ def timeline(
     run_count = run_start = episode_start = 0
     episode_done: list[str] = []
     failed_position, seen_elsewhere = -1, False
-    plan = _first_plan(case)
+    # before the first `plan_change`: `none` when the case sends any, else `child.plan`
+    history = _has_plan_history(case)
+    plan = "none" if history else case.child.plan
     seen_positions: list[int] = []
     timescales: list[int] = []
     for position, index in enumerate(considered):
@@ -240,7 +240,7 @@ def timeline(
     # The run counts from just after the last time the child was seen: `run_start - 1`.
     return Timeline(
         moments, run_start - 1, run_count, episode_start, episode_done, failed_position,
-        seen_elsewhere, last_done, concern_levels, plan, seen_positions, timescales,
+        seen_elsewhere, last_done, concern_levels, plan, seen_positions, timescales, history,
     )  # fmt: skip
 
 
@@ -301,29 +301,26 @@ def fire(
     """
     rules_for_event = pack.rules_for_event
     # A rule's test on case facts holds or not for the whole assessment: run it once, and
-    # keep, per kind of moment, the candidate rules whose case test holds.
+    # keep, per kind of moment, the candidate rules whose case test holds, with the rest of
+    # their test (the plan is a case fact too when the case sends no plan history).
+    fixed_plan = not line.plan_history
     case_ok: dict[CompiledRule, bool] = {}
-    allowed: dict[tuple[str | None, bool], list[CompiledRule]] = {}
+    allowed: dict[tuple[str | None, bool], list[tuple[CompiledRule, Any]]] = {}
     fired: dict[str, Fired] = {}
     once_fired: set[CompiledRule] = set()
     per_event_seen: set[tuple[int, str]] = set()
     for position, moment in enumerate(line.moments):
-        index = moment.index
         if matched is None:
             key = (moment.type, moment.kind is not None)
             candidates = allowed.get(key)
             if candidates is None:
                 rules = rules_for_event[key]  # type: ignore[index]  # an event's type is set
-                candidates = allowed[key] = _allowed(rules, case, summary, case_ok)
+                candidates = allowed[key] = _allowed(rules, case, summary, case_ok, fixed_plan)
         else:
-            candidates = [rule for rule in pack.rules if (position, rule.order) in matched]
+            candidates = [(r, None) for r in pack.rules if (position, r.order) in matched]
         described = None
-        for rule in candidates:
-            if (
-                matched is None
-                and rule.moment_test is not None
-                and not rule.moment_test(case, moment)
-            ):
+        for rule, moment_test in candidates:
+            if moment_test is not None and not moment_test(case, moment):
                 continue
             if rule.once:
                 if rule in once_fired:
@@ -342,23 +339,31 @@ def fire(
             if described is None:
                 described = describe(moment, pack)
             trace.append(
-                trace_step("rule", rule.id, index, described + rule.explanation,
+                trace_step("rule", rule.id, moment.index, described + rule.explanation,
                            list(rule.action_ids), rule.citation)
             )  # fmt: skip
     return fired
 
 
 def _allowed(
-    rules: tuple[CompiledRule, ...], case: Case, summary: Summary, case_ok: dict[CompiledRule, bool]
-) -> list[CompiledRule]:
-    """The rules whose once-per-case test holds (memoised in `case_ok`)."""
+    rules: tuple[CompiledRule, ...],
+    case: Case,
+    summary: Summary,
+    case_ok: dict[CompiledRule, bool],
+    fixed_plan: bool,
+) -> list[tuple[CompiledRule, Any]]:
+    """The rules whose once-per-case test holds (memoised in `case_ok`), each with the test
+    left to run at each moment."""
     result = []
     for rule in rules:
+        case_test, moment_test = rule.fixed_plan_tests if fixed_plan else (
+            rule.case_test, rule.moment_test
+        )  # fmt: skip
         ok = case_ok.get(rule)
         if ok is None:
-            ok = case_ok[rule] = rule.case_test is None or rule.case_test(case, summary)
+            ok = case_ok[rule] = case_test is None or case_test(case, summary)
         if ok:
-            result.append(rule)
+            result.append((rule, moment_test))
     return result
 
 

@@ -11,6 +11,7 @@ from ..errors import Diagnostic
 from ..model.calendar import WorkingCalendar
 from ..model.vocabulary import SHARED_ACTION_CATEGORIES, SHARED_ACTION_IDS, ActionCategory, RiskTier
 from ..source.reader import Located, Path
+from .clocks import Clocks, clocks
 from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate, conjunction
 from .document import (
     ActionSpec,
@@ -105,18 +106,26 @@ class CompiledRule:
     case_test: Predicate | None
     moment_test: Predicate | None
     once: bool
+    # the same split for a case with no plan history, where the plan is a case fact
+    fixed_plan_tests: tuple[Predicate | None, Predicate | None]
     # Precomputed for the trace, which names them every time the rule fires.
     action_ids: tuple[str, ...] = ()
     explanation: str = ""  # "; <when>" and "; <note>" when there is one
 
 
-def split_by_case_facts(condition: Compiled) -> tuple[Predicate | None, Predicate | None]:
+# With no `plan_change` history the plan is `child.plan` throughout: a case fact too.
+_FIXED_PLAN_FACTS = CASE_FACTS | {"plan"}
+
+
+def split_by_case_facts(
+    condition: Compiled, case_facts: frozenset[str] = CASE_FACTS
+) -> tuple[Predicate | None, Predicate | None]:
     """Split a condition into the part that reads only case facts and the rest (None: true)."""
     if condition is ALWAYS:
         return None, None
     parts = condition.parts or (condition,)
-    on_case = [p for p in parts if p.facts <= CASE_FACTS]
-    on_moment = [p for p in parts if not p.facts <= CASE_FACTS]
+    on_case = [p for p in parts if p.facts <= case_facts]
+    on_moment = [p for p in parts if not p.facts <= case_facts]
     return _conjoin(on_case), _conjoin(on_moment)
 
 
@@ -192,6 +201,7 @@ class CompiledPack:
     # objects the rules, duties, patterns... hold. Each keeps its tree (`.tree`), for the
     # other visitors (static analysis, the durable lowering, strategies): none reads YAML.
     conditions: tuple[tuple[Path, Compiled], ...]
+    clocks: Clocks  # what changes with time alone (pack/clocks.py)
 
     @property
     def trees(self) -> dict[Path, Node]:
@@ -279,14 +289,11 @@ def compile_pack(
     closure = build.closure()
     if build.conditions.diagnostics:
         return build.conditions.diagnostics
-    hours = doc.calendar.working_hours
-    try:
-        calendar = WorkingCalendar(
-            doc.calendar.country, doc.calendar.subdivision, (_naive(hours.start), _naive(hours.end))
-        )
-    except ValueError as error:  # an unknown country or subdivision
-        return [source.diagnostic(Code.PACK_CALENDAR, str(error), ("calendar",))]
+    calendar = _calendar(source, doc)
+    if isinstance(calendar, Diagnostic):
+        return [calendar]
     otherwise = doc.risk.otherwise
+    as_of_rules: set[Path] = {("rules", r.order, "when") for r in rules if AS_OF in r.triggers}
     return CompiledPack(
         document=doc,
         digest=digest,
@@ -312,7 +319,18 @@ def compile_pack(
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
         conditions=tuple(build.written),
+        clocks=clocks(build.written, as_of_rules),
     )
+
+
+def _calendar(source: Located, doc: PackDocument) -> WorkingCalendar | Diagnostic:
+    hours = doc.calendar.working_hours
+    try:
+        return WorkingCalendar(
+            doc.calendar.country, doc.calendar.subdivision, (_naive(hours.start), _naive(hours.end))
+        )
+    except ValueError as error:  # an unknown country or subdivision
+        return source.diagnostic(Code.PACK_CALENDAR, str(error), ("calendar",))
 
 
 def _domains(doc: PackDocument, dropped: Dropped) -> dict[str, tuple[str, ...]]:
@@ -377,6 +395,7 @@ class _Build:
         context = Context.AS_OF if rule.on == (AS_OF,) else Context.RULE
         when = self.condition(rule.when, ("rules", index, "when"), context)
         case_test, moment_test = split_by_case_facts(when)
+        fixed_plan_tests = split_by_case_facts(when, _FIXED_PLAN_FACTS)
         return CompiledRule(
             id=rule.id,
             citation=rule.citation,
@@ -388,6 +407,7 @@ class _Build:
             case_test=case_test,
             moment_test=moment_test,
             once=rule.once,
+            fixed_plan_tests=fixed_plan_tests,
             action_ids=tuple(r.action for r in requires),
             explanation=f"; {when.text}" + (f"; {rule.note}" if rule.note else ""),
         )
