@@ -99,10 +99,6 @@ def _booked(events: tuple[Any, ...]) -> set[int]:
     return {i for i, event in enumerate(events) if event.type == "review" and event.booked}
 
 
-def _has_plan_history(case: Case) -> bool:
-    return any(event.type == "plan_change" for event in case.events)
-
-
 def check_plan_agrees(case: Case, line: Timeline) -> None:
     """A case that gives `child.plan` and a `plan_change` history must agree at `as_of`."""
     child = case.child
@@ -183,43 +179,34 @@ def timeline(
     # Dispatch below is on the `type` tag, which mypy cannot narrow on: read events as Any.
     events: tuple[Any, ...] = case.events
     as_of, memo = summary.at, summary.memo
-    failed_kind = pack.failed_kind
-    action_ids = pack.action_ids
+    failed_kind, action_ids = pack.failed_kind, pack.action_ids
     moments: list[Moment] = []
     last_done: dict[str, int] = {}
     concern_levels: set[str] = set()
     run_count = run_start = episode_start = 0
     episode_done: list[str] = []
     failed_position, seen_elsewhere = -1, False
-    # before the first `plan_change`: `none` when the case sends any, else `child.plan`
-    history = _has_plan_history(case)
-    plan = "none" if history else case.child.plan
+    history, plan = _first_plan(case)
     seen_positions: list[int] = []
     timescales: list[int] = []
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
         kind = None
-        if event_type in _RARE:
-            if event_type == "plan_change":
-                plan = event.plan
-            else:
-                timescales.append(position)
+        if event_type in _RARE:  # a plan change, or a timescale set for this child
+            plan = _rare(event, position, plan, timescales)
         if event_type in EPISODE_EVENT_TYPES:
             episode_start = position
             episode_done = []
         if event_type in _WITH_OUTCOME:
             outcome = event.outcome
             if (event_type, outcome) in _SEEN:
-                run_count = 0
-                run_start = position + 1
-                seen_elsewhere = False
+                run_count, run_start, seen_elsewhere = 0, position + 1, False
                 seen_positions.append(position)
             else:
                 kind = failed_kind.get((event_type, outcome))
                 if kind is not None:
-                    run_count += 1
-                    failed_position = position
+                    run_count, failed_position = run_count + 1, position
         elif event_type == "action":
             action = event.action
             if action not in action_ids:
@@ -230,18 +217,31 @@ def timeline(
             seen_elsewhere = True
         elif event_type == "concern":
             concern_levels.add(event.level)
-        moment = Moment(
-            event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
-            moments, position, run_start, episode_start, failed_position, memo, plan,
-        )  # fmt: skip
+        moment = Moment(event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
+                        moments, position, run_start, episode_start, failed_position, memo,
+                        plan)  # fmt: skip
         if event_type in _DERIVED:
             _derive(moment, event, as_of, calendar)
         moments.append(moment)
     # The run counts from just after the last time the child was seen: `run_start - 1`.
-    return Timeline(
-        moments, run_start - 1, run_count, episode_start, episode_done, failed_position,
-        seen_elsewhere, last_done, concern_levels, plan, seen_positions, timescales, history,
-    )  # fmt: skip
+    return Timeline(moments, run_start - 1, run_count, episode_start, episode_done,
+                    failed_position, seen_elsewhere, last_done, concern_levels, plan,
+                    seen_positions, timescales, history)  # fmt: skip
+
+
+def _first_plan(case: Case) -> tuple[bool, str]:
+    """Whether the case sends a plan history, and the plan before its first `plan_change`:
+    `none` when it sends any, else `child.plan` (contract 1.2)."""
+    history = any(event.type == "plan_change" for event in case.events)
+    return history, "none" if history else case.child.plan
+
+
+def _rare(event: Any, position: int, plan: str, timescales: list[int]) -> str:
+    """The plan from here on: a plan change's; a timescale event is noted where it is."""
+    if event.type == "plan_change":
+        return str(event.plan)
+    timescales.append(position)
+    return plan
 
 
 def _derive(moment: Moment, event: Any, as_of: datetime, calendar: WorkingCalendar) -> None:

@@ -239,15 +239,20 @@ def _other_events(
                 "plan": st.sampled_from(_values(vocabulary.Plan)),
             }
         ),
-        st.fixed_dictionaries(
-            {
-                "at": at,
-                "type": st.just("review"),
-                "kind": st.sampled_from(_values(vocabulary.ReviewKind)),
-            },
-            optional={"initial": st.booleans(), "booked": st.booleans()},
-        ),
+        _reviews(at),
     ]
+
+
+def _reviews(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """A review held, or booked (contract 1.2), initial conference or not."""
+    return st.fixed_dictionaries(
+        {
+            "at": at,
+            "type": st.just("review"),
+            "kind": st.sampled_from(_values(vocabulary.ReviewKind)),
+        },
+        optional={"initial": st.booleans(), "booked": st.booleans()},
+    )
 
 
 def _landlords(pack: Pack) -> list[str | None]:
