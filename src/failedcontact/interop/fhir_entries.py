@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,6 +32,8 @@ _READ = frozenset(
         "Communication",
         "Task",
         "Observation",
+        "CarePlan",
+        "CareTeam",
     }
 )
 
@@ -66,9 +68,16 @@ class Builder:
     notes: list[Finding] = field(default_factory=list)
     events: list[tuple[datetime, int, dict[str, Any], str]] = field(default_factory=list)
     facts: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    weak: dict[str, tuple[Any, str]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     case_id: str | None = None
     patient: str | None = None
+    nhs_number: str | None = None
+    birth_date: date | None = None
+
+    def settled(self) -> dict[str, tuple[Any, str]]:
+        """Every case field found: the weak ones where nothing else set the field."""
+        return {**self.weak, **self.facts}
 
     def error(self, entry: Entry | None, location: str, message: str) -> None:
         name = entry.name if entry else "Bundle"
@@ -81,9 +90,13 @@ class Builder:
     def event(self, entry: Entry, when: datetime, fields: dict[str, Any]) -> None:
         self.events.append((when, len(self.events), fields, entry.name))
 
-    def fact(self, entry: Entry, location: str, name: str, value: Any) -> None:
+    def fact(self, entry: Entry, location: str, name: str, value: Any, weak: bool = False) -> None:
+        """Record a case field; a `weak` one stands only if no other resource sets it."""
         if name == "flags":
             self.flags.update([value] if isinstance(value, str) else value)
+            return
+        if weak:
+            self.weak.setdefault(name, (value, entry.name))
             return
         held = self.facts.get(name)
         if held is not None and held[0] != value:
