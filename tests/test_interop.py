@@ -386,8 +386,8 @@ def test_an_unmappable_row_is_reported_with_its_line_number() -> None:
     ("column", "value", "expected"),
     [("ContactDateTime", "2026-11-03", "is not a time"), ("DOB", "03/2022", "does not match"),
      ("ContactType", "XX", "unknown code `XX`"), ("LA", "Atlantis", "unknown code `Atlantis`"),
-     ("PlanStatus", "CIN", "`child.plan` is `child_in_need` here but `none` on line 2")],
-    ids=["time", "birth-date", "contact-type", "area", "conflicting-plan"],
+     ("Tenure", "HA", "`household.tenure` is `housing_association` here but `unknown` on line 2")],
+    ids=["time", "birth-date", "contact-type", "area", "conflicting-tenure"],
 )  # fmt: skip
 def test_bad_cells_are_errors_with_line_and_column(column: str, value: str, expected: str) -> None:
     case = {**CHILD, "events": [

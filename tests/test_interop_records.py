@@ -347,3 +347,33 @@ def test_an_address_naming_no_known_authority_is_an_error_listing_what_was_tried
 def test_the_builders_still_round_trip() -> None:
     case = {"case_id": "9434765919", "events": []}
     assert _ok(map_bundle(bundle_for(case))).case_id == "9434765919"
+
+
+# --- FHIR out ---------------------------------------------------------------------------------
+
+
+def test_tasks_have_real_uuids_that_reruns_agree_on_and_no_nhs_number_in_ids() -> None:
+    import uuid
+
+    from failedcontact.interop.fhir import task_bundle
+
+    bundle = _add(_cpis(), _noshow())
+    case = _ok(map_bundle(bundle))
+    assessment = fc.load_pack("north_lincs").assess(case, as_of=AS_OF)
+    first, again = (task_bundle(assessment, CHILD) for _ in range(2))
+    assert first == again and first["entry"]
+    for entry in first["entry"]:
+        task_id = entry["resource"]["id"]
+        assert uuid.UUID(task_id).version == 5
+        assert entry["fullUrl"] == f"urn:uuid:{task_id}"
+        assert CHILD_NHS not in task_id
+
+
+def test_a_case_with_no_actions_has_no_empty_entry_array() -> None:
+    from failedcontact.interop.fhir import task_bundle
+
+    assessment = fc.load_pack("north_lincs").assess(fc.Case(case_id="9434765919"), as_of=AS_OF)
+    assert assessment.actions == []
+    bundle = task_bundle(assessment)
+    assert "entry" not in bundle
+    assert not any(value == [] for value in bundle.values())

@@ -22,6 +22,9 @@ from ..model.vocabulary import AppointmentOutcome
 from ..pack.schema import SchemaCodes, validation_diagnostics
 from ..source.locate import bundled_folder
 from ..source.reader import FileKind, Located, read_source
+from .mapping_table import Column as Column
+from .mapping_table import TableMapping as TableMapping
+from .mapping_table import TableMappingDocument, compile_table
 from .mapping_values import (
     EVENT_MODELS,
     case_field_problem,
@@ -185,32 +188,6 @@ class FhirMappingDocument(BaseModel):
     codes: tuple[CodeRule, ...] = ()
 
 
-class Column(BaseModel):
-    """A column of the export, optionally through a table of its codes."""
-
-    model_config = _DOC
-    column: Text
-    values: dict[str, Any] | None = None
-    format: Text | None = Field(None, description="strptime format for a date or time column.")
-    split: Text | None = Field(None, description="Separator for a list in one cell (flags).")
-
-
-class TableMappingDocument(BaseModel):
-    """A case-system table export mapping, as written in YAML."""
-
-    model_config = _DOC
-    mapping: Literal["table"]
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    version: Text
-    title: Text
-    source: Text = Field(description="Where the export's codes are defined.")
-    case_id: Column
-    time: Column
-    event: Column
-    event_fields: dict[str, Column] = Field(default_factory=dict)
-    case_fields: dict[str, Column] = Field(default_factory=dict)
-
-
 # --- compiled forms -----------------------------------------------------------------------
 
 
@@ -239,19 +216,6 @@ class FhirMapping:
                 if rule.classes is None or klass in rule.classes:
                     return rule
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class TableMapping:
-    """A checked table mapping."""
-
-    document: TableMappingDocument
-    file: str
-
-    @property
-    def id(self) -> str:
-        """The mapping's id."""
-        return self.document.id
 
 
 AnyMapping = FhirMapping | TableMapping
@@ -332,7 +296,7 @@ def _check_located(source: Located) -> AnyMapping | list[Diagnostic]:
     if isinstance(document, FhirMappingDocument):
         return _compile_fhir(source, document)
     assert isinstance(document, TableMappingDocument)
-    return _compile_table(source, document)
+    return compile_table(source, document)
 
 
 def _compile_fhir(source: Located, document: FhirMappingDocument) -> AnyMapping | list[Diagnostic]:
@@ -472,67 +436,6 @@ def _check_rule(
                 problem = case_field_problem(rule.value_to, value)
                 if problem:
                     report((*where, "values", code), *problem)
-
-
-def _compile_table(
-    source: Located, document: TableMappingDocument
-) -> AnyMapping | list[Diagnostic]:
-    problems: list[Diagnostic] = []
-
-    def report(path: tuple[str | int, ...], message: str, help_line: str | None = None) -> None:
-        problems.append(source.diagnostic(Code.MAPPING_VALUE, message, path, help_line))
-
-    if not document.event.values:
-        report(
-            ("event",),
-            "the event column needs `values`: each code's event type",
-            "for example `values: {HV: {type: home_visit}}`",
-        )
-    for code, template in (document.event.values or {}).items():
-        if template is None:
-            continue  # a code that is deliberately not an event (a case-only row)
-        if not isinstance(template, dict):
-            report(
-                ("event", "values", code),
-                "each code maps to an event such as "
-                "`{type: home_visit}`, or to null for a row that is not an event",
-            )
-            continue
-        for path, message, help_line in event_template_problems(template):
-            report(("event", "values", code, *path), message, help_line)
-    all_types = list(EVENT_MODELS)
-    for field, column in document.event_fields.items():
-        if field in ("at", "type"):
-            report(("event_fields", field), f"`{field}` comes from `time` and `event`")
-            continue
-        known = any(field in m.model_fields for m in EVENT_MODELS.values())
-        if not known:
-            fields = sorted({f for m in EVENT_MODELS.values() for f in m.model_fields})
-            report(
-                ("event_fields", field),
-                f"`{field}` is not an event field",
-                did_you_mean(field, fields),
-            )
-            continue
-        for code, value in (column.values or {}).items():
-            problem = event_field_problem(all_types, field, value)
-            if problem:
-                report(("event_fields", field, "values", code), *problem)
-    for field, column in document.case_fields.items():
-        if field not in case_fields():
-            report(
-                ("case_fields", field),
-                f"unknown case field `{field}`",
-                did_you_mean(field, case_fields()),
-            )
-            continue
-        for code, value in (column.values or {}).items():
-            problem = case_field_problem(field, value)
-            if problem:
-                report(("case_fields", field, "values", code), *problem)
-    if problems:
-        return problems
-    return TableMapping(document, source.file)
 
 
 def mapping_schema() -> dict[str, Any]:
