@@ -377,3 +377,37 @@ def test_a_case_with_no_actions_has_no_empty_entry_array() -> None:
     bundle = task_bundle(assessment)
     assert "entry" not in bundle
     assert not any(value == [] for value in bundle.values())
+
+
+@pytest.mark.parametrize(
+    ("rule", "resource"),
+    [
+        ("  - {resource: EpisodeOfCare, system: 'urn:la', codes: [CPP], "
+         "set: {child.plan: child_protection}, source: s}\n",
+         {"resourceType": "EpisodeOfCare", "status": "active",
+          "type": [{"coding": [{"system": "urn:la", "code": "CPP"}]}],
+          "patient": {"reference": CHILD}}),
+        ("  - {resource: Condition, system: 'urn:la', codes: [CPP], "
+         "set: {child.plan: child_protection}, source: s}\n",
+         {"resourceType": "Condition", "subject": {"reference": CHILD},
+          "clinicalStatus": {"coding": [{"system":
+           "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+          "code": {"coding": [{"system": "urn:la", "code": "CPP"}]}}),
+    ],
+    ids=["episode-of-care", "condition"],
+)  # fmt: skip
+def test_a_mapping_can_set_the_plan_from_other_resource_types(
+    rule: str, resource: dict[str, Any]
+) -> None:
+    mapping = load_mapping("site.yaml", text=MAPPING.replace("\ncodes:\n", "\ncodes:\n" + rule))
+    bundle = _without(_without(_cpis(), "Flag"), "CarePlan")
+    assert _ok(map_bundle(bundle)).child.plan == "none"
+    mapped = map_bundle(_add(bundle, resource), mapping)  # type: ignore[arg-type]
+    assert _ok(mapped).child.plan == "child_protection"
+
+
+def test_a_condition_is_not_read_when_the_mapping_has_no_rule_for_it() -> None:
+    condition = {"resourceType": "Condition", "subject": {"reference": CHILD}, "code": "asthma"}
+    mapped = map_bundle(_add(_cpis(), condition))  # not valid FHIR, and not read
+    assert _ok(mapped).child.plan == "child_protection"
+    assert "not part of a contact history" in _notes(mapped)

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from ..errors import CaseIssue, UsageError
 from ..model.case import Case
 from ..model.case_input import case_issues
-from .fhir_entries import Builder, Entry, instant, read_entries
+from .fhir_entries import OPTIONAL, Builder, Entry, instant, read_entries
 from .fhir_resources import PREVIOUS_APPOINTMENT, READERS, rebooked_references
 from .fhir_tasks import ACTION_SYSTEM, TASK_IDENTIFIER, task_bundle
 from .mapped import Finding, FindingKind, MappedCase
@@ -121,7 +121,7 @@ def _read_history(entries: list[Entry], child: Entry, builder: Builder) -> None:
                 builder.note(entry, entry.at(), "another person, not the child")
             continue
         reader = READERS.get(entry.type)
-        if reader is None:
+        if reader is None or (entry.type in OPTIONAL and not builder.mapping.reads(entry.type)):
             builder.note(entry, entry.at(), f"a `{entry.type}` is not part of a contact history")
             continue
         subject = _subject(entry, refs, builder.nhs_number)

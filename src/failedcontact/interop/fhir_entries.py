@@ -18,7 +18,7 @@ from ..model.case import as_uk_instant
 from .mapped import Finding, FindingKind
 from .mapping import FhirMapping
 
-__all__ = ["Builder", "Entry", "instant", "read_entries"]
+__all__ = ["OPTIONAL", "Builder", "Entry", "instant", "read_entries"]
 
 # A dateTime with a time and no offset: FHIR requires an offset, case systems often omit it.
 _NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
@@ -36,6 +36,8 @@ _READ = frozenset(
         "CareTeam",
     }
 )
+# Read only when the mapping has rules for them: elsewhere not part of a contact history.
+OPTIONAL = frozenset({"EpisodeOfCare", "Condition"})
 
 
 @dataclass
@@ -124,7 +126,7 @@ def read_entries(bundle: Mapping[str, Any], builder: Builder) -> list[Entry]:
         entry = Entry(
             index, kind, str(resource.get("id") or f"#{index}"), item.get("fullUrl"), dict(resource)
         )
-        if kind not in _READ:
+        if kind not in _READ and not (kind in OPTIONAL and builder.mapping.reads(kind)):
             kept.setdefault((kind, f"#{index}"), entry)
             continue
         errors_before = len(builder.errors)

@@ -270,13 +270,21 @@ def _flag(entry: Entry, builder: Builder, _rebooked: set[str]) -> None:
     _set_facts(entry, builder, found, "active")
 
 
+def _status(entry: Entry) -> tuple[str | None, str]:
+    """A resource's status and where it is: `clinicalStatus` for a Condition."""
+    if entry.type != "Condition":
+        return entry.data.get("status"), entry.at("status")
+    codes = [c.get("code") for c in entry.data.get("clinicalStatus", {}).get("coding", [])]
+    return (codes[0] if codes else None), entry.at("clinicalStatus")
+
+
 def _set_facts(
     entry: Entry, builder: Builder, found: list[tuple[CodeRule, str, str]], active: str
 ) -> None:
     """The case fields `set` rules give, from a resource that holds today (status `active`)."""
-    if entry.data.get("status") != active:
-        status = entry.data.get("status")
-        builder.note(entry, entry.at("status"), f"status `{status}` says nothing about today")
+    status, where_status = _status(entry)
+    if status != active:
+        builder.note(entry, where_status, f"status `{status}` says nothing about today")
         return
     for rule, code, where in found:
         if rule.set is None:
@@ -291,14 +299,15 @@ def _set_facts(
             builder.note(entry, where, f"{shown} from `{code}`: {rule.source}")
 
 
-def _care_record(resource: Resource) -> Callable[[Entry, Builder, set[str]], None]:
-    """A CarePlan or CareTeam: its `category` may say the child's plan (CP-IS)."""
+def _care_record(resource: Resource, *elements: str) -> Callable[[Entry, Builder, set[str]], None]:
+    """A resource whose codes may say the child's plan or another case fact (CP-IS puts
+    the plan on CarePlan and CareTeam `category`)."""
 
     def read(entry: Entry, builder: Builder, _rebooked: set[str]) -> None:
-        found = _matches(entry, builder, resource, "category")
+        found = _matches(entry, builder, resource, *elements)
         if not found:
-            codes = _describe_codes(entry, "category")
-            builder.note(entry, entry.at("category"), f"not a plan the mapping knows ({codes})")
+            codes = _describe_codes(entry, *elements)
+            builder.note(entry, entry.at(elements[0]), f"a fact the mapping does not use ({codes})")
             return
         _set_facts(entry, builder, found, "active")
 
@@ -336,8 +345,10 @@ READERS: dict[str, Callable[[Entry, Builder, set[str]], None]] = {
     "Communication": _communication,
     "Task": _task,
     "Observation": _observation,
-    "CarePlan": _care_record(Resource.CARE_PLAN),
-    "CareTeam": _care_record(Resource.CARE_TEAM),
+    "CarePlan": _care_record(Resource.CARE_PLAN, "category"),
+    "CareTeam": _care_record(Resource.CARE_TEAM, "category"),
+    "EpisodeOfCare": _care_record(Resource.EPISODE_OF_CARE, "type"),
+    "Condition": _care_record(Resource.CONDITION, "code", "category"),
 }
 
 

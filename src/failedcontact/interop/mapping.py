@@ -61,6 +61,8 @@ class Resource(StrEnum):
     OBSERVATION = "Observation"
     CARE_PLAN = "CarePlan"
     CARE_TEAM = "CareTeam"
+    EPISODE_OF_CARE = "EpisodeOfCare"
+    CONDITION = "Condition"
 
 
 # What a rule on each resource type can do: a rule with any other effect would do nothing.
@@ -73,6 +75,8 @@ EFFECTS: dict[Resource, frozenset[str]] = {
     Resource.OBSERVATION: frozenset({"value_to"}),
     Resource.CARE_PLAN: frozenset({"set"}),
     Resource.CARE_TEAM: frozenset({"set"}),
+    Resource.EPISODE_OF_CARE: frozenset({"set"}),
+    Resource.CONDITION: frozenset({"set"}),
 }
 
 
@@ -205,6 +209,10 @@ class FhirMapping:
     def id(self) -> str:
         """The mapping's id."""
         return self.document.id
+
+    def reads(self, resource: str) -> bool:
+        """Whether any code rule matches codes on this resource type."""
+        return any(key[0] == resource for key in self.rules)
 
     def rule(
         self, resource: Resource, system: str | None, code: str | None, klass: str | None = None
