@@ -111,23 +111,24 @@ def read_parquet(path: str | Path, mapping: TableMapping | str) -> Iterator[Mapp
     try:
         names = pq.read_schema(path).names
         _require_columns(compiled, names, str(path))
-        ids = pq.read_table(path, columns=list(column.names)).to_pylist()
+        last = {}
+        for line, row in _parquet_rows(path, list(column.names)):
+            key = case_key(row, column)[0]
+            if key is not None:
+                last[key] = line
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"cannot read export `{path}`: {error}") from None
-    last = {}
-    for index, row in enumerate(ids):
-        key = case_key(row, column)[0]
-        if key is not None:
-            last[key] = index + 2
-    del ids
     return map_rows(_parquet_rows(path), compiled, last_lines=last)
 
 
-def _parquet_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _parquet_rows(
+    path: str | Path, columns: list[str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows a batch at a time (all columns, or `columns`), numbered from line 2."""
     import pyarrow.parquet as pq
 
     line = 2
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=columns):
         for row in batch.to_pylist():
             yield line, row
             line += 1
