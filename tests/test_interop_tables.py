@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from .conftest import ROOT
 from .interop_builders import csv_rows_for, csv_text
 
 AS_OF = datetime(2026, 11, 25, 9, tzinfo=UTC)
-CASE = {
+CASE: dict[str, Any] = {
     "case_id": "A1",
     "child": {"date_of_birth": "2022-03-04"},
     "household": {"local_authority": "north_lincolnshire"},
@@ -197,8 +198,11 @@ def test_a_real_export_s_bad_cells_are_errors(
         (HEAD + "case_id: {column: A}\ntime: {column: T}\nevent: {column: E, values: "
          "{HV: {type: home_visit}}}\nevent_fields: {outcome: {columns: [S, A], "
          "values: {Y: child_seen}}}\n", "has 1 parts for 2 columns"),
+        (HEAD + "csv: {encoding: klingon}\ncase_id: {column: A}\ntime: {column: T}\n"
+         "event: {column: E, values: {HV: {type: home_visit}}}\n", "unknown encoding"),
     ],
-    ids=["codes-equal-ignoring-case", "field-not-of-type", "bad-constant", "parts-vs-columns"],
+    ids=["codes-equal-ignoring-case", "field-not-of-type", "bad-constant", "parts-vs-columns",
+         "unknown-encoding"],
 )  # fmt: skip
 def test_table_mapping_mistakes_are_refused(text: str, expected: str) -> None:
     from failedcontact.interop.mapping import check_mapping
@@ -206,3 +210,21 @@ def test_table_mapping_mistakes_are_refused(text: str, expected: str) -> None:
     result = check_mapping("site.yaml", text=text)
     assert isinstance(result, list)
     assert any(expected in d.message for d in result), [d.message for d in result]
+
+
+def test_a_windows_1252_export_is_read_in_its_encoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer
+
+    rows = csv_rows_for({**CASE, "household": {**CASE["household"], "landlord": "Ongo Café"}})
+    export = tmp_path / "contacts.csv"
+    export.write_bytes(csv_text(rows).encode("cp1252"))
+    pack = fc.load_pack("north_lincs")
+    args = (str(export), pack, AS_OF, Source.CSV, "case_system_csv", None, OutputFormat.JSON)
+    with pytest.raises(typer.Exit) as refused:
+        assess_mapped(*args)
+    assert refused.value.exit_code == 5
+    assert "encoding" in capsys.readouterr().err
+    assess_mapped(*args, None, ("cp1252", None))
+    assert json.loads(capsys.readouterr().out)["case_id"] == "A1"

@@ -39,11 +39,14 @@ def assess_mapped(
     patient: str | None,
     output: OutputFormat,
     destination: Path | None = None,
+    dialect: tuple[str | None, str | None] = (None, None),
 ) -> None:
     """`--from fhir|csv|parquet`: map the source to cases, then assess each as it comes,
-    writing to standard output or to `destination` (`-o`, JSON Lines or JSON)."""
+    writing to standard output or to `destination` (`-o`, JSON Lines or JSON). `dialect`
+    is a CSV export's (encoding, delimiter) when not the mapping's `csv`."""
     _check_destination(destination, output)
-    mapped = _mapped_cases(case, source, _load_mapping_or_exit(mapping_name, source), patient)
+    loaded = _load_mapping_or_exit(mapping_name, source)
+    mapped = _mapped_cases(case, source, loaded, patient, dialect)
     one = source is Source.FHIR
     with writing(), _output(destination):
         failed = [step for item in mapped if (step := _write_mapped(item, pack, when, output, one))]
@@ -109,7 +112,11 @@ def _load_mapping_or_exit(name: str | None, source: Source) -> AnyMapping:
 
 
 def _mapped_cases(
-    case: str, source: Source, loaded: AnyMapping, patient: str | None
+    case: str,
+    source: Source,
+    loaded: AnyMapping,
+    patient: str | None,
+    dialect: tuple[str | None, str | None],
 ) -> Iterator[MappedCase]:
     """Read the bundle or export and map it to cases; exit with the right status if unreadable."""
     try:
@@ -124,7 +131,7 @@ def _mapped_cases(
         if not Path(case).is_file():
             raise fail(EXIT_INPUT, f"error: export `{case}` is not a regular file")
         if source is Source.CSV:
-            return read_csv(case, loaded)
+            return read_csv(case, loaded, encoding=dialect[0], delimiter=dialect[1])
         return read_parquet(case, loaded)
     except ModuleNotFoundError as error:
         extra = "fhir" if source is Source.FHIR else "columnar"
@@ -135,7 +142,12 @@ def _mapped_cases(
     except CaseError as error:
         raise fail(EXIT_CASE, "error: " + "; ".join(i.render() for i in error.issues)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}") from None
+        hint = ""
+        if isinstance(error, UnicodeDecodeError):
+            hint = "; give the export's encoding (the mapping's `csv: {encoding: cp1252}`)"
+        raise fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}{hint}") from None
+    except LookupError as error:  # an unknown codec name
+        raise fail(EXIT_USAGE, f"error: {error}") from None
 
 
 def _write_mapped(

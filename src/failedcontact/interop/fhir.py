@@ -320,7 +320,8 @@ def _patient(child: Entry, builder: Builder, case: dict[str, Any]) -> None:
 def _local_authority(child: Entry, builder: Builder, index: int, address: dict[str, Any]) -> None:
     """The local authority from the home address as UK Core carries it: a postcode in the
     mapping's `local_authority_postcodes`, else the town (`city`), else `district` (often a
-    county in UK Core, which is not always the authority: Derby is not Derbyshire)."""
+    county in UK Core, which is not always the authority: a city inside a county may be
+    its own)."""
     document = builder.mapping.document
     tried = []
     postcode = "".join(str(address.get("postalCode", "")).upper().split())

@@ -6,6 +6,7 @@ The document a `mapping: table` file holds and its checks against the contract, 
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -90,6 +91,14 @@ class CsvDialect(BaseModel):
     model_config = _DOC
     encoding: Text = Field("utf-8-sig", description="A Python codec: `cp1252`, `latin-1`.")
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+
+    @model_validator(mode="after")
+    def _known_codec(self) -> CsvDialect:
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding `{self.encoding}`") from None
+        return self
 
 
 class TableMappingDocument(BaseModel):
@@ -207,7 +216,7 @@ def _given(column: Column) -> list[tuple[tuple[str, ...], Any]]:
     given: list[tuple[tuple[str, ...], Any]] = [
         (("values", code), value) for code, value in (column.values or {}).items()
     ]
-    given += [((name,), v) for name in ("default", "value") if (v := getattr(column, name))]
+    given += [((name,), getattr(column, name)) for name in ("default", "value")]
     return [(key, value) for key, value in given if value is not None]
 
 
