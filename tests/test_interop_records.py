@@ -411,3 +411,15 @@ def test_a_condition_is_not_read_when_the_mapping_has_no_rule_for_it() -> None:
     mapped = map_bundle(_add(_cpis(), condition))  # not valid FHIR, and not read
     assert _ok(mapped).child.plan == "child_protection"
     assert "not part of a contact history" in _notes(mapped)
+
+
+def test_the_hl7_r4_examples_are_read_as_fhir_means_them() -> None:
+    """HL7's own examples: a booked appointment is not yet a contact (noted), a finished home
+    visit with no outcome in `type` is an error there, and an address in no English local
+    authority is an error naming what was tried; nothing is a crash."""
+    mapped = map_bundle((DATA / "hl7_r4_examples_bundle.json").read_bytes())
+    assert mapped.case is None
+    errors = {e.resource: e for e in mapped.errors}
+    assert errors["Encounter/home"].location.endswith(".type")
+    assert "city `PleasantVille`, district `Rainbow`" in errors["Patient/example"].message
+    assert "Appointment/example" in _notes(mapped)
