@@ -109,6 +109,13 @@ def test_cp_is_as_nhs_england_publishes_it_sets_the_plan(
     assert "child.plan" in _notes(mapped)  # the note names where the plan came from
 
 
+def test_a_cp_is_flag_that_gives_way_to_a_plan_code_says_so() -> None:
+    bundle = _add(_without(_cpis(), "CarePlan"), _plan_record("CareTeam", "764841000000100"))
+    mapped = map_bundle(bundle)
+    assert _ok(mapped).child.plan == "looked_after"
+    assert "`child.plan: child_protection` gives way to `looked_after`" in _notes(mapped)
+
+
 def test_a_cp_is_child_not_brought_is_high_risk() -> None:
     bundle = _add(_cpis(), _noshow())
     case = _ok(map_bundle(bundle))

@@ -70,7 +70,7 @@ class Builder:
     notes: list[Finding] = field(default_factory=list)
     events: list[tuple[datetime, int, dict[str, Any], str]] = field(default_factory=list)
     facts: dict[str, tuple[Any, str]] = field(default_factory=dict)
-    weak: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    weak: dict[str, tuple[Any, Entry, str]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     case_id: str | None = None
     patient: str | None = None
@@ -78,8 +78,15 @@ class Builder:
     birth_date: date | None = None
 
     def settled(self) -> dict[str, tuple[Any, str]]:
-        """Every case field found: the weak ones where nothing else set the field."""
-        return {**self.weak, **self.facts}
+        """Every case field found: the weak ones where nothing else set the field (a weak
+        one that gives way is noted, so the reader sees both)."""
+        for name, (value, entry, location) in self.weak.items():
+            held = self.facts.get(name)
+            if held is not None and held[0] != value:
+                message = f"`{name}: {value}` gives way to `{held[0]}` from {held[1]}"
+                self.note(entry, location, message)
+        weak = {name: (value, entry.name) for name, (value, entry, _) in self.weak.items()}
+        return {**weak, **self.facts}
 
     def error(self, entry: Entry | None, location: str, message: str) -> None:
         name = entry.name if entry else "Bundle"
@@ -98,7 +105,7 @@ class Builder:
             self.flags.update([value] if isinstance(value, str) else value)
             return
         if weak:
-            self.weak.setdefault(name, (value, entry.name))
+            self.weak.setdefault(name, (value, entry, location))
             return
         held = self.facts.get(name)
         if held is not None and held[0] != value:
