@@ -228,3 +228,29 @@ def test_a_windows_1252_export_is_read_in_its_encoding(
     assert "encoding" in capsys.readouterr().err
     assess_mapped(*args, None, ("cp1252", None))
     assert json.loads(capsys.readouterr().out)["case_id"] == "A1"
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--delimiter", "ab"], "--delimiter `ab` must be one character"),
+        (["--encoding", "nope"], "--encoding `nope` is not a text encoding"),
+        (["--encoding", "cp1252", "--from", "fhir"], "are for --from csv"),
+    ],
+    ids=["long-delimiter", "unknown-codec", "not-csv"],
+)
+def test_a_bad_dialect_option_is_a_usage_error(
+    tmp_path: Path, options: list[str], said: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from failedcontact.cli import app
+
+    export = tmp_path / "export.csv"
+    export.write_text("a;b\n", encoding="utf-8")
+    args = ["assess", "--pack", "north_lincs", "--mapping", "case_system_csv", str(export)]
+    if "--from" not in options:
+        args[1:1] = ["--from", "csv"]
+    result = CliRunner().invoke(app, [*args, *options])
+    assert result.exit_code == 64, result.output
+    assert said in result.output

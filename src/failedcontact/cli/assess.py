@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import html
 import json
 import re
@@ -67,6 +68,24 @@ _MappingOption = Annotated[
     typer.Option("--mapping", "-m", help="Mapping file for --from (default for fhir: the "
                  "bundled `fhir_uk_core`)."),
 ]  # fmt: skip
+_EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        metavar="CODEC",
+        help="With --from csv: the export's text encoding, such as cp1252 (default: the "
+        "mapping's `csv.encoding`, else UTF-8).",
+    ),
+]
+_DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        metavar="CHAR",
+        help="With --from csv: the export's field separator, such as ';' (default: the "
+        "mapping's `csv.delimiter`, else a comma).",
+    ),
+]
 _PatientOption = Annotated[
     str | None,
     typer.Option("--patient", help="With --from fhir: the child's Patient id, when the "
@@ -106,6 +125,21 @@ class _Input(Enum):
     ONE = auto()  # one case JSON
 
 
+def _check_dialect(encoding: str | None, delimiter: str | None, source: Source) -> None:
+    """`--encoding` and `--delimiter` name a codec Python knows and one character, for CSV."""
+    if (encoding is not None or delimiter is not None) and source is not Source.CSV:
+        raise fail(EXIT_USAGE, "error: --encoding and --delimiter are for --from csv")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise fail(EXIT_USAGE, f"error: --encoding `{encoding}` is not a text encoding "
+                       "Python knows (for example utf-8, cp1252, latin-1)") from None  # fmt: skip
+    if delimiter is not None and len(delimiter) != 1:
+        raise fail(EXIT_USAGE, f"error: --delimiter `{delimiter}` must be one character, "
+                   "such as ',' or ';'")  # fmt: skip
+
+
 def _input_kind(case: str, source: Source, jsonl: bool, destination: Path | None) -> _Input:
     if source is not Source.JSON:
         return _Input.MAPPED
@@ -135,6 +169,8 @@ def assess(
     source: _FromOption = Source.JSON,
     mapping: _MappingOption = None,
     patient: _PatientOption = None,
+    encoding: _EncodingOption = None,
+    delimiter: _DelimiterOption = None,
     workers: _WorkersOption = None,
     destination: _DestinationOption = None,
     decision_log: _DecisionLogOption = None,
@@ -147,6 +183,7 @@ def assess(
     compiled = pack_or_exit(pack)
     when = parse_as_of(as_of)
     _check_skip(skip, _input_kind(case, source, jsonl, destination), case, destination)
+    _check_dialect(encoding, delimiter, source)
     if decision_log is not None and (
         source is not Source.JSON or (jsonl and output is OutputFormat.TABLE)
     ):
@@ -159,7 +196,8 @@ def assess(
         # reported before any of these usage errors.
         match _input_kind(case, source, jsonl, destination), output:
             case _Input.MAPPED, _:
-                assess_mapped(case, compiled, when, source, mapping, patient, output)
+                assess_mapped(case, compiled, when, source, mapping, patient, output,
+                              destination, (encoding, delimiter))  # fmt: skip
             case _, OutputFormat.FHIR if jsonl:
                 raise fail(EXIT_USAGE, "error: --format fhir is for one case, or with --from")
             case _Input.TABLE, _:
