@@ -174,11 +174,11 @@ def test_a_duty_takes_the_frequency_set_for_the_child() -> None:
 def test_a_booked_review_completes_ends_and_opens_nothing() -> None:
     """ "A booked review has not happened: ... it completes nothing, ends nothing and opens
     nothing.\""""
-    held = _case(_visit("2026-11-23T10:00:00"),
-                 {"at": "2026-11-24T10:00:00", "type": "review", "kind": "cp_conference"})  # fmt: skip
-    booked = _case(_visit("2026-11-23T10:00:00"),
-                   {"at": "2026-12-01T10:00:00", "type": "review", "kind": "cp_conference",
-                    "booked": True})  # fmt: skip
+    review = {"type": "review", "kind": "cp_conference"}
+    held = _case(_visit("2026-11-23T10:00:00"), {"at": "2026-11-24T10:00:00", **review})
+    booked = _case(
+        _visit("2026-11-23T10:00:00"), {"at": "2026-12-01T10:00:00", **review, "booked": True}
+    )
     assert _actions(booked).keys() == _actions(held).keys()
     assessment = PACK.assess(booked, AS_OF)
     assert any(t.id == "booked" for t in assessment.trace)
