@@ -19,6 +19,7 @@ from .._version import __version__
 from ..runs.decision_log import DecisionLog
 from .assess import assess_routes
 from .context import Service
+from .error_pages import error_page_routes
 from .health import health_routes
 from .metrics import Metrics
 from .observe import Observe
@@ -69,6 +70,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
     pack_routes(app, service)
     reload_route(app, service)
     health_routes(app, service)
+    error_page_routes(app)
     document_openapi(app)
     return app
 

@@ -8,6 +8,8 @@ import re
 import time
 from typing import Any
 
+from starlette.requests import Request
+
 from ..codes import Code
 from ..runs.decision_log import new_request_id
 from .metrics import Metrics
@@ -63,7 +65,8 @@ class Observe:
                     "Internal error",
                     "the service failed; the request id is in the server's log",
                 )
-                response = problem_response(problem, request_id, self.metrics)
+                base = str(Request(scope).base_url)
+                response = problem_response(problem, request_id, self.metrics, base)
                 await response(scope, receive, send_with_id)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
