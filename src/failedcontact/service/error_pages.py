@@ -8,6 +8,7 @@ text is the code catalogue's (`codes.Code`), the same as docs/errors.md.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -16,7 +17,10 @@ from ..codes import Code
 from .openapi import PROBLEM_CONTENT
 from .problems import Problem
 
-_HTML = {200: {"content": {"text/html": {"schema": {"type": "string"}}}}}
+_CODES = {str(code): code for code in Code}
+_HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}}
+}
 
 
 def _page(title: str, body: str) -> str:
@@ -55,11 +59,10 @@ def error_page_routes(app: FastAPI) -> None:
         responses={**_HTML, 404: {"description": "No such code.", **PROBLEM_CONTENT}},
     )
     async def error_page(code: str) -> HTMLResponse:
-        try:
-            found = Code(code)
-        except ValueError:
+        found = _CODES.get(code)
+        if found is None:
             raise Problem(
                 404, Code.SERVICE_NOT_FOUND, "No such code", f"no code `{code}`; see /errors"
-            ) from None
+            )
         body = f"<h1><code>{escape(found)}</code></h1><p>{escape(found.meaning)}</p>"
         return HTMLResponse(_page(f"failedcontact: {found}", body))
