@@ -89,6 +89,7 @@ def ndjson_content(item: str, example: str) -> dict[str, Any]:
         NDJSON: {
             "schema": {
                 "type": "string",
+                "format": "binary",  # raw bytes to a generator: a file body, a bytes answer
                 "description": _NDJSON_NOTE.format(media=NDJSON, item=item),
             },
             "x-item-schema": {"$ref": f"#/components/schemas/{item}"},
