@@ -261,3 +261,28 @@ def test_start_up_says_what_it_serves_and_its_limits(live: tuple[str, int, Path]
     text = log.read_text(errors="replace")
     assert "serving 1 pack release(s)" in text and "north_lincs" in text
     assert "60 connections" in text
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_every_logger_writes_one_format(as_json: bool) -> None:
+    code = (
+        "import logging\n"
+        "from failedcontact.service.logs import configure_logging\n"
+        f"configure_logging({as_json})\n"
+        "for name in ('failedcontact.service', 'uvicorn.error', 'asyncio'):\n"
+        "    logging.getLogger(name).warning('from %s', name)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, check=True, timeout=60)  # fmt: skip
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3
+    for line, name in zip(
+        lines, ("failedcontact.service", "uvicorn.error", "asyncio"), strict=True
+    ):
+        if as_json:
+            entry = orjson.loads(line)
+            assert entry["logger"] == name and entry["level"] == "warning"
+            assert entry["message"] == f"from {name}"
+        else:
+            assert re.fullmatch(rf"\S+ \S+ WARNING {re.escape(name)} from {re.escape(name)}", line)
