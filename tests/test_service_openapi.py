@@ -114,3 +114,16 @@ def test_problem_types_in_the_docs_are_the_services_own(document: dict[str, Any]
     text = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
     assert "readthedocs" not in text
     assert "readthedocs" not in json.dumps(document)
+
+
+def test_the_as_of_parameter_allows_uk_local_time(document: dict[str, Any]) -> None:
+    import re
+
+    for path in ("/v1/assess", "/v1/assess:batch"):
+        (as_of,) = [
+            p for p in document["paths"][path]["post"]["parameters"] if p["name"] == "as_of"
+        ]
+        text = json.dumps(as_of["schema"])
+        assert "date-time" not in text  # RFC 3339 needs an offset; the service does not
+        (pattern,) = re.findall(r'"pattern": "((?:[^"\\]|\\.)*)"', text)
+        assert re.fullmatch(json.loads(f'"{pattern}"'), "2026-11-25T09:00:00")

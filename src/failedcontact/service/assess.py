@@ -18,6 +18,7 @@ from ..engine.evaluate import evaluate
 from ..engine.loader import Pack
 from ..errors import CaseError
 from ..limits import MAX_CASE_BYTES
+from ..model.case import UK_DATE_TIME_SCHEMA
 from ..model.case_input import parse_as_of_text, parse_case
 from ..runs.batch import DecisionLogging, assess_line
 from ..runs.decision_log import decision_line
@@ -40,7 +41,8 @@ _AsOfParam = Annotated[
     Query(
         description="The instant to assess at, ISO 8601 (a time without an offset is UK "
         "local time); default: the server's clock. The assessment's `as_of` says which.",
-        json_schema_extra={"format": "date-time"},
+        # not `format: date-time`: that needs an offset, and one without is UK local time
+        json_schema_extra={"pattern": UK_DATE_TIME_SCHEMA["pattern"]},
     ),
 ]
 _BATCH_IN = '{"case_id": "C-1"}\n{"case_id": "C-2", "flags": ["no_such_flag"]}\n'
