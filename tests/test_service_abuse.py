@@ -286,3 +286,25 @@ def test_every_logger_writes_one_format(as_json: bool) -> None:
             assert entry["message"] == f"from {name}"
         else:
             assert re.fullmatch(rf"\S+ \S+ WARNING {re.escape(name)} from {re.escape(name)}", line)
+
+
+def test_a_port_in_use_is_an_os_error_before_any_pack_loads(tmp_path: Path) -> None:
+    # `serve` can then say so (and exit as a port in use, not as an invalid pack)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = (
+            "import sys\nfrom pathlib import Path\n"
+            "from failedcontact.service.app import Settings\n"
+            "from failedcontact.service.serving import run\n"
+            "try:\n"
+            f"    run(Settings(packs=Path({str(tmp_path / 'missing')!r}),"
+            " allow_unauthenticated=True), '127.0.0.1', " + str(port) + ")\n"
+            "except OSError as error:\n"
+            "    print('OSError', error.errno)\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                env=env, timeout=60)  # fmt: skip
+    assert result.stdout.split()[0] == "OSError", result.stderr
