@@ -256,6 +256,10 @@ class Code(StrEnum):
         "service.bad-request",
         "The request is malformed: a query parameter or header is missing or not valid.",
     )
+    SERVICE_TIMEOUT = (
+        "service.timeout",
+        "The request body stopped arriving for longer than the service's body timeout.",
+    )
     SERVICE_INTERNAL = (
         "service.internal",
         "The service failed unexpectedly; the log has the request id, never the case.",
