@@ -282,3 +282,16 @@ def test_a_gap_rule_must_name_one_duty(change: tuple[str, str], said: str) -> No
         fc.load_pack(text=broken)
     found = [d for d in caught.value.diagnostics if d.code == "pack.unknown-duty"]
     assert found and said in found[0].message
+
+
+def test_a_closure_condition_must_name_an_action_the_pack_defines() -> None:
+    text = (ROOT / "tests" / "data" / "history_pack.yaml").read_text(encoding="utf-8")
+    broken = text.replace(
+        "      when: {actions_done: {contains: inform_line_manager}}",
+        "      when: {actions_done: {contains: inform_line_manager}}\n"
+        "      action: inform_line_manger",
+    )
+    with pytest.raises(fc.PackError) as caught:
+        fc.load_pack(text=broken)
+    (found,) = [d for d in caught.value.diagnostics if d.code == "pack.unknown-action"]
+    assert "inform_line_manger" in found.message and "inform_line_manager" in (found.help or "")

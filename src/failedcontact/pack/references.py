@@ -82,6 +82,7 @@ def check_references(
             ("closure", "requires"),
             report,
         )
+        _check_closure_actions(doc, actions, report)
     _check_rules(doc, actions, report)
     _check_duties(doc, actions, report)
     _check_patterns(doc, report)
@@ -135,6 +136,19 @@ def _check_rules(doc: PackDocument, actions: set[str], report: _Report) -> None:
                     ("rules", index, "require", r_index),
                     did_you_mean(action_id, doc.actions) or "define it under `actions`",
                 )
+
+
+def _check_closure_actions(doc: PackDocument, actions: set[str], report: _Report) -> None:
+    """A closure condition's `action` is one the pack defines: a case system makes it a task."""
+    assert doc.closure is not None
+    for index, condition in enumerate(doc.closure.requires):
+        if condition.action is not None and condition.action not in actions:
+            report(
+                Code.PACK_UNKNOWN_ACTION,
+                f"closure condition `{condition.id}` names unknown action `{condition.action}`",
+                ("closure", "requires", index, "action"),
+                did_you_mean(condition.action, actions) or "define it under `actions`",
+            )
 
 
 def _check_gap_rule(doc: PackDocument, index: int, report: _Report) -> None:
