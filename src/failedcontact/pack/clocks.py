@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from ..source.reader import Path
 from .conditions import Compiled
-from .tree import AllOf, AnyOf, Count, Node, Not, Operator, Test
+from .tree import Count, Operator, Test, walk
 
 _AT_AS_OF = ("risk", "closure", "duties")  # where a condition is read at `as_of`
 
@@ -40,7 +40,7 @@ def clocks(conditions: Iterable[tuple[Path, Compiled]], as_of_rules: set[Path]) 
     absences: set[int] = set()
     for path, condition in conditions:
         at_as_of = path[0] in _AT_AS_OF or path[:3] in as_of_rules
-        for node in _nodes(condition.tree):
+        for node in walk(condition.tree):
             if isinstance(node, Count) and at_as_of and (node.days or node.months):
                 windows.append((node.days, node.months))
             elif isinstance(node, Test):
@@ -52,17 +52,3 @@ def clocks(conditions: Iterable[tuple[Path, Compiled]], as_of_rules: set[Path]) 
                 elif node.fact.name == "absence_days":
                     absences.update(d for value in node.values for d in flips(int(value)))
     return tuple(dict.fromkeys(windows)), tuple(sorted(ages)), tuple(sorted(absences))
-
-
-def _nodes(node: Node | None) -> Iterable[Node]:
-    if node is None:
-        return
-    yield node
-    if isinstance(node, AllOf | AnyOf):
-        for part in node.parts:
-            yield from _nodes(part)
-    elif isinstance(node, Not):
-        yield from _nodes(node.part)
-    elif isinstance(node, Count):
-        yield from _nodes(node.of)
-        yield from _nodes(node.since)
