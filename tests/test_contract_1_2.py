@@ -295,3 +295,12 @@ def test_a_closure_condition_must_name_an_action_the_pack_defines() -> None:
         fc.load_pack(text=broken)
     (found,) = [d for d in caught.value.diagnostics if d.code == "pack.unknown-action"]
     assert "inform_line_manger" in found.message and "inform_line_manager" in (found.help or "")
+
+
+def test_a_moved_summary_keeps_every_field_but_its_instant() -> None:
+    """`Summary.moved` names the fields by hand (a compiled class has no `__slots__` to read):
+    every slot is in its lists, so a new field cannot be forgotten."""
+    from failedcontact.pack import facts
+
+    assert set(facts._MOMENT_STATE) | {"at", "stamp"} == set(facts.Moment.__slots__)
+    assert set(facts._SUMMARY_STATE) == set(facts.Summary.__slots__)

@@ -16,7 +16,6 @@ overdue (docs/decisions.md, "next_change").
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from copy import copy
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -61,7 +60,7 @@ def next_change(
                 same = _comparable(document)
             if _comparable(reassess(at)) != same:
                 return _uk(at)
-        elif _as_of_reads(pack, case, _moved(summary, at)) != read:
+        elif _as_of_reads(pack, case, summary.moved(at)) != read:
             return _uk(at)
     if len(maybe) > _CHECKS:
         return _uk(maybe[_CHECKS][0])  # not checked: the earliest instant it may change
@@ -81,13 +80,6 @@ def _as_of_reads(pack: CompiledPack, case: Case, summary: Summary) -> tuple[Any,
         tuple(duty.when.test(case, summary) for duty in pack.duties),
         tuple(c.when.test(case, summary) for c in pack.closure or ()),
     )
-
-
-def _moved(summary: Summary, at: datetime) -> Summary:
-    """A copy of the summary at a later instant, with the same history."""
-    moved = copy(summary)
-    moved.at, moved.stamp = at, at.timestamp()
-    return moved
 
 
 def _uk(at: datetime | None) -> datetime | None:

@@ -91,6 +91,15 @@ class Moment:
         self.absence_days: int | None = None
 
 
+# What a moment holds besides its instant, for `Summary.moved` (`__slots__` are not kept on
+# a compiled class).
+_MOMENT_STATE = (
+    "absence_days", "episode_start", "event", "failed_position", "index", "kind", "memo",
+    "out_of_hours", "outcome", "plan", "position", "run_count", "run_start",
+    "seen_elsewhere", "timeline", "type",
+)  # fmt: skip
+
+
 class Summary(Moment):
     """The moment `as_of`, with what the assessment has found so far."""
 
@@ -115,6 +124,22 @@ class Summary(Moment):
         self.overdue_actions = 0
         self.actions_done: frozenset[str] = frozenset()
         self.risk_tier: str | None = None  # set once the risk rules have run
+
+    def moved(self, at: datetime) -> Summary:
+        """The same history read at a later instant (`next_change` asks what it says then).
+
+        Written out, since the compiled class cannot be copied by `copy`."""
+        moved = Summary(at, self.run_count, self.seen_elsewhere, self.last_seen)
+        for name in _MOMENT_STATE + _SUMMARY_STATE:
+            if name not in ("at", "stamp"):
+                setattr(moved, name, getattr(self, name))
+        return moved
+
+
+_SUMMARY_STATE = (
+    "actions_done", "concern_levels", "last_seen", "open_actions", "overdue_actions",
+    "patterns", "risk_tier",
+)  # fmt: skip
 
 
 class Kind(StrEnum):
