@@ -41,7 +41,7 @@ def _prompted(new_id: str) -> NewArea:
     if not on_terminal():
         raise fail(EXIT_USAGE, "error: give `--from PACK` to copy a pack, or run `new-area` "
                    "on a terminal to answer its questions (for example "
-                   f"`failedcontact new-area {new_id} --from north_lincs`)")  # fmt: skip
+                   f"`failedcontact new-area {new_id} --from <closest_area>`)")  # fmt: skip
     area = typer.prompt("The area's name", default=area_name(new_id))
     guidance = typer.prompt("The guidance document's title")
     return from_answers(new_id, Answers(area, guidance, _ask_sections()))

@@ -323,11 +323,8 @@ def _pattern_words(pack: CompiledPack, describer: Describer, index: int) -> str:
         elif count.within_days is not None:
             span += f" within {count.within_days} days"
         return f"at least {count.at_least} events{span} where {where}"
-    steps = [
-        describer.describe(trees.get(("patterns", index, "sequence", part)))
-        for part in ("first", "next", "then")
-        if ("patterns", index, "sequence", part) in trees
-    ]
+    prefix = ("patterns", index, "sequence")
+    steps = [describer.describe(tree) for path, tree in trees.items() if path[:3] == prefix]
     return "in this order: " + "; then ".join(steps)
 
 
