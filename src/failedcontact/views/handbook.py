@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from ..pack.compiler import CompiledPack, CompiledRequirement
+from ._templates import environment
 from .describe import Describer, describer_for, label
 from .render import call_line
 from .wording import deadline_rule, recurring_words, timescale_words
@@ -346,22 +345,11 @@ def _tiers(pack: CompiledPack, describer: Describer) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("failedcontact.views", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_handbook_html(handbook: Handbook) -> str:
     """The handbook as one self-contained, printable HTML page (no scripts, no links out)."""
-    return _environment().get_template("handbook.html.j2").render(book=handbook)
+    return environment().get_template("handbook.html.j2").render(book=handbook)
 
 
 def render_handbook_markdown(handbook: Handbook) -> str:
     """The handbook as Markdown, to paste beside the guidance in a board's papers."""
-    return _environment().get_template("handbook.md.j2").render(book=handbook)
+    return environment().get_template("handbook.md.j2").render(book=handbook)

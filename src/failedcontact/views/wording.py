@@ -37,7 +37,7 @@ def deadline_rule(timescale: Timescale) -> str:
     """How the due time is worked out from the trigger, in the unit the pack wrote."""
     kind = timescale.kind
     if kind == "immediately":
-        return "at once: due when the trigger happens"
+        return "due at once, when the trigger happens"
     if kind == "none":
         return ""
     if kind == "working_days":
