@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -166,12 +167,23 @@ def _check_case_error(expect: Expectation, error: CaseError) -> list[str]:
     ]
 
 
+def _shown(value: Any) -> str:
+    """A value as the scenario file writes it: `outstanding`, not `<ActionStatus...>`."""
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return "null" if value is None else str(value)
+
+
 def _compare(expect: Expectation, actual: dict[str, Any]) -> list[str]:
     problems: list[str] = []
 
     def same(label: str, want: Any, got: Any) -> None:
         if want != got:
-            problems.append(f"{label}\n  - expected: {want!r}\n  + actual:   {got!r}")
+            problems.append(f"{label}\n  - expected: {_shown(want)}\n  + actual:   {_shown(got)}")
 
     for key in ("risk_tier", "failed_contacts", "last_seen"):
         if expect.given(key):
