@@ -153,66 +153,47 @@ def _section(citation: str | None, pack_id: str) -> tuple[str | None, str | None
 def _entries(
     pack: CompiledPack, describer: Describer, proofs: Mapping[str, Sequence[str]]
 ) -> list[tuple[str | None, Entry]]:
-    document, trees, found = pack.document, pack.trees, []
+    return [
+        *_rule_entries(pack, describer, proofs),
+        *_duty_and_pattern_entries(pack, describer, proofs),
+        *_other_entries(pack, describer),
+    ]
+
+
+def _rule_entries(
+    pack: CompiledPack, describer: Describer, proofs: Mapping[str, Sequence[str]]
+) -> list[tuple[str | None, Entry]]:
+    found = []
     for index, rule in enumerate(pack.rules):
-        section, detail = _section(rule.citation, document.id)
+        section, detail = _section(rule.citation, pack.document.id)
         steps = tuple(_step(pack, describer, need) for need in rule.requires)
         trigger = " or ".join(_trigger(t) for t in sorted(rule.triggers))
-        applies = _for_whom(describer.describe(trees.get(("rules", index, "when"))))
-        found.append(
-            (
-                section,
-                Entry(
-                    "rule",
-                    rule.id,
-                    _heading(rule.id, detail),
-                    detail,
-                    trigger,
-                    applies,
-                    steps,
-                    rule.note,
-                    tuple(proofs.get(rule.id, ())),
-                ),
-            )
-        )
+        applies = _for_whom(describer.describe(pack.trees.get(("rules", index, "when"))))
+        entry = Entry("rule", rule.id, _heading(rule.id, detail), detail, trigger, applies,
+                      steps, rule.note, tuple(proofs.get(rule.id, ())))  # fmt: skip
+        found.append((section, entry))
+    return found
+
+
+def _duty_and_pattern_entries(
+    pack: CompiledPack, describer: Describer, proofs: Mapping[str, Sequence[str]]
+) -> list[tuple[str | None, Entry]]:
+    found = []
     for index, duty in enumerate(pack.duties):
-        section, detail = _section(duty.citation, document.id)
+        section, detail = _section(duty.citation, pack.document.id)
         every = recurring_words(duty.requirement.timescale)
-        applies = _for_whom(describer.describe(trees.get(("duties", index, "when"))))
+        applies = _for_whom(describer.describe(pack.trees.get(("duties", index, "when"))))
         step = _step(pack, describer, duty.requirement)
-        found.append(
-            (
-                section,
-                Entry(
-                    "recurring duty",
-                    duty.id,
-                    _heading(duty.id, detail),
-                    detail,
-                    f"recurring: the child must be seen {every}",
-                    applies,
-                    (step,),
-                    duty.note,
-                    tuple(proofs.get(duty.id, ())),
-                ),
-            )
-        )
-    for index, pattern in enumerate(document.patterns):
-        section, detail = _section(pattern.citation, document.id)
-        found.append(
-            (
-                section,
-                Entry(
-                    "pattern",
-                    pattern.id,
-                    pattern.title,
-                    detail,
-                    None,
-                    _pattern_words(pack, describer, index),
-                    scenarios=tuple(proofs.get(pattern.id, ())),
-                ),
-            )
-        )
-    found += _other_entries(pack, describer)
+        entry = Entry("recurring duty", duty.id, _heading(duty.id, detail), detail,
+                      f"recurring: the child must be seen {every}", applies, (step,),
+                      duty.note, tuple(proofs.get(duty.id, ())))  # fmt: skip
+        found.append((section, entry))
+    for index, pattern in enumerate(pack.document.patterns):
+        section, detail = _section(pattern.citation, pack.document.id)
+        entry = Entry("pattern", pattern.id, pattern.title, detail, None,
+                      _pattern_words(pack, describer, index),
+                      scenarios=tuple(proofs.get(pattern.id, ())))  # fmt: skip
+        found.append((section, entry))
     return found
 
 
