@@ -17,8 +17,7 @@ from datetime import date
 from ..pack.compiler import CompiledPack, CompiledRequirement
 from ._templates import environment
 from .describe import Describer, describer_for, label
-from .render import call_line
-from .wording import deadline_rule, recurring_words, timescale_words
+from .wording import call_line, deadline_rule, recurring_words, timescale_words
 
 _CITATION = re.compile(
     r"^(?P<pack>[a-z][a-z0-9_]*)\s+(?P<section>[^\s,]+)(?:,?\s*(?P<detail>.*))?$"

@@ -18,7 +18,13 @@ from ..model.case import UK, Case
 from ..model.vocabulary import OUTCOME_EVENT_TYPES, SEEN_PAIRS, ActionStatus
 from ..pack.compiler import CompiledPack, Timescale
 from .describe import describer_for, humanise, label, ordinal
-from .wording import event_number, failed_contacts_words, outcome_words, recurring_words
+from .wording import (
+    call_line,
+    event_number,
+    failed_contacts_words,
+    outcome_words,
+    recurring_words,
+)
 
 _TIER_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
 _STATUS_STYLE = {"done": "green", "overdue": "bold red", "outstanding": "yellow"}
@@ -285,24 +291,6 @@ def summary_line(assessment: Assessment) -> str:
     if upcoming:
         line += f"; next due {_day(min(upcoming), assessment.as_of)}"
     return line
-
-
-def dialable(phone: str) -> list[str]:
-    """The numbers to dial for a number as printed; `a/b` is a number and its alternative line."""
-    first, *others = (part.strip() for part in phone.split("/"))
-    base = "".join(c for c in first if c.isdigit() or c == "+")
-    numbers = [base]
-    for other in others:
-        digits = "".join(c for c in other if c.isdigit())
-        numbers.append(base[: len(base) - len(digits)] + digits if digits else base)
-    return numbers
-
-
-def call_line(name: str, phone: str) -> str:
-    """`Call <team> on <number as printed> (dial <each number in digits>).`"""
-    numbers = dialable(phone)
-    dial = "" if numbers == [phone] else f" (dial {' or '.join(numbers)})"
-    return f"Call {name} on {phone}{dial}."
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from ..model.vocabulary import OUTCOME_EVENT_TYPES, SEEN_PAIRS
 from ..pack.compiler import CompiledPack
 from ._templates import environment
 from .render import Explanation, again_words, timescale_of, trigger_words
-from .wording import deadline_rule, event_number, status_words, timescale_words
+from .wording import call_line, deadline_rule, event_number, status_words, timescale_words
 
 _MAX_MONTHS = 4  # the calendar shows the months around `as_of` that hold triggers and dues
 
@@ -94,7 +94,7 @@ def _action(
         "trigger": trigger_words(assessment, case, pack, action.trigger.event),
         "due": due,
         "span": span,
-        "contacts": [f"{c.name}: {c.phone}" for c in action.contacts],
+        "contacts": [call_line(c.name, c.phone) for c in action.contacts],
     }
 
 

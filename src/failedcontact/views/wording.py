@@ -77,6 +77,24 @@ def failed_contacts_words(count: int) -> str:
     return f"{count} {noun} in a row since the child was last seen"
 
 
+def dialable(phone: str) -> list[str]:
+    """The numbers to dial for a number as printed; `a/b` is a number and its alternative line."""
+    first, *others = (part.strip() for part in phone.split("/"))
+    base = "".join(c for c in first if c.isdigit() or c == "+")
+    numbers = [base]
+    for other in others:
+        digits = "".join(c for c in other if c.isdigit())
+        numbers.append(base[: len(base) - len(digits)] + digits if digits else base)
+    return numbers
+
+
+def call_line(name: str, phone: str) -> str:
+    """`Call <team> on <number as printed> (dial <each number in digits>).`"""
+    numbers = dialable(phone)
+    dial = "" if numbers == [phone] else f" (dial {' or '.join(numbers)})"
+    return f"Call {name} on {phone}{dial}."
+
+
 def event_number(index: int) -> int:
     """An event's number as people count: the first event is event 1."""
     return index + 1
