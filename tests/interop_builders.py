@@ -16,6 +16,7 @@ FC = "https://fhir.failedcontact.org/CodeSystem/"
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 REASON = "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason"
 NHS = "https://fhir.nhs.uk/Id/nhs-number"
+CASE_ID = "https://fhir.failedcontact.org/Id/case"
 PREVIOUS = "http://hl7.org/fhir/5.0/StructureDefinition/extension-Appointment.previousAppointment"
 UK_CORE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-"
 
@@ -36,6 +37,13 @@ _APPOINTMENT = {
     "rearranged_by_family": ("cancelled", "pat"),
     "cancelled_by_service": ("cancelled", "prov"),
 }
+
+
+def _id_system(case_id: str) -> str:
+    """The NHS number system for an NHS number, else a case system's own id."""
+    from failedcontact.interop.nhs_number import nhs_number_problem
+
+    return NHS if nhs_number_problem(case_id) is None else CASE_ID
 
 
 def _coding(system: str, code: str) -> dict[str, Any]:
@@ -60,7 +68,7 @@ def bundle_for(case: dict[str, Any], *, naive_times: bool = False) -> dict[str, 
         "resourceType": "Patient",
         "id": patient_id,
         "meta": {"profile": [UK_CORE + "Patient"]},
-        "identifier": [{"system": NHS, "value": case["case_id"]}],
+        "identifier": [{"system": _id_system(case["case_id"]), "value": case["case_id"]}],
     }
     if child.get("date_of_birth"):
         patient["birthDate"] = child["date_of_birth"]
@@ -126,7 +134,7 @@ def bundle_for(case: dict[str, Any], *, naive_times: bool = False) -> dict[str, 
                     "class": {"system": ACT, "code": "HH" if kind == "home_visit" else "VR"},
                     "subject": ref,
                     "period": {"start": at},
-                    "reasonCode": reasons,
+                    "type": reasons,
                 }
             )
         elif kind == "appointment":

@@ -65,7 +65,7 @@ def test_each_example_gives_contract_json(example: Path) -> None:
     result = run("assess", "--pack", pack, "--as-of", AS_OF, str(example))
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["contract"] == "1.1"
+    assert document["contract"] == "1.2"
     assert document["case_id"] == json.loads(example.read_text())["case_id"]
 
 
@@ -381,10 +381,10 @@ def test_smoke_the_installed_command_in_a_real_process() -> None:
     version = run_process("--version")
     assert version.returncode == 0 and version.stdout.startswith("failedcontact ")
     # which build is installed: the compiled engine (hatch_build.py) or plain Python
-    assert re.search(r"\(contract 1\.1, engine (compiled|pure Python)\)$", version.stdout.strip())
+    assert re.search(r"\(contract 1\.2, engine (compiled|pure Python)\)$", version.stdout.strip())
     assessed = run_process("assess", "--pack", "north_lincs", "--as-of", AS_OF,
                            str(EXAMPLES / "second_no_access.json"))  # fmt: skip
-    assert assessed.returncode == 0 and json.loads(assessed.stdout)["contract"] == "1.1"
+    assert assessed.returncode == 0 and json.loads(assessed.stdout)["contract"] == "1.2"
 
 
 def test_smoke_a_usage_mistake_in_a_real_process_exits_64() -> None:
@@ -484,3 +484,50 @@ def test_a_missing_file_is_named_as_written() -> None:
     result = run("check", "Policies/North_Lincs.YAML")
     assert result.returncode == 3
     assert "`Policies/North_Lincs.YAML`" in result.stderr  # the path keeps its case
+
+
+def _skip_input() -> str:
+    good = [json.dumps({"case_id": f"S-{n}"}) for n in range(1, 5)]
+    return "\n".join([good[0], good[1], '{"case_id": "BAD", "events": [{"type": "visit"}]}',
+                      good[2], good[3]]) + "\n"  # fmt: skip
+
+
+def test_skip_passes_over_the_first_lines_keeping_the_line_numbers() -> None:
+    args = ("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl", "-", "--workers", "1")
+    whole = run(*args, stdin=_skip_input())
+    rest = run(*args, "--skip", "2", stdin=_skip_input())
+    assert rest.returncode == whole.returncode == 2
+    assert rest.stdout.splitlines() == whole.stdout.splitlines()[2:]
+    assert json.loads(rest.stdout.splitlines()[0])["line"] == 3  # numbered as in the input
+    assert "line 3: " in rest.stderr
+    assert "assessed 3 line(s) after skipping the first 2: 2 case(s), 1 invalid" in rest.stderr
+    table = run(*args, "--format", "table", "--skip", "3", stdin=_skip_input())
+    assert table.returncode == 0 and "S-3" in table.stdout and "S-1" not in table.stdout
+    assert run(*args, "--skip", "9", stdin=_skip_input()).stdout == ""
+
+
+def test_skip_into_a_table_of_assessments(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "out.parquet"
+    result = run("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl", "-",
+                 "--workers", "1", "--skip", "3", "-o", str(out), stdin=_skip_input())  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert pq.read_table(out).column("case_id").to_pylist() == ["S-3", "S-4"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--jsonl", "--skip", "-1"), "error: --skip -1: the number of input lines to pass "
+         "over cannot be negative"),
+        (("--skip", "1"), "error: --skip passes over the first lines of a batch: it needs "
+         "--jsonl"),
+    ],
+    ids=["negative", "one-case"],
+)  # fmt: skip
+def test_skip_is_a_usage_error_when_negative_or_not_a_batch(
+    extra: tuple[str, ...], message: str
+) -> None:
+    result = run("assess", "--pack", "north_lincs", "-", *extra, stdin=_skip_input())
+    assert result.returncode == 64 and message in result.stderr, result.stderr
+    assert result.stdout == ""

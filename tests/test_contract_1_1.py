@@ -36,7 +36,7 @@ def _visit(at: str, outcome: str = "no_response") -> dict[str, Any]:
 )
 def test_new_events_are_valid_input(north_lincs: fc.Pack, event: dict[str, Any]) -> None:
     case = _case({"at": "2026-11-23T10:00:00", **event})
-    assert north_lincs.assess(case, AS_OF).contract == "1.1"
+    assert north_lincs.assess(case, AS_OF).contract == "1.2"
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import shutil
 from datetime import date, datetime
@@ -334,3 +335,30 @@ def test_replay_refuses_a_packs_folder_that_does_not_load(cli: Cli, tmp_path: Pa
     result = cli("replay", str(log), "--packs", str(folder))
     assert result.exit_code == 3
     assert "error[pack.duplicate-release]" in result.output
+
+
+def test_a_torn_line_mended_is_said_once_on_stderr_and_not_through_the_logger(
+    cli: Cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`DecisionLog.warnings` printed by the command line; the module's own logger (which,
+    unconfigured, prints on stderr too) says nothing while the command has the log open."""
+    log = tmp_path / "decisions.jsonl"
+    log.write_bytes(b'{"time": "2026-11-22T19:40:48')  # a writer killed mid-line
+    with caplog.at_level(logging.WARNING, "failedcontact.runs.decision_log"):
+        result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF, EXAMPLE,
+                     "--decision-log", str(log))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "torn line" in line]
+    assert said == [
+        f"warning: the decision log `{log}` ended in a torn line (29 bytes from byte 0, with "
+        "no newline: a writer was killed mid-line, or the disk was full); ended it with a "
+        "newline so the next decision starts a line of its own (`failedcontact replay` names "
+        "the torn line)"
+    ]
+    assert caplog.records == []
+    assert log.read_bytes().count(b"\n") == 2  # the fragment ended, then one whole decision
+    # outside the command line the module's logger still says it (a library caller's log)
+    with caplog.at_level(logging.WARNING, "failedcontact.runs.decision_log"):
+        log.write_bytes(b'{"torn')
+        DecisionLog(log).close()
+    assert [r.getMessage()[:40] for r in caplog.records] == [said[0][9:49]]

@@ -134,9 +134,10 @@ def test_contract_fields_are_all_present(north_lincs: fc.Pack) -> None:
         "patterns",
         "closure",
         "episode",
+        "next_change",
         "trace",
     }
-    assert document["contract"] == "1.1"
+    assert document["contract"] == "1.2"
     assert document["episode"] == {"started": "2026-11-23T10:00:00+00:00", "event": 0}
     assert set(document["pack"]) == {"id", "version", "digest"}
     assert document["pack"]["digest"].startswith("sha256:")

@@ -10,7 +10,6 @@ wait. docs/reliability.md names the guarantee each test holds.
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing
 import os
 import random
@@ -31,7 +30,8 @@ import orjson
 import pytest
 
 import failedcontact as fc
-from failedcontact.runs.batch import EXIT_WORKER_DIED, BatchStopped, assess_blocks, assess_stream
+from failedcontact.runs.batch import assess_blocks, assess_stream
+from failedcontact.runs.stopping import EXIT_WORKER_DIED, BatchStopped
 
 from .conftest import Cli
 from .random_cases import random_case
@@ -114,12 +114,17 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+_ASSESS = (sys.executable, "-m", "failedcontact", "assess", "--pack", "north_lincs",
+           "--as-of", AS_OF, "--jsonl")  # fmt: skip
+
+
 @contextmanager
-def _batch(workers: int, lines: int = 20_000, close: bool = True) -> Iterator[_Run]:
+def _batch(
+    workers: int, lines: int = 20_000, close: bool = True, extra: tuple[str, ...] = ()
+) -> Iterator[_Run]:
     """A run fed `lines` cases; its input left open after them unless `close`."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "failedcontact", "assess", "--pack", "north_lincs", "--as-of",
-         AS_OF, "--jsonl", "-", "--workers", str(workers)],
+        [*_ASSESS, "-", "--workers", str(workers), *extra],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
         start_new_session=True,  # a process group of its own, as a shell gives a job
     )  # fmt: skip
@@ -171,7 +176,7 @@ def _assert_stopped_whole(run: _Run, status: int, stderr: str, code: int, why: s
     found = re.search(r"answered lines 1-([\d,]+) of the input", messages[0])
     assert found is not None, messages[0]
     assert int(found.group(1).replace(",", "")) == len(answers)
-    assert f"skip the first {len(answers):,} line(s)" in messages[0]
+    assert messages[0].endswith(f"to carry on, rerun with `--skip {len(answers)}`")
     assert _left_running(run.process.pid) == []  # the workers went with it
 
 
@@ -234,19 +239,52 @@ def test_ctrl_c_while_the_input_is_idle_ends_the_run_whole() -> None:
     _assert_stopped_whole(run, status, stderr, 130, "stopped by SIGINT")
 
 
+def test_a_stopped_run_carried_on_with_skip_gives_the_output_of_one_whole_run(
+    tmp_path: Path,
+) -> None:
+    """What the message says to do: the two runs' output, one after the other, is one whole
+    run's, byte for byte; and each input line has one decision logged, none twice."""
+    cases, log = tmp_path / "cases.jsonl", tmp_path / "decisions.jsonl"
+    count = 10_000
+    cases.write_bytes(b"".join(_case_line(n) for n in range(count)))
+    with _batch(workers=2, lines=count, extra=("--decision-log", str(log))) as run:
+        assert run.started.wait(_WAIT), "no output came"
+        os.killpg(run.process.pid, signal.SIGTERM)
+        status, stderr = run.finish()
+    assert status == 143, stderr
+    found = re.search(r"rerun with `--skip (\d+)`", stderr)
+    assert found is not None, stderr
+    skip = int(found.group(1))
+    assert skip == run.out.count(b"\n") and 200 <= skip < count, stderr
+
+    def assess(*extra: str) -> bytes:
+        done = subprocess.run([*_ASSESS, str(cases), "--workers", "2", *extra], cwd=ROOT,
+                              capture_output=True, timeout=_WAIT, check=True)  # fmt: skip
+        return done.stdout
+
+    rest = assess("--skip", str(skip), "--decision-log", str(log))
+    assert bytes(run.out) + rest == assess()
+    numbers = [int(json.loads(line)["request_id"].rsplit("#", 1)[1]) for line in log.open("rb")]
+    assert sorted(numbers) == list(range(1, count + 1))  # each line's decision, once
+
+
 # The decision log. A log of a few decisions with their cases, from the command line.
 
 
-def _logged(cli: Cli, tmp_path: Path, count: int = 6) -> Path:
+def _log_args(tmp_path: Path, count: int) -> tuple[str, ...]:
+    """`assess` of `count` cases into the decision log `decisions.jsonl`, with the cases."""
     rng = random.Random(7)
     cases = tmp_path / "cases.jsonl"
     cases.write_bytes(b"".join(orjson.dumps(random_case(rng, n)) + b"\n" for n in range(count)))
-    log = tmp_path / "decisions.jsonl"
-    result = cli("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl", str(cases),
-                 "--workers", "1", "--decision-log", str(log), "--log-case",
-                 "-o", str(tmp_path / "out.jsonl"))  # fmt: skip
+    return ("assess", "--pack", "north_lincs", "--as-of", AS_OF, "--jsonl", str(cases),
+            "--workers", "1", "--decision-log", str(tmp_path / "decisions.jsonl"), "--log-case",
+            "-o", str(tmp_path / "out.jsonl"))  # fmt: skip
+
+
+def _logged(cli: Cli, tmp_path: Path, count: int = 6) -> Path:
+    result = cli(*_log_args(tmp_path, count))
     assert result.exit_code == 0, result.output
-    return log
+    return tmp_path / "decisions.jsonl"
 
 
 def _replayed(cli: Cli, log: Path) -> dict[str, Any]:
@@ -260,19 +298,20 @@ def _whys(report: dict[str, Any]) -> list[tuple[int, str]]:
     return [(item["line"], item["why"]) for item in report["skipped_lines"]]
 
 
-def test_a_torn_last_line_is_ended_before_the_next_decision(
-    cli: Cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_torn_last_line_is_ended_before_the_next_decision(cli: Cli, tmp_path: Path) -> None:
     """A writer killed mid-line leaves a fragment with no newline: the next writer ends it,
-    so its own line stays whole, and says so; replay names the fragment and goes on."""
+    so its own line stays whole, and says so once; replay names the fragment and goes on."""
     log = _logged(cli, tmp_path, count=3)
     whole = log.read_bytes()
     last = whole.splitlines(keepends=True)[-1]
     log.write_bytes(whole + last[: len(last) // 2])  # what `kill -9` mid-write leaves
-    with caplog.at_level(logging.WARNING, "failedcontact.runs.decision_log"):
-        _logged(cli, tmp_path, count=2)  # a restarted writer appends two more
-    assert len(caplog.records) == 1
-    assert "ended in a torn line" in caplog.records[0].getMessage()
+    # a restarted writer appends two more: a real process, whose logging nothing configured
+    restarted = subprocess.run([sys.executable, "-m", "failedcontact", *_log_args(tmp_path, 2)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=_WAIT)  # fmt: skip
+    assert restarted.returncode == 0, restarted.stderr
+    said = [line for line in restarted.stderr.splitlines() if "torn line" in line]
+    assert len(said) == 1, restarted.stderr  # not again through the module's logger
+    assert said[0].startswith(f"warning: the decision log `{log}` ended in a torn line (")
     lines = log.read_bytes().splitlines()
     assert len(lines) == 6
     for number in (0, 1, 2, 4, 5):
@@ -338,6 +377,42 @@ def test_reordered_lines_are_named(cli: Cli, tmp_path: Path) -> None:
     breaks = _replayed(cli, log)["chain"]["breaks"]
     assert [item["line"] for item in breaks] == [2, 3, 5]
     assert breaks[1]["why"] == "decision #2 comes after #4 (line 2): lines were moved or copied"
+
+
+@pytest.mark.parametrize(
+    ("change", "breaks"),
+    [
+        (lambda lines: lines[:2] + lines[3:],
+         ["line 3: chain: decision #4 follows #2 (line 2): the 1 line(s) between were deleted "
+          "or moved"]),
+        (lambda lines: [lines[0], lines[3], lines[1], lines[2], *lines[4:]],
+         ["line 2: chain: decision #4 follows #1 (line 1): the 2 line(s) between were deleted "
+          "or moved",
+          "line 3: chain: decision #2 comes after #4 (line 2): lines were moved or copied",
+          "line 5: chain: decision #5 follows #3 (line 4): the 1 line(s) between were deleted "
+          "or moved"]),
+    ],
+    ids=["deleted", "moved"],
+)  # fmt: skip
+def test_replay_in_text_names_each_chain_break_and_exits_1(
+    cli: Cli, tmp_path: Path, change: Callable[[list[bytes]], list[bytes]], breaks: list[str]
+) -> None:
+    """Every line left is replayed and gives the same answer, yet lines went missing or
+    moved: text output says where, counts the chain, and the answer is no."""
+    log = _logged(cli, tmp_path)
+    result = cli("replay", str(log))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(": 6 same, 0 differ, 0 not replayed; chain: 6 chained, "
+                                  "0 unchained, 0 break(s)\n")  # fmt: skip
+    _edit(log, change)
+    result = cli("replay", str(log))
+    assert result.exit_code == 1, result.output
+    *listed, summary = result.stdout.splitlines()
+    assert listed == breaks
+    same = 5 if len(breaks) == 1 else 6
+    assert summary.endswith(f": {same} same, 0 differ, 0 not replayed; chain: {same} chained, "
+                            f"0 unchained, {len(breaks)} break(s)")  # fmt: skip
+    assert cli("replay", str(log), "--format", "json").exit_code == 1
 
 
 def test_a_line_of_the_wrong_shape_is_named_and_the_rest_replayed(cli: Cli, tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_a_closed_output_pipe_ends_with_one_message_and_status_4(tmp_path: Path)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     assert process.stdout is not None and process.stderr is not None
     first = process.stdout.readline()
-    assert first.startswith(b'{"contract":"1.1"')  # whole lines came through
+    assert first.startswith(b'{"contract":"1.2"')  # whole lines came through
     process.stdout.close()
     error = process.stderr.read().decode()
     assert process.wait(timeout=60) == 4

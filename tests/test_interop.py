@@ -15,15 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import failedcontact as fc
 from failedcontact.errors import MappingError
 from failedcontact.interop.fhir import FindingKind, MappedCase, map_bundle, task_bundle
 from failedcontact.interop.mapping import check_mapping, load_mapping
 from failedcontact.interop.tables import map_rows, read_csv
-from failedcontact.testing.strategies import cases
 
 from .conftest import ROOT, Cli
 from .interop_builders import (
@@ -236,7 +233,7 @@ def test_duplicate_resources_are_read_once_or_reported() -> None:
     assert len(_events(mapped)) == 1
     assert any("read once" in n.message for n in mapped.notes)
     changed = copy.deepcopy(entry)
-    changed["resource"]["reasonCode"][0]["coding"][0]["code"] = "child_seen"
+    changed["resource"]["type"][0]["coding"][0]["code"] = "child_seen"
     bundle["entry"][-1] = changed
     assert "two different versions" in map_bundle(bundle).errors[0].message
     entry["resource"]["meta"] = {"lastUpdated": "2026-11-02T11:00:00Z"}
@@ -254,17 +251,13 @@ def test_duplicate_resources_are_read_once_or_reported() -> None:
          "district `Atlantis`"),
         (lambda b: _resources(b, "Patient")[0].update(birthDate="2022-03"),
          "not a whole date of birth"),
-        (lambda b: _resources(b, "Encounter")[0].update(reasonCode=[]),
+        (lambda b: _resources(b, "Encounter")[0].update(type=[]),
          "no outcome the mapping knows"),
-        (lambda b: _resources(b, "Encounter")[0]["reasonCode"][0]["coding"][0].update(
+        (lambda b: _resources(b, "Encounter")[0]["type"][0]["coding"][0].update(
             code="answered"), "the mapped case is invalid"),
-        (lambda b: b["entry"].append({"resource": {"resourceType": "Flag", "id": "f9",
-         "status": "active", "code": {"coding": [{"system": "x", "code": "y"}]},
-         "subject": {"reference": "Patient/child-9990001112"}}}),
-         "no code the mapping knows"),
     ],
     ids=["unknown-status", "invalid-fhir", "unknown-district", "partial-birth-date",
-         "no-outcome", "wrong-outcome-for-type", "unknown-flag"],
+         "no-outcome", "wrong-outcome-for-type"],
 )  # fmt: skip
 def test_what_cannot_be_mapped_is_an_error_naming_the_resource(
     change: Callable[[dict[str, Any]], None], expected: str
@@ -390,8 +383,8 @@ def test_an_unmappable_row_is_reported_with_its_line_number() -> None:
     ("column", "value", "expected"),
     [("ContactDateTime", "2026-11-03", "is not a time"), ("DOB", "03/2022", "does not match"),
      ("ContactType", "XX", "unknown code `XX`"), ("LA", "Atlantis", "unknown code `Atlantis`"),
-     ("PlanStatus", "CIN", "`child.plan` is `child_in_need` here but `none` on line 2")],
-    ids=["time", "birth-date", "contact-type", "area", "conflicting-plan"],
+     ("Tenure", "HA", "`household.tenure` is `housing_association` here but `unknown` on line 2")],
+    ids=["time", "birth-date", "contact-type", "area", "conflicting-tenure"],
 )  # fmt: skip
 def test_bad_cells_are_errors_with_line_and_column(column: str, value: str, expected: str) -> None:
     case = {**CHILD, "events": [
@@ -560,68 +553,3 @@ def test_the_wrong_kind_of_mapping_is_a_usage_error(cli: Cli) -> None:
     result = cli("assess", "--pack", "north_lincs", "--from", "csv", "--mapping", "fhir_uk_core",
                  "examples/interop/second_no_access.csv")  # fmt: skip
     assert result.exit_code == 64 and "needs a `table` one" in result.stderr
-
-
-# --- properties -------------------------------------------------------------------------------
-
-_CARRIED = {"home_visit", "appointment", "call", "message", "action", "concern",
-            "support_request", "referral"}  # fmt: skip
-
-
-@given(data=st.data())
-def test_any_case_the_default_mapping_carries_round_trips(data: st.DataObject) -> None:
-    pack = fc.load_pack("north_lincs")
-    case = data.draw(cases(pack, max_events=12))
-    case["events"] = [e for e in case["events"] if e["type"] in _CARRIED
-                      and not (e["type"] == "call" and "out_of_hours" in e)]  # fmt: skip
-    case["child"].pop("unborn", None)
-    for key in ("disability", "known_to_childrens_services", "previous_concerns",
-                "cp_plan_in_last_year", "home_educated", "urgent_health_need"):  # fmt: skip
-        case["child"].pop(key, None)
-    for key in ("known_violence", "communication_needs"):
-        case["household"].pop(key, None)
-    if case["household"].get("local_authority") not in (None, "north_lincolnshire", "luton"):
-        case["household"].pop("local_authority")
-    try:
-        expected = pack.assess(case, as_of=AS_OF).model_dump(mode="json")
-    except fc.CaseError:
-        return  # the strategies also draw invalid cases; those are the case tests' business
-    naive = data.draw(st.booleans())
-    mapped = map_bundle(bundle_for(case, naive_times=naive))
-    got = pack.assess(_mapped_ok(mapped), as_of=AS_OF).model_dump(mode="json")
-    # the mapped case lists events in time order, so compare what does not depend on indexes
-    for document in (expected, got):
-        for action in document["actions"]:
-            action["trigger"].pop("event")
-        for pattern in document["patterns"]:
-            pattern.pop("events")
-        document["episode"].pop("event")
-        document.pop("trace")
-        # ties in the worklist order are broken by event index, which the time order changes
-        document["actions"].sort(key=lambda action: action["id"])
-        document["patterns"].sort(key=lambda pattern: pattern["id"])
-    assert got == expected
-
-
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=3),
-    max_leaves=8,
-)  # fmt: skip
-
-
-@given(data=st.data())
-def test_any_damaged_bundle_maps_without_an_uncaught_exception(data: st.DataObject) -> None:
-    case = {**CHILD, "events": [
-        {"at": "2026-11-02T10:00:00", "type": "appointment", "outcome": "not_brought"},
-        {"at": "2026-11-03T10:00:00", "type": "home_visit", "outcome": "doorstep"},
-        {"at": "2026-11-04T10:00:00", "type": "message", "channel": "letter"},
-        {"at": "2026-11-05T10:00:00", "type": "action", "action": "check_address"}]}  # fmt: skip
-    bundle = bundle_for(case)
-    for _ in range(data.draw(st.integers(1, 4))):
-        resource = data.draw(st.sampled_from(bundle["entry"]))["resource"]
-        key = data.draw(st.sampled_from(sorted(resource)))
-        resource[key] = data.draw(_JSON)
-    mapped = map_bundle(bundle)
-    assert mapped.case is not None or mapped.errors

@@ -572,15 +572,16 @@ MISLEADING = [
         _duty("{weeks: 6}", "{concern_levels: {contains: welfare}}"),
         "pack.fact-context",
         "fact `concern_levels` cannot be used in a duty's `by`, which tests one event at a time",
-        "`concern_levels` can be used in risk rules or closure conditions",
+        "`concern_levels` can be used in risk rules, closure conditions, a rule on `as_of` or a "
+        "duty's `when`",
         id="case-fact-in-a-duty-by",
     ),
     pytest.param(
         MINIMAL_PACK.replace("    on: [concern]\n", "    on: [as_of]\n"),
         "pack.fact-context",
-        "rule `harm` runs only at `as_of`, where there is no event, so fact `concern_level` "
-        "(about a `concern` event) has no value there",
-        "trigger the rule on the event, `on: [concern]`, or test a fact about the whole case",
+        "fact `concern_level` cannot be used in a rule on `as_of`, which has no event",
+        "`concern_level` can be used in a rule's `when` or conditions on one event (patterns, "
+        "a `count`'s `of`, a duty's `starts` and `by`, `completed_by`)",
         id="event-fact-at-as-of",
     ),
     pytest.param(

@@ -60,7 +60,7 @@ def test_spark_rows_equal_the_single_process_rows(
     assert got == by_case
     bad = next(row for row in result if row["case_id"] == "BAD")
     assert bad["document"] is None and bad["errors"][0]["path"] == "events[0].outcome"
-    assert json.loads(got[cases[0]["case_id"]])["contract"] == "1.1"
+    assert json.loads(got[cases[0]["case_id"]])["contract"] == "1.2"
 
 
 def test_a_broken_pack_fails_on_the_driver_before_spark_runs() -> None:

@@ -23,6 +23,7 @@ from ..engine.loader import Pack, load_pack
 from ..errors import InputError, PackError, literal
 from ..model.case_input import parse_as_of_text
 from ..model.vocabulary import CONTRACT_VERSION
+from ..runs.stopping import EXIT_SIGINT, EXIT_SIGTERM, EXIT_WORKER_DIED, BatchStopped
 from ..source.locate import Origin
 
 # Exit statuses (docs/cli.md): distinct, so a script can tell what went wrong.
@@ -33,6 +34,13 @@ EXIT_PACK = 3  # a pack is invalid or unknown
 EXIT_OUTPUT = 4  # the output could not be written: a closed pipe, a full disk
 EXIT_INPUT = 5  # an input file is missing or unreadable (case, scenario or YAML file)
 EXIT_USAGE = 64  # a bad option value or argument (click itself exits 2 for unknown options)
+# A batch that stopped part way (`runs.stopping.BatchStopped`): EXIT_WORKER_DIED (75), a worker
+# process died; EXIT_SIGINT (130) and EXIT_SIGTERM (143), stopped by a signal.
+STOPPED_STATUSES = (
+    f"{EXIT_WORKER_DIED} a batch's worker process died, {EXIT_SIGINT} a batch stopped by "
+    f"SIGINT (Ctrl-C), {EXIT_SIGTERM} by SIGTERM (the output so far whole and in order; "
+    "carry on with --skip)"
+)
 
 
 class _Commands(TyperGroup):
@@ -44,6 +52,10 @@ class _Commands(TyperGroup):
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
+        except BatchStopped as stopped:  # its message is on stderr already: only the status
+            if not standalone:
+                raise
+            sys.exit(stopped.code)
         except typer.Abort:
             if not standalone:
                 raise
@@ -73,7 +85,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Assess a child's failed contacts against a local safeguarding policy pack. "
     "Exit statuses: 0 done, 1 a check said no, 2 invalid case, 3 invalid pack, "
-    "4 output not written, 5 input file unreadable, 64 bad usage.",
+    f"4 output not written, 5 input file unreadable, 64 bad usage, {STOPPED_STATUSES}.",
 )
 
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,10 +36,13 @@ def assess_jsonl(
     workers: int,
     destination: Path | None = None,
     recorder: Recorder | None = None,
+    skip: int = 0,
 ) -> BatchSummary:
-    """Stream the batch through the JSON path: a line out for every line in, in order."""
+    """Stream the batch through the JSON path: a line out for every line in, in order; the
+    first `skip` lines passed over (`--skip`), the others keeping their line numbers."""
     with case_lines(case) as lines:
-        return _stream_lines(lines, pack, when, workers, destination, _file_size(case), recorder)
+        size = _file_size(case)
+        return _stream_lines(lines, pack, when, workers, destination, size, recorder, skip)
 
 
 def _file_size(case: str) -> int | None:
@@ -53,6 +57,7 @@ def _stream_lines(
     destination: Path | None,
     size: int | None,
     recorder: Recorder | None = None,
+    skip: int = 0,
 ) -> BatchSummary:
     with _output_stream(destination) as out, writing(), _batch_progress(size) as progress:
         # flush every line into a pipe or terminal, so a reader downstream sees it at once
@@ -65,7 +70,7 @@ def _stream_lines(
 
         summary = assess_stream(
             pack, lines, when, write, _report_line, workers, progress,
-            recorder.logging if recorder else None, recorder.record if recorder else None,
+            recorder.logging if recorder else None, recorder.record if recorder else None, skip,
         )  # fmt: skip
     err.print(summary.describe(), markup=False)
     return summary
@@ -109,8 +114,10 @@ def assess_table_file(
     destination: Path | None,
     workers: int,
     recorder: Recorder | None = None,
+    skip: int = 0,
 ) -> None:
-    """Parquet or Arrow in or out (a table of cases, a table of assessments)."""
+    """Parquet or Arrow in or out (a table of cases, a table of assessments); `skip` is for
+    JSON Lines in (the caller refuses it for a table of cases)."""
     try:
         import pyarrow
     except ImportError:
@@ -120,7 +127,7 @@ def assess_table_file(
         # Over 2,000,000 rows jemalloc stayed flat at about 200 MB for reading and for
         # writing; mimalloc (the default) and the system allocator kept growing on one side.
         pyarrow.set_memory_pool(pyarrow.jemalloc_memory_pool())
-    invalid = _assess_tables(Path(case), pack, when, destination, workers, recorder)
+    invalid = _assess_tables(Path(case), pack, when, destination, workers, recorder, skip)
     if invalid:
         raise fail(EXIT_CASE, f"error: {invalid} invalid row(s); each has its errors in "
                    "its place in the output, and the others were assessed")  # fmt: skip
@@ -133,6 +140,7 @@ def _assess_tables(
     destination: Path | None,
     workers: int,
     recorder: Recorder | None,
+    skip: int = 0,
 ) -> int:
     """Assess a case table or JSON Lines into a table or JSON Lines; the invalid rows."""
     from ..interop.columnar import BLOCKS, TableWriter, case_blocks, read_batches
@@ -152,7 +160,9 @@ def _assess_tables(
             if batches is not None:
                 lines = rows_as_lines(batches)
             assert lines is not None
-            invalid = _stream_lines(lines, pack, when, workers, destination, None, recorder).invalid
+            invalid = _stream_lines(
+                lines, pack, when, workers, destination, None, recorder, skip
+            ).invalid
         else:
             try:
                 table = stack.enter_context(TableWriter(destination))
@@ -169,18 +179,19 @@ def _assess_tables(
                 assert lines is not None
                 summary = assess_stream(
                     pack, lines, when, table.write_lines, _report_line, workers, None, logging,
-                    record,
+                    record, skip,
                 )  # fmt: skip
             invalid = summary.invalid
             err.print(f"{summary.describe()}; wrote {destination}", markup=False)
     return invalid
 
 
-def assess_table_lines(case: str, pack: Pack, when: datetime) -> None:
-    """`--jsonl --format table`: a table a case, for reading (one process)."""
+def assess_table_lines(case: str, pack: Pack, when: datetime, skip: int = 0) -> None:
+    """`--jsonl --format table`: a table a case, for reading (one process); the first
+    `skip` lines passed over, the others keeping their line numbers."""
     bad = 0
     with case_lines(case) as lines, writing():
-        for number, raw_line in enumerate(lines, start=1):
+        for number, raw_line in islice(enumerate(lines, start=1), skip, None):
             try:
                 parsed = parse_case(line_text(raw_line))
                 assessment = pack.assess(parsed, when)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..engine.loader import Pack
 from ..errors import CaseError, MappingError, literal
 from ..interop.mapping import AnyMapping, FhirMapping, TableMapping, load_mapping
-from ._app import EXIT_CASE, EXIT_INPUT, EXIT_PACK, EXIT_USAGE, err, fail, writing
+from ._app import EXIT_CASE, EXIT_INPUT, EXIT_OUTPUT, EXIT_PACK, EXIT_USAGE, err, fail, writing
 from ._cases import OutputFormat, emit, read_case_input
 from ._files import not_a_file
 
@@ -37,11 +39,17 @@ def assess_mapped(
     mapping_name: str | None,
     patient: str | None,
     output: OutputFormat,
+    destination: Path | None = None,
+    dialect: tuple[str | None, str | None] = (None, None),
 ) -> None:
-    """`--from fhir|csv|parquet`: map the source to cases, then assess each."""
-    mapped = _mapped_cases(case, source, _load_mapping_or_exit(mapping_name, source), patient)
+    """`--from fhir|csv|parquet`: map the source to cases, then assess each as it comes,
+    writing to standard output or to `destination` (`-o`, JSON Lines or JSON). `dialect`
+    is a CSV export's (encoding, delimiter) when not the mapping's `csv`."""
+    _check_destination(destination, output)
+    loaded = _load_mapping_or_exit(mapping_name, source)
+    mapped = _mapped_cases(case, source, loaded, patient, dialect)
     one = source is Source.FHIR
-    with writing():
+    with writing(), _output(destination):
         failed = [step for item in mapped if (step := _write_mapped(item, pack, when, output, one))]
     if failed:
         what = (
@@ -53,6 +61,31 @@ def assess_mapped(
             )
         )
         raise fail(EXIT_CASE, f"error: {what}")
+
+
+def _check_destination(destination: Path | None, output: OutputFormat) -> None:
+    if destination is None:
+        return
+    if destination.suffix.lower() in (".parquet", ".arrow", ".feather"):
+        raise fail(EXIT_USAGE, f"error: --from writes JSON Lines (or one JSON document for "
+                   f"--from fhir); `{destination}` names a table: use a `.jsonl` name")  # fmt: skip
+    if output is OutputFormat.TABLE:
+        raise fail(EXIT_USAGE, "error: --format table is for the terminal; drop -o or use "
+                   "--format json")  # fmt: skip
+
+
+@contextmanager
+def _output(destination: Path | None) -> Iterator[None]:
+    """Standard output, or `destination` in its place: each answer is written as it comes."""
+    if destination is None:
+        yield
+        return
+    try:
+        stream = destination.open("w", encoding="utf-8")
+    except OSError as error:
+        raise fail(EXIT_OUTPUT, f"error: cannot write `{destination}`: {error.strerror}") from None
+    with stream, redirect_stdout(stream):
+        yield
 
 
 def _load_mapping_or_exit(name: str | None, source: Source) -> AnyMapping:
@@ -80,22 +113,27 @@ def _load_mapping_or_exit(name: str | None, source: Source) -> AnyMapping:
 
 
 def _mapped_cases(
-    case: str, source: Source, loaded: AnyMapping, patient: str | None
-) -> list[MappedCase]:
+    case: str,
+    source: Source,
+    loaded: AnyMapping,
+    patient: str | None,
+    dialect: tuple[str | None, str | None],
+) -> Iterator[MappedCase]:
     """Read the bundle or export and map it to cases; exit with the right status if unreadable."""
     try:
         if source is Source.FHIR:
             from ..interop.fhir import map_bundle
 
             assert isinstance(loaded, FhirMapping)
-            return [map_bundle(read_case_input(case), loaded, patient=patient)]
+            return iter([map_bundle(read_case_input(case), loaded, patient=patient)])
         from ..interop.tables import read_csv, read_parquet
 
         assert isinstance(loaded, TableMapping)
         if not Path(case).is_file():
             raise fail(EXIT_INPUT, not_a_file("export file", case))
-        reader = read_csv if source is Source.CSV else read_parquet
-        return list(reader(case, loaded))
+        if source is Source.CSV:
+            return read_csv(case, loaded, encoding=dialect[0], delimiter=dialect[1])
+        return read_parquet(case, loaded)
     except ModuleNotFoundError as error:
         extra = "fhir" if source is Source.FHIR else "columnar"
         raise fail(
@@ -105,7 +143,12 @@ def _mapped_cases(
     except CaseError as error:
         raise fail(EXIT_CASE, "error: " + "; ".join(i.render() for i in error.issues)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}") from None
+        hint = ""
+        if isinstance(error, UnicodeDecodeError):
+            hint = "; give the export's encoding (the mapping's `csv: {encoding: cp1252}`)"
+        raise fail(EXIT_INPUT, f"error: cannot read `{case}`: {error}{hint}") from None
+    except LookupError as error:  # an unknown codec name
+        raise fail(EXIT_USAGE, f"error: {error}") from None
 
 
 def _write_mapped(

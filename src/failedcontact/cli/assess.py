@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import html
 import json
 import re
@@ -17,6 +18,7 @@ from ..engine.loader import Pack
 from ..errors import CaseError, literal
 from ..model.case_input import parse_case
 from ..runs.batch import line_text, usable_cores
+from ..runs.stopping import EXIT_SIGINT, EXIT_SIGTERM, EXIT_WORKER_DIED
 from ..views.render import explain as explain_assessment
 from ..views.render import render_explanation
 from ..views.report import render_report
@@ -66,6 +68,24 @@ _MappingOption = Annotated[
     typer.Option("--mapping", "-m", help="Mapping file for --from (default for fhir: the "
                  "bundled `fhir_uk_core`)."),
 ]  # fmt: skip
+_EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        metavar="CODEC",
+        help="With --from csv: the export's text encoding, such as cp1252 (default: the "
+        "mapping's `csv.encoding`, else UTF-8).",
+    ),
+]
+_DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        metavar="CHAR",
+        help="With --from csv: the export's field separator, such as ';' (default: the "
+        "mapping's `csv.delimiter`, else a comma).",
+    ),
+]
 _PatientOption = Annotated[
     str | None,
     typer.Option("--patient", help="With --from fhir: the child's Patient id, when the "
@@ -81,6 +101,12 @@ _DestinationOption = Annotated[
     typer.Option("--output", "-o", help="Write a batch here instead of standard output: "
                  "`.parquet`, `.arrow`/`.feather` (Arrow IPC) or JSON Lines (any other "
                  "name). A `.parquet` or `.arrow` CASE is read as a table of cases."),
+]  # fmt: skip
+_SkipOption = Annotated[
+    int,
+    typer.Option("--skip", metavar="N", help="With --jsonl: pass over the input's first N "
+                 "lines (or rows) unanswered, the others keeping their line numbers; a batch "
+                 "that stopped part way says which N carries it on."),
 ]  # fmt: skip
 _DecisionLogOption = Annotated[
     Path | None,
@@ -99,6 +125,21 @@ class _Input(Enum):
     ONE = auto()  # one case JSON
 
 
+def _check_dialect(encoding: str | None, delimiter: str | None, source: Source) -> None:
+    """`--encoding` and `--delimiter` name a codec Python knows and one character, for CSV."""
+    if (encoding is not None or delimiter is not None) and source is not Source.CSV:
+        raise fail(EXIT_USAGE, "error: --encoding and --delimiter are for --from csv")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise fail(EXIT_USAGE, f"error: --encoding `{encoding}` is not a text encoding "
+                       "Python knows (for example utf-8, cp1252, latin-1)") from None  # fmt: skip
+    if delimiter is not None and len(delimiter) != 1:
+        raise fail(EXIT_USAGE, f"error: --delimiter `{delimiter}` must be one character, "
+                   "such as ',' or ';'")  # fmt: skip
+
+
 def _input_kind(case: str, source: Source, jsonl: bool, destination: Path | None) -> _Input:
     if source is not Source.JSON:
         return _Input.MAPPED
@@ -107,7 +148,18 @@ def _input_kind(case: str, source: Source, jsonl: bool, destination: Path | None
     return _Input.LINES if jsonl else _Input.ONE
 
 
-@app.command()
+_ASSESS_HELP = f"""Assess one case (or a JSON Lines batch) and print the contract's assessment.
+
+With --jsonl every input line gets one output line, in order: its assessment, or an error
+record `{{"line": N, "case_id": ..., "errors": [{{"path", "message"}}]}}` in its place (also
+reported on stderr; the exit status is then 2). A summary goes to stderr at the end.
+
+A batch stopped part way exits {EXIT_WORKER_DIED} (a worker process died), {EXIT_SIGINT} (SIGINT)
+or {EXIT_SIGTERM} (SIGTERM), its output so far whole and in order, with one message on stderr
+saying how far it got and the --skip that carries it on."""
+
+
+@app.command(help=_ASSESS_HELP)
 def assess(
     case: CaseArgument,
     pack: PackOption,
@@ -117,20 +169,21 @@ def assess(
     source: _FromOption = Source.JSON,
     mapping: _MappingOption = None,
     patient: _PatientOption = None,
+    encoding: _EncodingOption = None,
+    delimiter: _DelimiterOption = None,
     workers: _WorkersOption = None,
     destination: _DestinationOption = None,
     decision_log: _DecisionLogOption = None,
     log_case: LogCaseOption = False,
     log_mask: LogMaskOption = None,
+    skip: _SkipOption = 0,
 ) -> None:
-    """Assess one case (or a JSON Lines batch) and print the contract's assessment.
-
-    With --jsonl every input line gets one output line, in order: its assessment, or an error
-    record `{"line": N, "case_id": ..., "errors": [{"path", "message"}]}` in its place (also
-    reported on stderr; the exit status is then 2). A summary goes to stderr at the end.
-    """
+    """Assess one case (or a JSON Lines batch) and print the contract's assessment
+    (`_ASSESS_HELP`, its help, says more)."""
     compiled = pack_or_exit(pack)
     when = parse_as_of(as_of)
+    _check_skip(skip, _input_kind(case, source, jsonl, destination), case, destination)
+    _check_dialect(encoding, delimiter, source)
     if decision_log is not None and (
         source is not Source.JSON or (jsonl and output is OutputFormat.TABLE)
     ):
@@ -143,20 +196,34 @@ def assess(
         # reported before any of these usage errors.
         match _input_kind(case, source, jsonl, destination), output:
             case _Input.MAPPED, _:
-                assess_mapped(case, compiled, when, source, mapping, patient, output)
+                assess_mapped(case, compiled, when, source, mapping, patient, output,
+                              destination, (encoding, delimiter))  # fmt: skip
             case _, OutputFormat.FHIR if jsonl:
                 raise fail(EXIT_USAGE, "error: --format fhir is for one case, or with --from")
             case _Input.TABLE, _:
-                assess_table_file(case, compiled, when, destination, cores, recorder)
+                assess_table_file(case, compiled, when, destination, cores, recorder, skip)
             case _Input.ONE, _ if destination is not None:
                 raise fail(EXIT_USAGE, "error: --output is for batches: add --jsonl, or give a "
                            "`.parquet` or `.arrow` case table")  # fmt: skip
             case _Input.ONE, _:
                 _print_one(case, compiled, when, output, recorder)
             case _Input.LINES, OutputFormat.TABLE:
-                assess_table_lines(case, compiled, when)
+                assess_table_lines(case, compiled, when, skip)
             case _Input.LINES, _:
-                _print_lines(case, compiled, when, cores, destination, recorder)
+                _print_lines(case, compiled, when, cores, destination, recorder, skip)
+
+
+def _check_skip(skip: int, kind: _Input, case: str, destination: Path | None) -> None:
+    """`--skip N`: a count of the batch's input lines (a usage error otherwise). A table of
+    cases is read as lines too, unless it is assessed into a table, a block at a time."""
+    if skip < 0:
+        raise fail(EXIT_USAGE, f"error: --skip {skip}: the number of input lines to pass "
+                   "over cannot be negative (0, the default, passes over none)")  # fmt: skip
+    blocks = is_table(Path(case)) and destination is not None and is_table(destination)
+    if skip and (kind in (_Input.MAPPED, _Input.ONE) or blocks):
+        raise fail(EXIT_USAGE, "error: --skip passes over the first lines of a batch: it "
+                   "needs --jsonl, and is not for --from or a table of cases assessed into "
+                   "a table")  # fmt: skip
 
 
 def _print_one(
@@ -174,8 +241,9 @@ def _print_lines(
     workers: int,
     destination: Path | None,
     recorder: Recorder | None,
+    skip: int,
 ) -> None:
-    summary = assess_jsonl(case, pack, when, workers, destination, recorder)
+    summary = assess_jsonl(case, pack, when, workers, destination, recorder, skip)
     if summary.invalid:
         raise fail(EXIT_CASE, f"error: {summary.invalid} invalid line(s); each has an error "
                    "record in its place in the output, and the others were assessed")  # fmt: skip

@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from ..errors import literal
 from ..runs.releases import load_shelf
-from ..runs.replay import Skipped, index_cases
+from ..runs.replay import ReplayReport, Skipped, index_cases
 from ..runs.replay import replay as replay_log
 from ..source.locate import bundled_dir, working_tree
 from ._app import EXIT_FAILED, EXIT_INPUT, EXIT_PACK, CheckFormat, app, console, err, fail
 
-_SHOWN_SKIPPED = 10
+_SHOWN = 10  # lines not replayed, and chain breaks, listed in text (json lists every one)
 
 
 @app.command()
@@ -36,8 +37,9 @@ def replay(
 ) -> None:  # fmt: skip
     """Assess every logged decision again and report each answer that differs, with why.
 
-    Exit status 0 when every decision was replayed and gave the same answer byte for byte;
-    1 when any differs or could not be replayed (each is listed).
+    Exit status 0 when every decision was replayed and gave the same answer byte for byte
+    and the log's chain shows no line deleted or moved; 1 when any differs, could not be
+    replayed, or follows deleted or moved lines (each is listed).
     """
     folder = packs_folder or working_tree(Path.cwd()) or bundled_dir()
     loaded = load_shelf(folder)
@@ -59,24 +61,38 @@ def replay(
         }
         out.print_json(data=document)
     else:
-        for difference in report.differences:
-            out.print(literal(
-                f"line {difference.line} (request {difference.request_id}): "
-                f"{difference.pack} -> {difference.replayed_with}: differs\n  "
-                + "\n  ".join(difference.reasons)), markup=False, soft_wrap=True)  # fmt: skip
-        for item in skipped[:_SHOWN_SKIPPED]:
-            out.print(literal(f"line {item.line}: not replayed: {item.why}"), markup=False)
-        if len(skipped) > _SHOWN_SKIPPED:
-            out.print(f"... and {len(skipped) - _SHOWN_SKIPPED:,} more not replayed "
-                      "(--format json lists every one)", markup=False)  # fmt: skip
-        out.print(
-            f"replayed {report.decisions:,} decision(s) with the packs in {folder}: "
-            f"{report.same:,} same, {len(report.differences):,} differ, "
-            f"{len(skipped):,} not replayed",
-            markup=False,
-        )
-    if report.differences or skipped:
+        _print_text(out, report, skipped, folder)
+    if report.differences or skipped or report.breaks:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_text(out: Console, report: ReplayReport, skipped: list[Skipped], folder: Path) -> None:
+    """Each difference, line not replayed and chain break (the first few), and a summary."""
+    for difference in report.differences:
+        out.print(literal(
+            f"line {difference.line} (request {difference.request_id}): "
+            f"{difference.pack} -> {difference.replayed_with}: differs\n  "
+            + "\n  ".join(difference.reasons)), markup=False, soft_wrap=True)  # fmt: skip
+    _print_some(out, [f"line {s.line}: not replayed: {s.why}" for s in skipped],
+                "not replayed")  # fmt: skip
+    _print_some(out, [f"line {b.line}: chain: {b.why}" for b in report.breaks],
+                "chain break(s)")  # fmt: skip
+    out.print(
+        f"replayed {report.decisions:,} decision(s) with the packs in {folder}: "
+        f"{report.same:,} same, {len(report.differences):,} differ, "
+        f"{len(skipped):,} not replayed; chain: {report.chained:,} chained, "
+        f"{report.unchained:,} unchained, {len(report.breaks):,} break(s)",
+        markup=False,
+    )
+
+
+def _print_some(out: Console, lines: list[str], more: str) -> None:
+    """The first `_SHOWN` lines, and how many more `--format json` lists."""
+    for line in lines[:_SHOWN]:
+        out.print(literal(line), markup=False)
+    if len(lines) > _SHOWN:
+        out.print(f"... and {len(lines) - _SHOWN:,} more {more} (--format json lists every "
+                  "one)", markup=False)  # fmt: skip
 
 
 def _lines_of(path: Path) -> Iterator[bytes]:

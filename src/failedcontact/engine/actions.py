@@ -13,7 +13,7 @@ from typing import Any
 from ..model.calendar import WorkingCalendar, add_hours, end_of_calendar_days, end_of_months
 from ..model.case import UK, Case
 from ..model.vocabulary import ActionStatus
-from ..pack.compiler import CompiledDuty, CompiledPack, CompiledRequirement
+from ..pack.compiler import CompiledDuty, CompiledPack, CompiledRequirement, Timescale
 from ..pack.conditions import Compiled
 from ..pack.facts import Moment, Summary
 from .timeline import Fired, Timeline
@@ -29,15 +29,51 @@ def required_actions(
     now: float,
     calendar: WorkingCalendar,
     trace: list[dict[str, Any]],
+    per_event: list[Fired],
 ) -> list[dict[str, Any]]:
     """The actions the fired rules and the pack's duties require, most urgent first."""
-    ranked = _fired_actions(
-        pack, case, fired, line.last_done, now, calendar, line.moments, line.episode_start
-    )
+    if line.seen_positions:
+        fired, per_event = _not_ended(fired, per_event, line, trace)
+    ranked = _fired_actions(pack, case, fired, line, now, calendar, trace)
+    if per_event:
+        ranked += _per_event_actions(pack, case, per_event, line, now, calendar, trace)
     for duty in pack.duties:
-        _duty(pack, duty, case, summary, ranked, now, calendar, trace)
+        _duty(pack, duty, case, summary, ranked, now, calendar, trace, line)
     ranked.sort(key=_first)
     return [entry for _, entry in ranked]
+
+
+def _not_ended(
+    fired: dict[str, Fired], per_event: list[Fired], line: Timeline, trace: list[dict[str, Any]]
+) -> tuple[dict[str, Fired], list[Fired]]:
+    """The fired actions the child seen since their trigger has not ended (contract 1.2).
+
+    Only actions the pack says seeing the child ends leave; one trace note for each visit
+    that ended some names them.
+    """
+    seen = line.seen_positions
+    last_seen = seen[-1]
+    ended_by: dict[int, list[str]] = {}
+
+    def kept(item: Fired) -> bool:
+        position, _, requirement, _ = item
+        if not requirement.ended_when_seen or position >= last_seen:
+            return True  # an as_of rule's position is past every event, so past any visit
+        by = next(p for p in seen if p > position)
+        ended_by.setdefault(by, []).append(requirement.action)
+        return False
+
+    fired = {action: item for action, item in fired.items() if kept(item)}
+    per_event = [item for item in per_event if kept(item)]
+    for by in sorted(ended_by):
+        moment = line.moments[by]
+        trace.append(
+            trace_step("note", "ended_when_seen", moment.index,
+                       f"the child was seen at event {moment.index} ({moment.type}, "
+                       f"{moment.outcome}): that ends these steps, required before it",
+                       list(dict.fromkeys(ended_by[by])), None)
+        )  # fmt: skip
+    return fired, per_event
 
 
 def due_at(kind: str, amount: float, at: datetime, calendar: WorkingCalendar) -> datetime | None:
@@ -103,13 +139,13 @@ def _fired_actions(
     pack: CompiledPack,
     case: Case,
     fired: dict[str, Fired],
-    last_done: dict[str, int],
+    line: Timeline,
     now: float,
     calendar: WorkingCalendar,
-    moments: list[Moment],
-    episode_start: int,
+    trace: list[dict[str, Any]],
 ) -> list[_Ranked]:
     """The actions the fired rules require, each with its status, ranked (unsorted)."""
+    last_done, moments, episode_start = line.last_done, line.moments, line.episode_start
     authority = case.household.local_authority or ""
     local_at: dict[int, datetime] = {}
     deadlines: dict[tuple[int, str, float], tuple[datetime | None, float | None]] = {}
@@ -121,6 +157,11 @@ def _fired_actions(
         due: datetime | None = None
         due_stamp: float | None = None
         timescale = requirement.timescale
+        set_by = None
+        if requirement.accepts and line.timescales:
+            timescale, set_by = _case_timescale(
+                requirement, timescale, moment, line, calendar, trace
+            )
         if timescale.kind != "none":
             key = (index, timescale.kind, timescale.amount)
             found = deadlines.get(key)
@@ -144,8 +185,103 @@ def _fired_actions(
         trigger = moment if moment.event is not None else None
         contacts = _contacts(pack, requirement, authority) if requirement.contacts else []
         entry = _entry(requirement, rule.citation, due, trigger, at, contacts)
+        if set_by is not None:
+            entry["timescale_set_by"] = set_by
         result.append(_ranked(entry, due_stamp, now, done))
     return result
+
+
+def _case_timescale(
+    requirement: CompiledRequirement,
+    own: Timescale,
+    moment: Moment,
+    line: Timeline,
+    calendar: WorkingCalendar,
+    trace: list[dict[str, Any]],
+    key: str = "within",
+    at: datetime | None = None,
+) -> tuple[Timescale, int | None]:
+    """The timescale a case's latest `timescale` event at or before `moment` sets for the
+    action (`within`) or duty (`every`), when within the pack's bound; else the pack's own.
+
+    Returns the timescale and the input index of the event that set it (None: the pack's).
+    """
+    moments = line.moments
+    for position in reversed(line.timescales):
+        if position > moment.position:
+            continue
+        event = moments[position].event
+        if event.for_ != requirement.action or getattr(event, key) is None:
+            continue
+        kind, amount = event.timescale
+        chosen = Timescale(kind, amount)
+        longest = requirement.longest
+        if longest is not None and _later(chosen, longest, at or moment.at, calendar):
+            trace.append(
+                trace_step("note", requirement.action, moments[position].index,
+                           f"the timescale set at event {moments[position].index} "
+                           f"({chosen.describe(key)}) is longer than the guidance allows "
+                           f"({longest.describe(key)}): not applied, the pack's "
+                           f"{own.describe(key)} stands", [requirement.action], None)
+            )  # fmt: skip
+            return own, None
+        return chosen, moments[position].index
+    return own, None
+
+
+def _later(chosen: Timescale, longest: Timescale, at: datetime, calendar: WorkingCalendar) -> bool:
+    """Whether `chosen` ends after `longest`, both counted from `at`."""
+    mine = due_at(chosen.kind, chosen.amount, at, calendar)
+    bound = due_at(longest.kind, longest.amount, at, calendar)
+    return mine is not None and bound is not None and mine > bound
+
+
+def _per_event_actions(
+    pack: CompiledPack,
+    case: Case,
+    instances: list[Fired],
+    line: Timeline,
+    now: float,
+    calendar: WorkingCalendar,
+    trace: list[dict[str, Any]],
+) -> list[_Ranked]:
+    """One entry per triggering event; each record (or evidence) completes the earliest
+    instance before it that no earlier record completed."""
+    authority = case.household.local_authority or ""
+    moments = line.moments
+    result = []
+    used: set[int] = set()
+    for position, moment, requirement, rule in sorted(instances, key=_first):
+        done = False
+        for later in range(position + 1, len(moments)):
+            if later not in used and _completes(requirement, case, moments[later]):
+                used.add(later)
+                done = True
+                break
+        timescale, set_by = requirement.timescale, None
+        if requirement.accepts and line.timescales:
+            timescale, set_by = _case_timescale(
+                requirement, timescale, moment, line, calendar, trace
+            )
+        due = due_at(timescale.kind, timescale.amount, moment.at, calendar)
+        contacts = _contacts(pack, requirement, authority) if requirement.contacts else []
+        at = moment.at.astimezone(UK)
+        entry = _entry(requirement, rule.citation, due, moment, at, contacts)
+        if set_by is not None:
+            entry["timescale_set_by"] = set_by
+        result.append(_ranked(entry, due.timestamp() if due is not None else None, now, done))
+    return result
+
+
+def _completes(requirement: CompiledRequirement, case: Case, moment: Moment) -> bool:
+    """A record of the action, or an event its `completed_by` accepts."""
+    if moment.type == "action":
+        return bool(moment.event.action == requirement.action)
+    evidence = requirement.completed_by
+    if evidence is None:
+        return False
+    types = evidence.event_types
+    return (types is None or moment.type in types) and evidence.test(case, moment)
 
 
 def _duty(
@@ -157,6 +293,7 @@ def _duty(
     now: float,
     calendar: WorkingCalendar,
     trace: list[dict[str, Any]],
+    line: Timeline,
 ) -> None:
     """A recurring duty: due `every` after the last qualifying event, or after its start."""
     if not duty.when.test(case, summary):
@@ -179,13 +316,20 @@ def _duty(
                 break
     at = (anchor.at if anchor is not None else summary.at).astimezone(UK)
     requirement = duty.requirement
-    due = due_at(requirement.timescale.kind, requirement.timescale.amount, at, calendar)
+    timescale, set_by = requirement.timescale, None
+    if requirement.accepts and line.timescales:
+        timescale, set_by = _case_timescale(
+            requirement, timescale, summary, line, calendar, trace, "every", at
+        )
+    due = due_at(timescale.kind, timescale.amount, at, calendar)
     contacts = _contacts(pack, requirement, case.household.local_authority or "")
     entry = _entry(requirement, duty.citation, due, anchor, at, contacts)
     entry["recurring"] = True
+    if set_by is not None:
+        entry["timescale_set_by"] = set_by
     item = _ranked(entry, due.timestamp() if due is not None else None, now)
     since = "the last qualifying event" if anchor is not start else "the duty began"
-    why = f"{duty.when.text}; due {requirement.timescale.describe('every')} from {since}" + (
+    why = f"{duty.when.text}; due {timescale.describe('every')} from {since}" + (
         f" (event {anchor.index})" if anchor is not None else " (as_of: no events)"
     )
     trace.append(

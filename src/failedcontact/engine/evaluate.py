@@ -24,10 +24,14 @@ from ..model.vocabulary import CONTRACT_VERSION
 from ..pack.compiler import CompiledPack
 from ..pack.facts import Moment, Summary
 from .actions import due_at, required_actions
+from .changes import next_change
 from .findings import assess_risk, closure_verdict, find_patterns
 from .timeline import (
+    Fired,
     Timeline,
     check_case_against_pack,
+    check_plan_agrees,
+    check_timescales,
     considered_events,
     fire,
     fire_at_as_of,
@@ -53,9 +57,12 @@ def evaluate(
     as_of: datetime,
     calendar: WorkingCalendar | None = None,
     matcher: Matcher | None = None,
+    *,
+    changes: bool = True,
 ) -> dict[str, Any]:
     """Assess `case` under `pack` at `as_of` and return the contract's JSON document as data.
 
+    `changes=False` leaves `next_change` null (it is what working it out assesses again).
     Events after `as_of` have not happened yet and are not counted (the trace says so).
     `matcher`, when given, decides which rules each moment triggers instead of the compiled
     tests: it returns (moment position, rule order) pairs. The durable-rules backend uses it.
@@ -71,17 +78,31 @@ def evaluate(
     summary.memo = memo  # this assessment's count indexes (see conditions.py)
     line = timeline(pack, case, considered, stamps, summary, cal)
     moments = line.moments
+    if line.timescales:
+        check_timescales(pack, case, line)
+    check_plan_agrees(case, line)
     matched = matcher(pack, case, moments, line.last_seen_position) if matcher is not None else None
-    fired = fire(pack, case, line, summary, matched, trace)
+    per_event: list[Fired] = []
+    fired = fire(pack, case, line, summary, matched, trace, per_event)
     last_seen = summarise(summary, line, case, considered)
     found = find_patterns(pack, case, moments, line.last_seen_position, now, trace)
     summary.patterns = frozenset(p["id"] for p in found)
+    # The tier is known before the rules `on: [as_of]` run (they may read it); its trace
+    # entries keep their place after theirs.
+    risk_trace: list[dict[str, Any]] = []
+    tier, reasons = assess_risk(pack, case, summary, risk_trace)
+    summary.risk_tier = tier
     fire_at_as_of(pack, case, summary, fired, trace)
-    tier, reasons = assess_risk(pack, case, summary, trace)
-    actions = required_actions(pack, case, summary, fired, line, now, cal, trace)
+    trace += risk_trace
+    actions = required_actions(pack, case, summary, fired, line, now, cal, trace, per_event)
     closure = closure_verdict(pack, case, summary, actions, line.episode_done, trace)
     document = _document(pack, case, as_of, tier, reasons, line, last_seen, actions, found,
                          closure, trace)  # fmt: skip
+    if changes:
+        document["next_change"] = next_change(
+            pack, case, document, line, summary, considered, stamps,
+            lambda at: evaluate(pack, case, at, calendar, matcher, changes=False),
+        )  # fmt: skip
     # Moments point at their timeline and share the memo, so each assessment leaves
     # reference cycles behind: emptying both frees it at once instead of at the next
     # collection (fewer collections, and its memory reused while still in cache).
@@ -142,5 +163,6 @@ def _document(
         "patterns": patterns,
         "closure": closure,
         "episode": episode,
+        "next_change": None,  # set once the rest of the answer is known
         "trace": trace,
     }

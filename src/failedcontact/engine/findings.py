@@ -153,7 +153,7 @@ def closure_verdict(
     for condition in pack.closure:
         held = condition.when.test(case, summary)
         if not held:
-            unmet.append({"id": condition.id, "title": condition.title})
+            unmet.append({"id": condition.id, "title": condition.title, "action": condition.action})
         trace.append(
             trace_step("closure", condition.id, None,
                        f"{'met' if held else 'not met'}: {condition.when.text}", [],

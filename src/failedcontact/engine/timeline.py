@@ -21,6 +21,7 @@ from .trace import describe, trace_step
 _SEEN = SEEN_PAIRS
 _WITH_OUTCOME = OUTCOME_EVENT_TYPES
 _DERIVED = frozenset({"call", "worker_absence"})  # events with a fact worked out at a moment
+_RARE = frozenset({"plan_change", "timescale"})  # events that change the case state (1.2)
 
 
 def check_case_against_pack(pack: CompiledPack, case: Case) -> None:
@@ -67,6 +68,14 @@ def considered_events(
     events = case.events
     stamps = [event.at.timestamp() for event in events]
     order = sorted(range(len(events)), key=stamps.__getitem__)
+    booked = _booked(events)
+    if booked:
+        order = [i for i in order if i not in booked]
+        trace.append(
+            trace_step("note", "booked", None,
+                       f"events {sorted(booked)} are booked reviews: they have not happened, so "
+                       "they complete, end and open nothing", [], None)
+        )  # fmt: skip
     considered = [i for i in order if stamps[i] <= now]
     if len(considered) < len(order):
         later = sorted(set(order) - set(considered))
@@ -85,6 +94,60 @@ def considered_events(
     return considered, stamps
 
 
+def _booked(events: tuple[Any, ...]) -> set[int]:
+    """The indexes of reviews that are booked, not held (contract 1.2)."""
+    return {i for i, event in enumerate(events) if event.type == "review" and event.booked}
+
+
+def check_plan_agrees(case: Case, line: Timeline) -> None:
+    """A case that gives `child.plan` and a `plan_change` history must agree at `as_of`."""
+    child = case.child
+    plan_at_as_of = line.plan
+    if not line.plan_history or plan_at_as_of == child.plan:
+        return
+    if "plan" not in child.model_fields_set:
+        return
+    raise CaseError(
+        [
+            CaseIssue(
+                "child.plan",
+                f"`{child.plan}` but the `plan_change` events give `{plan_at_as_of}` at as_of; "
+                "send the plan at as_of, or leave `child.plan` out and let the history decide",
+            )
+        ]
+    )
+
+
+def _accepting(pack: CompiledPack) -> tuple[frozenset[str], frozenset[str]]:
+    """The action ids a case may set a timescale for: `within` (actions), `every` (duties)."""
+    document = pack.document
+    within = frozenset(i for i, a in document.actions.items() if a.case_timescale is not None)
+    every = frozenset(d.action for d in document.duties if d.case_timescale is not None)
+    return within, every
+
+
+def check_timescales(pack: CompiledPack, case: Case, line: Timeline) -> None:
+    """A `timescale` event may name only an action or duty the pack lets a case time."""
+    within, every = _accepting(pack)
+    issues = []
+    for position in line.timescales:
+        moment = line.moments[position]
+        event = moment.event
+        allowed, what = (within, "action") if event.within is not None else (every, "duty")
+        if event.for_ not in allowed:
+            listed = one_of(sorted(allowed)) if allowed else "none"
+            key = "within" if what == "action" else "every"
+            issues.append(
+                CaseIssue(
+                    f"events[{moment.index}].for",
+                    f"pack `{pack.document.id}` does not let a case set the timescale "
+                    f"(`{key}`) of `{event.for_}`; the {what} ids that accept one: {listed}",
+                )
+            )
+    if issues:
+        raise CaseError(issues)
+
+
 @dataclass(slots=True)
 class Timeline:
     """The moments of one assessment, and the run and episode facts at its end."""
@@ -98,6 +161,10 @@ class Timeline:
     seen_elsewhere: bool
     last_done: dict[str, int]  # action id: position of its latest `action` record
     concern_levels: set[str]
+    plan: str  # the plan at the last moment (at `as_of`)
+    seen_positions: list[int]  # where the child was seen, in time order
+    timescales: list[int]  # positions of `timescale` events (contract 1.2)
+    plan_history: bool  # the case sends `plan_change` events
 
 
 def timeline(
@@ -112,32 +179,34 @@ def timeline(
     # Dispatch below is on the `type` tag, which mypy cannot narrow on: read events as Any.
     events: tuple[Any, ...] = case.events
     as_of, memo = summary.at, summary.memo
-    failed_kind = pack.failed_kind
-    action_ids = pack.action_ids
+    failed_kind, action_ids = pack.failed_kind, pack.action_ids
     moments: list[Moment] = []
     last_done: dict[str, int] = {}
     concern_levels: set[str] = set()
     run_count = run_start = episode_start = 0
     episode_done: list[str] = []
     failed_position, seen_elsewhere = -1, False
+    history, plan = _first_plan(case)
+    seen_positions: list[int] = []
+    timescales: list[int] = []
     for position, index in enumerate(considered):
         event = events[index]
         event_type = event.type
         kind = None
+        if event_type in _RARE:  # a plan change, or a timescale set for this child
+            plan = _rare(event, position, plan, timescales)
         if event_type in EPISODE_EVENT_TYPES:
             episode_start = position
             episode_done = []
         if event_type in _WITH_OUTCOME:
             outcome = event.outcome
             if (event_type, outcome) in _SEEN:
-                run_count = 0
-                run_start = position + 1
-                seen_elsewhere = False
+                run_count, run_start, seen_elsewhere = 0, position + 1, False
+                seen_positions.append(position)
             else:
                 kind = failed_kind.get((event_type, outcome))
                 if kind is not None:
-                    run_count += 1
-                    failed_position = position
+                    run_count, failed_position = run_count + 1, position
         elif event_type == "action":
             action = event.action
             if action not in action_ids:
@@ -148,18 +217,31 @@ def timeline(
             seen_elsewhere = True
         elif event_type == "concern":
             concern_levels.add(event.level)
-        moment = Moment(
-            event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
-            moments, position, run_start, episode_start, failed_position, memo,
-        )  # fmt: skip
+        moment = Moment(event, index, event.at, stamps[index], kind, run_count, seen_elsewhere,
+                        moments, position, run_start, episode_start, failed_position, memo,
+                        plan)  # fmt: skip
         if event_type in _DERIVED:
             _derive(moment, event, as_of, calendar)
         moments.append(moment)
     # The run counts from just after the last time the child was seen: `run_start - 1`.
-    return Timeline(
-        moments, run_start - 1, run_count, episode_start, episode_done, failed_position,
-        seen_elsewhere, last_done, concern_levels,
-    )  # fmt: skip
+    return Timeline(moments, run_start - 1, run_count, episode_start, episode_done,
+                    failed_position, seen_elsewhere, last_done, concern_levels, plan,
+                    seen_positions, timescales, history)  # fmt: skip
+
+
+def _first_plan(case: Case) -> tuple[bool, str]:
+    """Whether the case sends a plan history, and the plan before its first `plan_change`:
+    `none` when it sends any, else `child.plan` (contract 1.2)."""
+    history = any(event.type == "plan_change" for event in case.events)
+    return history, "none" if history else case.child.plan
+
+
+def _rare(event: Any, position: int, plan: str, timescales: list[int]) -> str:
+    """The plan from here on: a plan change's; a timescale event is noted where it is."""
+    if event.type == "plan_change":
+        return str(event.plan)
+    timescales.append(position)
+    return plan
 
 
 def _derive(moment: Moment, event: Any, as_of: datetime, calendar: WorkingCalendar) -> None:
@@ -199,6 +281,7 @@ def summarise(summary: Summary, line: Timeline, case: Case, order: list[int]) ->
     summary.seen_elsewhere = line.seen_elsewhere
     summary.last_seen = last_seen
     summary.concern_levels = frozenset(line.concern_levels)
+    summary.plan = line.plan
     return last_seen
 
 
@@ -209,65 +292,78 @@ def fire(
     summary: Summary,
     matched: set[tuple[int, int]] | None,
     trace: list[dict[str, Any]],
+    per_event: list[Fired],
 ) -> dict[str, Fired]:
     """Phase 2: the rules each moment triggers, natively or as `matched` by another matcher.
 
-    Returns, per action id, what last required it.
+    Returns, per action id, what last required it; adds to `per_event` every instance of an
+    action the pack requires once per triggering event.
     """
     rules_for_event = pack.rules_for_event
-    last_seen_position = line.last_seen_position
     # A rule's test on case facts holds or not for the whole assessment: run it once, and
-    # keep, per kind of moment, the candidate rules whose case test holds.
+    # keep, per kind of moment, the candidate rules whose case test holds, with the rest of
+    # their test (the plan is a case fact too when the case sends no plan history).
+    fixed_plan = not line.plan_history
     case_ok: dict[CompiledRule, bool] = {}
-    allowed: dict[tuple[str | None, bool], list[CompiledRule]] = {}
+    allowed: dict[tuple[str | None, bool], list[tuple[CompiledRule, Any]]] = {}
     fired: dict[str, Fired] = {}
     once_fired: set[CompiledRule] = set()
+    per_event_seen: set[tuple[int, str]] = set()
     for position, moment in enumerate(line.moments):
-        index = moment.index
         if matched is None:
-            key = (moment.type, moment.kind is not None and position > last_seen_position)
+            key = (moment.type, moment.kind is not None)
             candidates = allowed.get(key)
             if candidates is None:
                 rules = rules_for_event[key]  # type: ignore[index]  # an event's type is set
-                candidates = allowed[key] = _allowed(rules, case, summary, case_ok)
+                candidates = allowed[key] = _allowed(rules, case, summary, case_ok, fixed_plan)
         else:
-            candidates = [rule for rule in pack.rules if (position, rule.order) in matched]
+            candidates = [(r, None) for r in pack.rules if (position, r.order) in matched]
         described = None
-        for rule in candidates:
-            if (
-                matched is None
-                and rule.moment_test is not None
-                and not rule.moment_test(case, moment)
-            ):
+        for rule, moment_test in candidates:
+            if moment_test is not None and not moment_test(case, moment):
                 continue
             if rule.once:
                 if rule in once_fired:
                     continue
                 once_fired.add(rule)
             for requirement in rule.requires:
+                if requirement.per_event:
+                    instance = (position, requirement.action)
+                    if instance not in per_event_seen:
+                        per_event_seen.add(instance)
+                        per_event.append((position, moment, requirement, rule))
+                    continue
                 previous = fired.get(requirement.action)
                 if previous is None or previous[0] != position:
                     fired[requirement.action] = (position, moment, requirement, rule)
             if described is None:
                 described = describe(moment, pack)
             trace.append(
-                trace_step("rule", rule.id, index, described + rule.explanation,
+                trace_step("rule", rule.id, moment.index, described + rule.explanation,
                            list(rule.action_ids), rule.citation)
             )  # fmt: skip
     return fired
 
 
 def _allowed(
-    rules: tuple[CompiledRule, ...], case: Case, summary: Summary, case_ok: dict[CompiledRule, bool]
-) -> list[CompiledRule]:
-    """The rules whose once-per-case test holds (memoised in `case_ok`)."""
+    rules: tuple[CompiledRule, ...],
+    case: Case,
+    summary: Summary,
+    case_ok: dict[CompiledRule, bool],
+    fixed_plan: bool,
+) -> list[tuple[CompiledRule, Any]]:
+    """The rules whose once-per-case test holds (memoised in `case_ok`), each with the test
+    left to run at each moment."""
     result = []
     for rule in rules:
+        case_test, moment_test = rule.fixed_plan_tests if fixed_plan else (
+            rule.case_test, rule.moment_test
+        )  # fmt: skip
         ok = case_ok.get(rule)
         if ok is None:
-            ok = case_ok[rule] = rule.case_test is None or rule.case_test(case, summary)
+            ok = case_ok[rule] = case_test is None or case_test(case, summary)
         if ok:
-            result.append(rule)
+            result.append((rule, moment_test))
     return result
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import orjson
@@ -23,11 +24,12 @@ from pydantic import ValidationError
 from ..errors import CaseIssue, UsageError
 from ..model.case import Case
 from ..model.case_input import case_issues
-from .fhir_entries import Builder, Entry, instant, read_entries
+from .fhir_entries import OPTIONAL, Builder, Entry, instant, read_entries
 from .fhir_resources import PREVIOUS_APPOINTMENT, READERS, rebooked_references
 from .fhir_tasks import ACTION_SYSTEM, TASK_IDENTIFIER, task_bundle
 from .mapped import Finding, FindingKind, MappedCase
 from .mapping import FhirMapping, load_mapping
+from .nhs_number import NHS_NUMBER, nhs_number_problem, normal_nhs_number
 
 __all__ = [
     "ACTION_SYSTEM",
@@ -73,7 +75,7 @@ def map_bundle(
         _put(case, name, value)
     _patient(child, builder, case)
     _read_history(entries, child, builder)
-    for name, (value, _source) in builder.facts.items():
+    for name, (value, _source) in builder.settled().items():
         _put(case, name, value)
     if builder.flags:
         case["flags"] = sorted(builder.flags | set(case.get("flags", ())))
@@ -114,15 +116,15 @@ def _read_history(entries: list[Entry], child: Entry, builder: Builder) -> None:
     refs = _references_to(child)
     rebooked = rebooked_references(entries)
     for entry in entries:
-        if entry is child or entry.type == "Patient":
+        if entry is child or entry.type in ("Patient", "RelatedPerson"):
             if entry is not child:
                 builder.note(entry, entry.at(), "another person, not the child")
             continue
         reader = READERS.get(entry.type)
-        if reader is None:
+        if reader is None or (entry.type in OPTIONAL and not builder.mapping.reads(entry.type)):
             builder.note(entry, entry.at(), f"a `{entry.type}` is not part of a contact history")
             continue
-        subject = _subject(entry, refs)
+        subject = _subject(entry, refs, builder.nhs_number)
         if subject is not None:
             builder.note(entry, entry.at(), f"about `{subject}`, not the child")
             continue
@@ -205,36 +207,83 @@ def _matches_child(reference: str, refs: set[str]) -> bool:
     return reference in refs or any(reference.endswith("/" + r) for r in refs if "/" in r)
 
 
-def _subject(entry: Entry, refs: set[str]) -> str | None:
+_PEOPLE = ("Patient/", "RelatedPerson/", "Person/")
+
+
+def _who(holder: Any, refs: set[str], nhs_number: str | None) -> str | None:
+    """Who a Reference names, or None when it is the child: by reference, or by the child's
+    own NHS number when it names them only by an identifier (as NHS APIs send them)."""
+    if not isinstance(holder, dict):
+        return None
+    reference = holder.get("reference")
+    if isinstance(reference, str):
+        return None if _matches_child(reference, refs) else reference
+    identifier = holder.get("identifier")
+    if isinstance(identifier, dict):
+        value = normal_nhs_number(str(identifier.get("value", "")))
+        if identifier.get("system") == NHS_NUMBER and value == nhs_number:
+            return None
+        return f"{holder.get('type') or 'someone'} with identifier `{identifier.get('value')}`"
+    return None
+
+
+def _subject(entry: Entry, refs: set[str], nhs_number: str | None) -> str | None:
     """The other person a resource is about, or None when it is about the child (or no one)."""
     data = entry.data
-    if entry.type == "Appointment":
-        people = [
-            p.get("actor", {}).get("reference", "")
-            for p in data.get("participant", [])
-            if isinstance(p, dict)
-        ]
-        people = [r for r in people if "Patient/" in r or r in refs]
-        if not people or any(_matches_child(r, refs) for r in people):
+    if entry.type != "Appointment":
+        holder = data.get("for") if entry.type == "Task" else data.get("subject")
+        return _who(holder, refs, nhs_number)
+    others = []
+    for participant in data.get("participant", []):
+        actor = participant.get("actor") if isinstance(participant, dict) else None
+        if not isinstance(actor, dict) or not _is_person(actor, refs):
+            continue  # a practitioner, a location, a service: not whose contact it is
+        other = _who(actor, refs, nhs_number)
+        if other is None:
             return None
-        return str(people[0])
-    holder = data.get("for") if entry.type == "Task" else data.get("subject")
-    reference = holder.get("reference") if isinstance(holder, dict) else None
-    if not isinstance(reference, str) or _matches_child(reference, refs):
-        return None
-    return str(reference)
+        others.append(other)
+    return others[0] if others else None
+
+
+def _is_person(actor: dict[str, Any], refs: set[str]) -> bool:
+    reference = actor.get("reference")
+    if isinstance(reference, str):
+        return any(kind in reference for kind in _PEOPLE) or _matches_child(reference, refs)
+    if actor.get("type") in ("Patient", "RelatedPerson", "Person"):
+        return True
+    identifier = actor.get("identifier")
+    return isinstance(identifier, dict) and identifier.get("system") == NHS_NUMBER
 
 
 def _case_id(child: Entry, builder: Builder) -> str:
-    system = builder.mapping.document.case_id.identifier_system
-    if system:
+    rule = builder.mapping.document.case_id
+    for index, identifier in enumerate(child.data.get("identifier", [])):
+        if identifier.get("system") == NHS_NUMBER and identifier.get("value"):
+            number = normal_nhs_number(str(identifier["value"]))
+            if nhs_number_problem(number) is None:
+                builder.nhs_number = number
+            else:
+                where = child.at("identifier", index, "value")
+                builder.error(
+                    child, where, f"`{identifier['value']}`: {nhs_number_problem(number)}"
+                )
+    systems = [s for s in (rule.identifier_system, *rule.other_systems) if s]
+    for system in systems:
+        if system == NHS_NUMBER and builder.nhs_number:
+            return builder.nhs_number
         for identifier in child.data.get("identifier", []):
-            if identifier.get("system") == system and identifier.get("value"):
+            if (
+                system != NHS_NUMBER
+                and identifier.get("system") == system
+                and identifier.get("value")
+            ):
                 return str(identifier["value"])
+    if systems:
+        shown = ", ".join(f"`{s}`" for s in systems)
         builder.note(
             child,
             child.at("identifier"),
-            f"no identifier in `{system}`: the case id is the Patient's id",
+            f"no identifier in {shown}: the case id is the Patient's id",
         )
     return child.id
 
@@ -244,6 +293,7 @@ def _patient(child: Entry, builder: Builder, case: dict[str, Any]) -> None:
     if isinstance(birth, str):
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", birth):
             _put(case, "child.date_of_birth", birth)
+            builder.birth_date = date.fromisoformat(birth)
         else:
             builder.error(child, child.at("birthDate"), f"`{birth}` is not a whole date of birth")
     homes = [
@@ -264,22 +314,41 @@ def _patient(child: Entry, builder: Builder, case: dict[str, Any]) -> None:
     else:
         current = [a for a in homes if not a[1].get("period", {}).get("end")]
     if current:
-        index, address = current[-1]
-        district = address.get("district")
-        if isinstance(district, str) and district.strip():
-            table = builder.mapping.document.local_authorities
-            key = " ".join(district.lower().split())
-            if key in table:
-                builder.fact(
-                    child,
-                    child.at("address", index, "district"),
-                    "household.local_authority",
-                    table[key],
-                )
-            else:
-                where = child.at("address", index, "district")
-                message = f"district `{district}` is not in the mapping's `local_authorities`"
-                builder.error(child, where, message)
+        _local_authority(child, builder, *current[-1])
+
+
+def _local_authority(child: Entry, builder: Builder, index: int, address: dict[str, Any]) -> None:
+    """The local authority from the home address as UK Core carries it: a postcode in the
+    mapping's `local_authority_postcodes`, else the town (`city`), else `district` (often a
+    county in UK Core, which is not always the authority: a city inside a county may be
+    its own)."""
+    document = builder.mapping.document
+    tried = []
+    postcode = "".join(str(address.get("postalCode", "")).upper().split())
+    for prefix in sorted(document.local_authority_postcodes, key=len, reverse=True):
+        if postcode and postcode.startswith("".join(prefix.upper().split())):
+            where = child.at("address", index, "postalCode")
+            builder.fact(child, where, "household.local_authority",
+                         document.local_authority_postcodes[prefix])  # fmt: skip
+            return
+    if postcode:
+        tried.append(f"postalCode `{address['postalCode']}`")
+    for element in ("city", "district"):
+        value = address.get(element)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        key = " ".join(value.lower().split())
+        if key in document.local_authorities:
+            where = child.at("address", index, element)
+            builder.fact(child, where, "household.local_authority", document.local_authorities[key])
+            return
+        tried.append(f"{element} `{value}`")
+    if tried:
+        message = (
+            f"no local authority for {', '.join(tried)} in the mapping's "
+            "`local_authority_postcodes` or `local_authorities`"
+        )
+        builder.error(child, child.at("address", index), message)
 
 
 def _put(case: dict[str, Any], name: str, value: Any) -> None:

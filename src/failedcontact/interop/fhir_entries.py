@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from ..model.case import as_uk_instant
 from .mapped import Finding, FindingKind
 from .mapping import FhirMapping
 
-__all__ = ["Builder", "Entry", "instant", "read_entries"]
+__all__ = ["OPTIONAL", "Builder", "Entry", "instant", "read_entries"]
 
 # A dateTime with a time and no offset: FHIR requires an offset, case systems often omit it.
 _NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
@@ -32,8 +32,12 @@ _READ = frozenset(
         "Communication",
         "Task",
         "Observation",
+        "CarePlan",
+        "CareTeam",
     }
 )
+# Read only when the mapping has rules for them: elsewhere not part of a contact history.
+OPTIONAL = frozenset({"EpisodeOfCare", "Condition"})
 
 
 @dataclass
@@ -66,9 +70,23 @@ class Builder:
     notes: list[Finding] = field(default_factory=list)
     events: list[tuple[datetime, int, dict[str, Any], str]] = field(default_factory=list)
     facts: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    weak: dict[str, tuple[Any, Entry, str]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     case_id: str | None = None
     patient: str | None = None
+    nhs_number: str | None = None
+    birth_date: date | None = None
+
+    def settled(self) -> dict[str, tuple[Any, str]]:
+        """Every case field found: the weak ones where nothing else set the field (a weak
+        one that gives way is noted, so the reader sees both)."""
+        for name, (value, entry, location) in self.weak.items():
+            held = self.facts.get(name)
+            if held is not None and held[0] != value:
+                message = f"`{name}: {value}` gives way to `{held[0]}` from {held[1]}"
+                self.note(entry, location, message)
+        weak = {name: (value, entry.name) for name, (value, entry, _) in self.weak.items()}
+        return {**weak, **self.facts}
 
     def error(self, entry: Entry | None, location: str, message: str) -> None:
         name = entry.name if entry else "Bundle"
@@ -81,9 +99,13 @@ class Builder:
     def event(self, entry: Entry, when: datetime, fields: dict[str, Any]) -> None:
         self.events.append((when, len(self.events), fields, entry.name))
 
-    def fact(self, entry: Entry, location: str, name: str, value: Any) -> None:
+    def fact(self, entry: Entry, location: str, name: str, value: Any, weak: bool = False) -> None:
+        """Record a case field; a `weak` one stands only if no other resource sets it."""
         if name == "flags":
             self.flags.update([value] if isinstance(value, str) else value)
+            return
+        if weak:
+            self.weak.setdefault(name, (value, entry, location))
             return
         held = self.facts.get(name)
         if held is not None and held[0] != value:
@@ -111,7 +133,7 @@ def read_entries(bundle: Mapping[str, Any], builder: Builder) -> list[Entry]:
         entry = Entry(
             index, kind, str(resource.get("id") or f"#{index}"), item.get("fullUrl"), dict(resource)
         )
-        if kind not in _READ:
+        if kind not in _READ and not (kind in OPTIONAL and builder.mapping.reads(kind)):
             kept.setdefault((kind, f"#{index}"), entry)
             continue
         errors_before = len(builder.errors)

@@ -58,11 +58,11 @@ def _codings(entry: Entry, *elements: str) -> Iterator[tuple[str, str, str]]:
 
 
 def _matches(
-    entry: Entry, builder: Builder, resource: Resource, *elements: str
+    entry: Entry, builder: Builder, resource: Resource, *elements: str, klass: str | None = None
 ) -> list[tuple[CodeRule, str, str]]:
     found = []
     for system, code, where in _codings(entry, *elements):
-        rule = builder.mapping.rule(resource, system, code)
+        rule = builder.mapping.rule(resource, system, code, klass)
         if rule is not None:
             found.append((rule, code, where))
     return found
@@ -131,6 +131,7 @@ def _appointment(entry: Entry, builder: Builder, rebooked: set[str]) -> None:
     setting = _setting(entry)
     if setting:
         fields["setting"] = setting
+    adult_no_show(entry, builder, when, fields)
     builder.event(entry, when, fields)
 
 
@@ -142,6 +143,8 @@ def _setting(entry: Entry) -> str | None:
 
 
 def _encounter(entry: Entry, builder: Builder, _rebooked: set[str]) -> None:
+    """A finished Encounter as FHIR means it: `class` gives the kind of contact, `type` its
+    outcome (code rules may be limited to some classes), `reasonCode` is only why it was."""
     status = entry.data.get("status")
     if status not in _DONE["Encounter"]:
         builder.note(
@@ -151,31 +154,56 @@ def _encounter(entry: Entry, builder: Builder, _rebooked: set[str]) -> None:
         )
         return
     klass = entry.data.get("class", {})
-    event_type = builder.mapping.classes.get((klass.get("system", ""), klass.get("code", "")))
-    if event_type is None:
+    code = klass.get("code")
+    rule = builder.mapping.classes.get((klass.get("system", ""), code or ""))
+    if rule is None:
         builder.note(
             entry,
             entry.at("class"),
-            f"class `{klass.get('code')}` is not a home visit, call or appointment in the mapping",
+            f"class `{code}` is not a home visit, call or appointment in the mapping",
         )
         return
-    if event_type == "appointment" and entry.data.get("appointment"):
+    if rule.event == "appointment" and entry.data.get("appointment"):
         builder.note(entry, entry.at("appointment"), "its Appointment carries the contact")
         return
-    fields: dict[str, Any] = {"type": event_type}
-    for rule, code, _where in _matches(entry, builder, Resource.ENCOUNTER, "reasonCode", "type"):
-        fields.update(rule.event or {})
-        if rule.code_as:
-            fields[rule.code_as] = code
+    fields: dict[str, Any] = {"type": rule.event}
+    for matched, value, _where in _matches(entry, builder, Resource.ENCOUNTER, "type", klass=code):
+        fields.update(matched.event or {})
+        if matched.code_as:
+            fields[matched.code_as] = value
+    if "outcome" not in fields and rule.finished is not None:
+        fields["outcome"] = rule.finished
+        builder.note(entry, entry.at("type"), f"no outcome code: finished, so `{rule.finished}`")
     if "outcome" not in fields:
-        codes = _describe_codes(entry, "reasonCode", "type")
-        kind = event_type.replace("_", " ")
-        message = f"a {kind} with no outcome the mapping knows ({codes})"
-        builder.error(entry, entry.at("reasonCode"), message)
+        kind = rule.event.replace("_", " ")
+        message = f"a {kind} with no outcome the mapping knows in `type` ({_codes(entry)})"
+        builder.error(entry, entry.at("type"), message)
         return
     when = _when(entry, builder, ("period", "start"))
     if when is not None:
+        adult_no_show(entry, builder, when, fields)
         builder.event(entry, when, fields)
+
+
+def _codes(entry: Entry) -> str:
+    found = _describe_codes(entry, "type")
+    reasons = _describe_codes(entry, "reasonCode")
+    return found + ("" if reasons == "no coding" else f"; `reasonCode` {reasons} is a reason")
+
+
+def adult_no_show(entry: Entry, builder: Builder, when: datetime, fields: dict[str, Any]) -> None:
+    """Note a missed appointment of a patient who was an adult at the time: their own."""
+    if fields.get("outcome") != "not_brought" or builder.birth_date is None:
+        return
+    born = builder.birth_date
+    age = when.year - born.year - ((when.month, when.day) < (born.month, born.day))
+    if age >= 18:
+        builder.note(
+            entry,
+            entry.at(),
+            f"the patient was {age} at the time: an adult's own missed appointment "
+            "(did not attend), recorded as `not_brought` for the contract",
+        )
 
 
 def _coded_event(
@@ -185,10 +213,10 @@ def _coded_event(
         (r, c) for r, c, _ in _matches(entry, builder, resource, element) if r.event is not None
     ]
     if not events:
-        builder.error(
+        builder.note(
             entry,
             entry.at(element),
-            f"no code the mapping knows ({_describe_codes(entry, element)})",
+            f"not a contact: no code the mapping knows ({_describe_codes(entry, element)})",
         )
         return
     _record_event(entry, builder, *events[0], *times)
@@ -230,23 +258,60 @@ def _service_request(entry: Entry, builder: Builder, _rebooked: set[str]) -> Non
 
 
 def _flag(entry: Entry, builder: Builder, _rebooked: set[str]) -> None:
-    found = _matches(entry, builder, Resource.FLAG, "code")
+    found = _matches(entry, builder, Resource.FLAG, "code", "category")
     if not found:
-        builder.error(
-            entry, entry.at("code"), f"no code the mapping knows ({_describe_codes(entry, 'code')})"
-        )
+        codes = _describe_codes(entry, "code", "category")
+        builder.note(entry, entry.at("code"), f"a flag the mapping does not use ({codes})")
         return
-    rule, code, where = found[0]
+    rule, code, _where = found[0]
     if rule.event is not None:
         _record_event(entry, builder, rule, code, ("period", "start"))
         return
-    if entry.data.get("status") != "active":
-        builder.note(entry, entry.at("status"), "an inactive flag says nothing about today")
+    _set_facts(entry, builder, found, "active")
+
+
+def _status(entry: Entry) -> tuple[str | None, str]:
+    """A resource's status and where it is: `clinicalStatus` for a Condition."""
+    if entry.type != "Condition":
+        return entry.data.get("status"), entry.at("status")
+    codes = [c.get("code") for c in entry.data.get("clinicalStatus", {}).get("coding", [])]
+    return (codes[0] if codes else None), entry.at("clinicalStatus")
+
+
+def _set_facts(
+    entry: Entry, builder: Builder, found: list[tuple[CodeRule, str, str]], active: str
+) -> None:
+    """The case fields `set` rules give, from a resource that holds today (status `active`)."""
+    status, where_status = _status(entry)
+    if status != active:
+        builder.note(entry, where_status, f"status `{status}` says nothing about today")
         return
-    for name, value in (rule.set or {}).items():
-        builder.fact(entry, where, name, value)
-    if rule.code_as:
-        builder.fact(entry, where, rule.code_as, code)
+    for rule, code, where in found:
+        if rule.set is None:
+            continue
+        fields = dict(rule.set)
+        if rule.code_as:
+            fields[rule.code_as] = code
+        for name, value in fields.items():
+            builder.fact(entry, where, name, value, weak=rule.weak)
+        if rule.weak or any(name.startswith("child.") for name in fields):
+            shown = ", ".join(f"`{k}: {v}`" for k, v in fields.items())
+            builder.note(entry, where, f"{shown} from `{code}`: {rule.source}")
+
+
+def _care_record(resource: Resource, *elements: str) -> Callable[[Entry, Builder, set[str]], None]:
+    """A resource whose codes may say the child's plan or another case fact (CP-IS puts
+    the plan on CarePlan and CareTeam `category`)."""
+
+    def read(entry: Entry, builder: Builder, _rebooked: set[str]) -> None:
+        found = _matches(entry, builder, resource, *elements)
+        if not found:
+            codes = _describe_codes(entry, *elements)
+            builder.note(entry, entry.at(elements[0]), f"a fact the mapping does not use ({codes})")
+            return
+        _set_facts(entry, builder, found, "active")
+
+    return read
 
 
 def _observation(entry: Entry, builder: Builder, _rebooked: set[str]) -> None:
@@ -280,6 +345,10 @@ READERS: dict[str, Callable[[Entry, Builder, set[str]], None]] = {
     "Communication": _communication,
     "Task": _task,
     "Observation": _observation,
+    "CarePlan": _care_record(Resource.CARE_PLAN, "category"),
+    "CareTeam": _care_record(Resource.CARE_TEAM, "category"),
+    "EpisodeOfCare": _care_record(Resource.EPISODE_OF_CARE, "type"),
+    "Condition": _care_record(Resource.CONDITION, "code", "category"),
 }
 
 

@@ -3,7 +3,7 @@ assessment, validated against the FHIR R4 model."""
 
 from __future__ import annotations
 
-import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,7 +56,9 @@ def task_bundle(assessment: Assessment, patient: str | None = None) -> dict[str,
         if contacts:
             task["note"] = [{"text": f"{c['name']}: {c['phone']}"} for c in contacts]
         entries.append({"fullUrl": f"urn:uuid:{task['id']}", "resource": task})
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
+    if entries:  # FHIR JSON has no empty arrays: a case with no actions has no `entry`
+        bundle["entry"] = entries
     Bundle.model_validate(bundle)
     return bundle
 
@@ -70,10 +72,6 @@ def _priority(action: Mapping[str, Any]) -> str:
 
 
 def _task_id(case_id: str, action_id: str) -> str:
-    """A FHIR id (letters, digits, `-` and `.`, at most 64) from the case and action ids."""
-    raw = re.sub(r"[^A-Za-z0-9.-]", "-", f"{case_id}-{action_id}")
-    if len(raw) <= 64:
-        return raw
-    import hashlib
-
-    return raw[:47] + "-" + hashlib.sha256(raw.encode()).hexdigest()[:16]
+    """A UUID (version 5) of the case and action: the same on every run, and no NHS number
+    or other identifier in a resource id (ids travel in URLs and logs)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{TASK_IDENTIFIER}/{case_id}/{action_id}"))

@@ -11,19 +11,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from ..codes import Code
 from ..errors import Diagnostic, MappingError, did_you_mean, one_of
-from ..model import case as case_models
-from ..model.vocabulary import AppointmentOutcome, EventType
+from ..model.vocabulary import AppointmentOutcome
 from ..pack.schema import SchemaCodes, validation_diagnostics
 from ..source.locate import bundled_folder
 from ..source.reader import FileKind, Located, read_source
+from .mapping_table import Column as Column
+from .mapping_table import TableMapping as TableMapping
+from .mapping_table import TableMappingDocument, compile_table
+from .mapping_values import (
+    EVENT_MODELS,
+    case_field_problem,
+    case_fields,
+    event_field_problem,
+    event_template_problems,
+)
 
 _MAPPING_SCHEMA = SchemaCodes(
     Code.MAPPING_UNKNOWN_FIELD, Code.MAPPING_MISSING_FIELD, Code.MAPPING_SCHEMA
@@ -51,6 +59,25 @@ class Resource(StrEnum):
     COMMUNICATION = "Communication"
     TASK = "Task"
     OBSERVATION = "Observation"
+    CARE_PLAN = "CarePlan"
+    CARE_TEAM = "CareTeam"
+    EPISODE_OF_CARE = "EpisodeOfCare"
+    CONDITION = "Condition"
+
+
+# What a rule on each resource type can do: a rule with any other effect would do nothing.
+EFFECTS: dict[Resource, frozenset[str]] = {
+    Resource.ENCOUNTER: frozenset({"event"}),
+    Resource.FLAG: frozenset({"event", "set"}),
+    Resource.SERVICE_REQUEST: frozenset({"event"}),
+    Resource.COMMUNICATION: frozenset({"event"}),
+    Resource.TASK: frozenset({"event"}),
+    Resource.OBSERVATION: frozenset({"value_to"}),
+    Resource.CARE_PLAN: frozenset({"set"}),
+    Resource.CARE_TEAM: frozenset({"set"}),
+    Resource.EPISODE_OF_CARE: frozenset({"set"}),
+    Resource.CONDITION: frozenset({"set"}),
+}
 
 
 class AppointmentStatusRule(BaseModel):
@@ -87,6 +114,11 @@ class EncounterClassRule(BaseModel):
     system: Text
     codes: tuple[Text, ...] = Field(min_length=1)
     event: Literal["home_visit", "call", "appointment"]
+    finished: str | None = Field(
+        None,
+        description="The outcome of a finished encounter of this class with no outcome code "
+        "(an appointment that took place is `attended`); none: such an encounter is an error.",
+    )
     source: Text
 
 
@@ -102,7 +134,20 @@ class CodeRule(BaseModel):
     set: dict[str, Any] | None = None
     value_to: Text | None = Field(None, description="The case field an Observation's value fills.")
     values: dict[str, Any] | None = Field(None, description="Value codes to field values.")
+    classes: tuple[Text, ...] | None = Field(
+        None, description="Encounter only: the rule applies to these `Encounter.class` codes."
+    )
+    weak: bool = Field(
+        False, description="`set` only: the fields are set only when no other resource sets them."
+    )
     source: Text
+
+    @property
+    def effect(self) -> str:
+        """`event`, `set` or `value_to`: what the rule does."""
+        if self.event is not None:
+            return "event"
+        return "set" if self.set is not None else "value_to"
 
     @model_validator(mode="after")
     def _one_effect(self) -> CodeRule:
@@ -117,6 +162,9 @@ class CaseIdRule(BaseModel):
 
     model_config = _DOC
     identifier_system: Text | None = None
+    other_systems: tuple[Text, ...] = Field(
+        (), description="Identifier systems tried in order when the first gives no id."
+    )
 
 
 class FhirMappingDocument(BaseModel):
@@ -132,36 +180,16 @@ class FhirMappingDocument(BaseModel):
     local_authorities: dict[str, Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(
         default_factory=dict
     )
+    local_authority_postcodes: dict[str, Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = (
+        Field(
+            default_factory=dict,
+            description="Postcode prefixes (`DN15`, `LU1`) to local authorities; the longest wins.",
+        )
+    )
     appointment_status: dict[str, AppointmentStatusRule]
     cancellation_reasons: tuple[CancellationReasonRule, ...] = ()
     encounter_classes: tuple[EncounterClassRule, ...] = ()
     codes: tuple[CodeRule, ...] = ()
-
-
-class Column(BaseModel):
-    """A column of the export, optionally through a table of its codes."""
-
-    model_config = _DOC
-    column: Text
-    values: dict[str, Any] | None = None
-    format: Text | None = Field(None, description="strptime format for a date or time column.")
-    split: Text | None = Field(None, description="Separator for a list in one cell (flags).")
-
-
-class TableMappingDocument(BaseModel):
-    """A case-system table export mapping, as written in YAML."""
-
-    model_config = _DOC
-    mapping: Literal["table"]
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    version: Text
-    title: Text
-    source: Text = Field(description="Where the export's codes are defined.")
-    case_id: Column
-    time: Column
-    event: Column
-    event_fields: dict[str, Column] = Field(default_factory=dict)
-    case_fields: dict[str, Column] = Field(default_factory=dict)
 
 
 # --- compiled forms -----------------------------------------------------------------------
@@ -174,145 +202,31 @@ class FhirMapping:
     document: FhirMappingDocument
     file: str
     cancellation: Mapping[tuple[str, str], Side]
-    classes: Mapping[tuple[str, str], str]
-    rules: Mapping[tuple[Resource, str, str], CodeRule]
+    classes: Mapping[tuple[str, str], EncounterClassRule]
+    rules: Mapping[tuple[Resource, str, str], tuple[CodeRule, ...]]
 
     @property
     def id(self) -> str:
         """The mapping's id."""
         return self.document.id
 
-    def rule(self, resource: Resource, system: str | None, code: str | None) -> CodeRule | None:
-        """The rule for a coding on a resource (an exact code before `*`), if any."""
-        key = (resource, system or "", code or "")
-        return self.rules.get(key) or self.rules.get((resource, system or "", "*"))
+    def reads(self, resource: str) -> bool:
+        """Whether any code rule matches codes on this resource type."""
+        return any(key[0] == resource for key in self.rules)
 
-
-@dataclass(frozen=True, slots=True)
-class TableMapping:
-    """A checked table mapping."""
-
-    document: TableMappingDocument
-    file: str
-
-    @property
-    def id(self) -> str:
-        """The mapping's id."""
-        return self.document.id
+    def rule(
+        self, resource: Resource, system: str | None, code: str | None, klass: str | None = None
+    ) -> CodeRule | None:
+        """The rule for a coding on a resource (an exact code before `*`), if any; a rule
+        limited to some Encounter classes applies only to those (`klass`)."""
+        for key in ((resource, system or "", code or ""), (resource, system or "", "*")):
+            for rule in self.rules.get(key, ()):
+                if rule.classes is None or klass in rule.classes:
+                    return rule
+        return None
 
 
 AnyMapping = FhirMapping | TableMapping
-
-# --- checking values against the contract -------------------------------------------------
-
-_EVENT_MODELS: dict[str, type[BaseModel]] = {
-    get_args(model.model_fields["type"].annotation)[0]: model for model in case_models.EVENT_MODELS
-}
-assert set(_EVENT_MODELS) == {t.value for t in EventType}
-
-_CASE_PARTS: dict[str, type[BaseModel]] = {
-    "child": case_models.Child,
-    "household": case_models.Household,
-}
-
-
-@cache
-def _adapter(model: type[BaseModel], field: str) -> TypeAdapter[Any]:
-    annotation: Any = model.model_fields[field].annotation
-    return TypeAdapter(annotation)
-
-
-def case_fields() -> list[str]:
-    """Every case field a mapping may fill: `service`, `flags`, `child.*`, `household.*`."""
-    names = ["service", "flags"]
-    for part, model in _CASE_PARTS.items():
-        names += [f"{part}.{name}" for name in model.model_fields]
-    return names
-
-
-def case_field_problem(field: str, value: Any) -> tuple[str, str | None] | None:
-    """Why `value` cannot fill case field `field` (message, help), or None."""
-    if field not in case_fields():
-        return (f"unknown case field `{field}`", did_you_mean(field, case_fields()))
-    if field == "flags":
-        ok = isinstance(value, str) or (
-            isinstance(value, list) and all(isinstance(v, str) for v in value)
-        )
-        return None if ok else ("flags are text", None)
-    model: type[BaseModel]
-    if field == "service":
-        model, name = case_models.Case, "service"
-    else:
-        part, name = field.split(".", 1)
-        model = _CASE_PARTS[part]
-    try:
-        _adapter(model, name).validate_python(value)
-    except ValidationError as error:
-        return (f"`{value}` is not a valid `{field}`: {_first(error)}", None)
-    return None
-
-
-def event_field_problem(types: list[str], field: str, value: Any) -> tuple[str, str | None] | None:
-    """Why `field: value` fits none of the event `types`, or None."""
-    fits = [t for t in types if field in _EVENT_MODELS[t].model_fields and field != "at"]
-    if not fits:
-        known = sorted({f for t in types for f in _EVENT_MODELS[t].model_fields} - {"at", "type"})
-        return (
-            f"`{field}` is not a field of {one_of(types)} events",
-            did_you_mean(field, known) or f"expected one of {one_of(known)}",
-        )
-    problems = []
-    for event_type in fits:
-        try:
-            _adapter(_EVENT_MODELS[event_type], field).validate_python(value)
-            return None
-        except ValidationError as error:
-            problems.append(_first(error))
-    return (f"`{value}` is not a valid `{field}`: {problems[0]}", _choices_help(fits, field, value))
-
-
-def _choices_help(types: list[str], field: str, value: Any) -> str | None:
-    choices: list[str] = []
-    for event_type in types:
-        annotation = _EVENT_MODELS[event_type].model_fields[field].annotation
-        if isinstance(annotation, type) and issubclass(annotation, StrEnum):
-            choices += [member.value for member in annotation]
-    if not choices:
-        return None
-    return did_you_mean(str(value), choices) or f"expected one of {one_of(choices)}"
-
-
-def _first(error: ValidationError) -> str:
-    message = str(error.errors(include_url=False)[0]["msg"])
-    return message[:1].lower() + message[1:]
-
-
-def event_template_problems(
-    template: Mapping[str, Any], default_types: list[str] | None = None
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
-    """Every reason a partial event cannot be part of a contract event: (path, message, help)."""
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
-    event_type = template.get("type")
-    if event_type is None:
-        types = default_types or list(_EVENT_MODELS)
-        if default_types is None:
-            problems.append(((), "an event needs a `type`", f"one of {one_of(_EVENT_MODELS)}"))
-            return problems
-    elif event_type not in _EVENT_MODELS:
-        help_line = did_you_mean(str(event_type), _EVENT_MODELS) or (
-            f"expected one of {one_of(_EVENT_MODELS)}"
-        )
-        return [(("type",), f"unknown event type `{event_type}`", help_line)]
-    else:
-        types = [str(event_type)]
-    for field, value in template.items():
-        if field == "type":
-            continue
-        problem = event_field_problem(types, str(field), value)
-        if problem:
-            problems.append(((str(field),), *problem))
-    return problems
-
 
 # --- loading --------------------------------------------------------------------------------
 
@@ -390,7 +304,7 @@ def _check_located(source: Located) -> AnyMapping | list[Diagnostic]:
     if isinstance(document, FhirMappingDocument):
         return _compile_fhir(source, document)
     assert isinstance(document, TableMappingDocument)
-    return _compile_table(source, document)
+    return compile_table(source, document)
 
 
 def _compile_fhir(source: Located, document: FhirMappingDocument) -> AnyMapping | list[Diagnostic]:
@@ -416,25 +330,67 @@ def _compile_fhir(source: Located, document: FhirMappingDocument) -> AnyMapping 
             ("appointment_status",),
             "a status looks at the cancellation reason, but `cancellation_reasons` lists none",
         )
-    classes: dict[tuple[str, str], str] = {}
+    classes: dict[tuple[str, str], EncounterClassRule] = {}
     for index, klass in enumerate(document.encounter_classes):
+        if klass.finished is not None:
+            problem = event_field_problem([klass.event], "outcome", klass.finished)
+            if problem:
+                report(("encounter_classes", index, "finished"), *problem)
         for code in klass.codes:
             if (klass.system, code) in classes:
                 report(("encounter_classes", index), f"class `{code}` is listed twice")
-            classes[(klass.system, code)] = klass.event
-    rules: dict[tuple[Resource, str, str], CodeRule] = {}
-    encounter_types = sorted(set(classes.values())) or ["home_visit", "call", "appointment"]
+            classes[(klass.system, code)] = klass
+    rules: dict[tuple[Resource, str, str], tuple[CodeRule, ...]] = {}
     for index, rule in enumerate(document.codes):
         where = ("codes", index)
-        _check_rule(rule, encounter_types, where, report)
+        types: list[str] = sorted(
+            {
+                str(klass.event)
+                for (_, code), klass in classes.items()
+                if rule.classes is None or code in rule.classes
+            }
+        )
+        _check_rule(rule, types or ["home_visit", "call", "appointment"], where, report)
+        _check_scope(rule, {code for _, code in classes}, where, report)
         for code in rule.codes:
             key = (rule.resource, rule.system, code)
-            if key in rules:
+            if any(_overlap(rule, held) for held in rules.get(key, ())):
                 report((*where, "codes"), f"`{rule.resource}` code `{code}` is mapped twice")
-            rules[key] = rule
+            rules[key] = (*rules.get(key, ()), rule)
     if problems:
         return problems
     return FhirMapping(document, source.file, cancellation, classes, rules)
+
+
+def _overlap(first: CodeRule, second: CodeRule) -> bool:
+    if first.classes is None or second.classes is None:
+        return True
+    return bool(set(first.classes) & set(second.classes))
+
+
+def _check_scope(
+    rule: CodeRule, classes: set[str], where: tuple[str | int, ...], report: Any
+) -> None:
+    """Refuse a rule that could have no effect: one its resource's reader never applies."""
+    allowed = EFFECTS[rule.resource]
+    if rule.effect not in allowed:
+        report(
+            (*where, rule.effect),
+            f"a `{rule.resource}` rule with `{rule.effect}` would have no effect",
+            f"a `{rule.resource}` rule takes {one_of(sorted(allowed))}",
+        )
+    if rule.weak and rule.effect != "set":
+        report((*where, "weak"), "`weak` goes with `set`")
+    if rule.classes is not None:
+        if rule.resource is not Resource.ENCOUNTER:
+            report((*where, "classes"), "`classes` limits Encounter rules only")
+        for code in rule.classes:
+            if code not in classes:
+                report(
+                    (*where, "classes"),
+                    f"class `{code}` is not listed under `encounter_classes`",
+                    f"expected one of {one_of(sorted(classes))}" if classes else None,
+                )
 
 
 def _check_rule(
@@ -457,7 +413,7 @@ def _check_rule(
             report((*where, "event", *path), message, help_line)
         if rule.code_as:
             event_type = rule.event.get("type")
-            fits = [str(event_type)] if event_type in _EVENT_MODELS else encounter_types
+            fits = [str(event_type)] if event_type in EVENT_MODELS else encounter_types
             for code in codes:
                 problem = event_field_problem(fits, rule.code_as, code)
                 if problem:
@@ -488,67 +444,6 @@ def _check_rule(
                 problem = case_field_problem(rule.value_to, value)
                 if problem:
                     report((*where, "values", code), *problem)
-
-
-def _compile_table(
-    source: Located, document: TableMappingDocument
-) -> AnyMapping | list[Diagnostic]:
-    problems: list[Diagnostic] = []
-
-    def report(path: tuple[str | int, ...], message: str, help_line: str | None = None) -> None:
-        problems.append(source.diagnostic(Code.MAPPING_VALUE, message, path, help_line))
-
-    if not document.event.values:
-        report(
-            ("event",),
-            "the event column needs `values`: each code's event type",
-            "for example `values: {HV: {type: home_visit}}`",
-        )
-    for code, template in (document.event.values or {}).items():
-        if template is None:
-            continue  # a code that is deliberately not an event (a case-only row)
-        if not isinstance(template, dict):
-            report(
-                ("event", "values", code),
-                "each code maps to an event such as "
-                "`{type: home_visit}`, or to null for a row that is not an event",
-            )
-            continue
-        for path, message, help_line in event_template_problems(template):
-            report(("event", "values", code, *path), message, help_line)
-    all_types = list(_EVENT_MODELS)
-    for field, column in document.event_fields.items():
-        if field in ("at", "type"):
-            report(("event_fields", field), f"`{field}` comes from `time` and `event`")
-            continue
-        known = any(field in m.model_fields for m in _EVENT_MODELS.values())
-        if not known:
-            fields = sorted({f for m in _EVENT_MODELS.values() for f in m.model_fields})
-            report(
-                ("event_fields", field),
-                f"`{field}` is not an event field",
-                did_you_mean(field, fields),
-            )
-            continue
-        for code, value in (column.values or {}).items():
-            problem = event_field_problem(all_types, field, value)
-            if problem:
-                report(("event_fields", field, "values", code), *problem)
-    for field, column in document.case_fields.items():
-        if field not in case_fields():
-            report(
-                ("case_fields", field),
-                f"unknown case field `{field}`",
-                did_you_mean(field, case_fields()),
-            )
-            continue
-        for code, value in (column.values or {}).items():
-            problem = case_field_problem(field, value)
-            if problem:
-                report(("case_fields", field, "values", code), *problem)
-    if problems:
-        return problems
-    return TableMapping(document, source.file)
 
 
 def mapping_schema() -> dict[str, Any]:

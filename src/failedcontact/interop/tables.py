@@ -8,84 +8,130 @@ read as UK local time, and every row that cannot be mapped is reported with its 
 from __future__ import annotations
 
 import csv
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import CaseError, CaseIssue, InputError, UsageError
-from ..model.case import Case, as_uk_instant
+from ..model.case import Case
 from ..model.case_input import case_issues
 from .mapped import Finding, FindingKind, MappedCase
-from .mapping import Column, TableMapping, load_mapping
+from .mapping import load_mapping
+from .mapping_table import TableMapping
+from .table_rows import Gathered, case_key, plan_history, read_row
 
 __all__ = ["map_rows", "read_csv", "read_parquet", "read_table"]
 
 
-@dataclass
-class _Gathered:
-    first_line: int
-    case: dict[str, Any] = field(default_factory=dict)
-    seen: dict[str, tuple[Any, int]] = field(default_factory=dict)
-    events: list[tuple[datetime, int, dict[str, Any], str]] = field(default_factory=list)
-    errors: list[Finding] = field(default_factory=list)
-
-
 def map_rows(
-    rows: Iterable[tuple[int, Mapping[str, Any]]], mapping: TableMapping | str
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    mapping: TableMapping | str,
+    *,
+    last_lines: Mapping[str, int] | None = None,
 ) -> Iterator[MappedCase]:
-    """Cases from (line number, row) pairs; the cases come once every row has been read."""
+    """Cases from (line number, row) pairs, in the order their first row appears.
+
+    Without `last_lines` the cases come once every row has been read. With it (each case
+    id's last line, from a first pass over the export) a case comes as soon as its last row
+    and every case that began before it are read, so an export grouped by case is mapped in
+    memory bounded by one case, and an ungrouped one still maps correctly.
+    """
     compiled = _table_mapping(mapping)
-    document = compiled.document
-    cases: dict[str, _Gathered] = {}
+    column = compiled.document.case_id
+    open_cases: dict[str, Gathered] = {}
+    order: deque[str] = deque()
+    done: dict[str, MappedCase] = {}
     for line, row in rows:
-        raw_id = _cell(row, document.case_id.column)
-        if raw_id is None:
-            gathered = cases.setdefault(f"\0line {line}", _Gathered(line))
-            _error(gathered, line, document.case_id.column, "no case id")
-            continue
-        case_id = str(raw_id)
-        gathered = cases.setdefault(case_id, _Gathered(line, {"case_id": case_id}))
-        _read_row(compiled, line, row, gathered)
-    for gathered in cases.values():
-        yield _finish(gathered)
+        case_id, problem = case_key(row, column)
+        key = case_id if case_id is not None else f"\0line {line}"
+        gathered = open_cases.get(key)
+        if gathered is None:
+            gathered = open_cases[key] = Gathered(line, {"case_id": case_id} if case_id else {})
+            order.append(key)
+        if problem is not None:
+            gathered.error(line, column.shown, problem)
+        else:
+            read_row(compiled, line, row, gathered)
+        if last_lines is not None and (case_id is None or last_lines.get(case_id) == line):
+            done[key] = _finish(open_cases.pop(key))
+            while order and order[0] in done:
+                yield done.pop(order.popleft())
+    for key in order:
+        yield done.pop(key) if key in done else _finish(open_cases.pop(key))
 
 
 def read_table(path: str | Path, mapping: TableMapping | str) -> Iterator[MappedCase]:
-    """Cases from a `.csv` or `.parquet` export."""
+    """Cases from a `.csv` or `.parquet` export (a CSV as the mapping's `csv` says)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".parquet":
         return read_parquet(path, mapping)
     return read_csv(path, mapping)
 
 
-def read_csv(path: str | Path, mapping: TableMapping | str) -> Iterator[MappedCase]:
-    """Cases from a CSV export with a header row (UTF-8, a BOM allowed); line 1 is the header."""
+def read_csv(
+    path: str | Path,
+    mapping: TableMapping | str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Iterator[MappedCase]:
+    """Cases from a CSV export with a header row (line 1), in the mapping's `csv` encoding
+    and delimiter (UTF-8, a BOM allowed, and commas) unless told otherwise. The file is read
+    twice (first for where each case ends), so cases come one by one in bounded memory."""
     compiled = _table_mapping(mapping)
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+    column = compiled.document.case_id
+    encoding = encoding or compiled.document.csv.encoding
+    delimiter = delimiter or compiled.document.csv.delimiter
+    with open(path, newline="", encoding=encoding) as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
         _require_columns(compiled, reader.fieldnames or [], str(path))
-        rows = [(reader.line_num, row) for row in reader]
-    return map_rows(rows, compiled)
+        last = {key: reader.line_num for row in reader if (key := case_key(row, column)[0])}
+    return map_rows(_csv_rows(path, encoding, delimiter), compiled, last_lines=last)
+
+
+def _csv_rows(path: str | Path, encoding: str, delimiter: str) -> Iterator[tuple[int, Any]]:
+    with open(path, newline="", encoding=encoding) as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        for row in reader:
+            yield reader.line_num, row
 
 
 def read_parquet(path: str | Path, mapping: TableMapping | str) -> Iterator[MappedCase]:
     """Cases from a Parquet export (needs pyarrow); row 1 is the first data row, numbered
-    from 2 so the numbers match the same export written as CSV with a header."""
+    from 2 so the numbers match the same export written as CSV with a header. Read a batch
+    at a time, twice (first the case ids alone), so cases come one by one."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     compiled = _table_mapping(mapping)
+    column = compiled.document.case_id
     try:
-        table = pq.read_table(path)
+        names = pq.read_schema(path).names
+        _require_columns(compiled, names, str(path))
+        last = {}
+        for line, row in _parquet_rows(path, list(column.names)):
+            key = case_key(row, column)[0]
+            if key is not None:
+                last[key] = line
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"cannot read export `{path}`: {error}") from None
-    _require_columns(compiled, table.column_names, str(path))
-    rows = [(index + 2, row) for index, row in enumerate(table.to_pylist())]
-    return map_rows(rows, compiled)
+    return map_rows(_parquet_rows(path), compiled, last_lines=last)
+
+
+def _parquet_rows(
+    path: str | Path, columns: list[str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows a batch at a time (all columns, or `columns`), numbered from line 2."""
+    import pyarrow.parquet as pq
+
+    line = 2
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=columns):
+        for row in batch.to_pylist():
+            yield line, row
+            line += 1
 
 
 def _table_mapping(mapping: TableMapping | str) -> TableMapping:
@@ -97,9 +143,9 @@ def _table_mapping(mapping: TableMapping | str) -> TableMapping:
 
 def _require_columns(mapping: TableMapping, columns: Sequence[str], file: str) -> None:
     document = mapping.document
-    wanted = [document.case_id.column, document.time.column, document.event.column]
-    wanted += [c.column for c in document.event_fields.values()]
-    wanted += [c.column for c in document.case_fields.values()]
+    sources = [document.case_id, document.time, document.event]
+    sources += [*document.event_fields.values(), *document.case_fields.values()]
+    wanted = [name for column in sources for name in column.names]
     missing = [c for c in dict.fromkeys(wanted) if c not in columns]
     if missing:
         named = ", ".join(f"`{c}`" for c in missing)
@@ -107,135 +153,18 @@ def _require_columns(mapping: TableMapping, columns: Sequence[str], file: str) -
         raise CaseError([CaseIssue(file, f"the export has no column {named} (it has {present})")])
 
 
-def _cell(row: Mapping[str, Any], column: str) -> Any:
-    value = row.get(column)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return value.strip() if isinstance(value, str) else value
-
-
-def _error(gathered: _Gathered, line: int, column: str, message: str) -> None:
-    gathered.errors.append(
-        Finding(FindingKind.ERROR, f"line {line}", f"line {line}, column `{column}`", message)
-    )
-
-
-def _coded(column: Column, value: Any) -> tuple[bool, Any]:
-    """Map a cell through the column's values (codes matched as text); (found, value)."""
-    if column.values is None:
-        return True, value
-    key = str(value)
-    if key in column.values:
-        return True, column.values[key]
-    return False, None
-
-
-def _read_row(
-    mapping: TableMapping, line: int, row: Mapping[str, Any], gathered: _Gathered
-) -> None:
-    document = mapping.document
-    bad = len(gathered.errors)
-    for name, column in document.case_fields.items():
-        value = _cell(row, column.column)
-        if value is None:
-            continue
-        value = _case_value(gathered, line, name, column, value)
-        if value is None:
-            continue
-        held = gathered.seen.get(name)
-        if name == "flags":
-            gathered.case["flags"] = sorted(set(gathered.case.get("flags", [])) | set(value))
-        elif held is not None and held[0] != value:
-            _error(
-                gathered,
-                line,
-                column.column,
-                f"`{name}` is `{value}` here but `{held[0]}` on line {held[1]} of the same case",
-            )
-        else:
-            gathered.seen[name] = (value, line)
-            part, _, key = name.rpartition(".")
-            (gathered.case.setdefault(part, {}) if part else gathered.case)[key] = value
-    code = _cell(row, document.event.column)
-    if code is None:
-        return  # a row that only carries facts about the case
-    found, template = _coded(document.event, code)
-    if not found:
-        known = ", ".join(f"`{c}`" for c in document.event.values or {})
-        _error(
-            gathered,
-            line,
-            document.event.column,
-            f"unknown code `{code}` (the mapping knows {known})",
-        )
-        return
-    if template is None:
-        return  # a code the mapping says is not an event
-    fields = dict(template)
-    for name, column in document.event_fields.items():
-        value = _cell(row, column.column)
-        if value is None:
-            continue
-        found, mapped = _coded(column, value)
-        if not found:
-            known = ", ".join(f"`{c}`" for c in column.values or {})
-            _error(
-                gathered, line, column.column, f"unknown code `{value}` (the mapping knows {known})"
-            )
-            continue
-        fields[name] = mapped
-    when = _time(gathered, line, document.time, _cell(row, document.time.column))
-    if when is not None and len(gathered.errors) == bad:
-        gathered.events.append((when, len(gathered.events), fields, f"line {line}"))
-
-
-def _case_value(gathered: _Gathered, line: int, name: str, column: Column, value: Any) -> Any:
-    if name == "flags":
-        parts = str(value).split(column.split) if column.split else [str(value)]
-        return [p.strip() for p in parts if p.strip()]
-    if column.format and isinstance(value, str):
-        try:
-            return datetime.strptime(value, column.format).date().isoformat()
-        except ValueError:
-            _error(gathered, line, column.column, f"`{value}` does not match `{column.format}`")
-            return None
-    if isinstance(value, date | datetime):
-        return value.isoformat()[:10]
-    found, mapped = _coded(column, value)
-    if not found:
-        known = ", ".join(f"`{c}`" for c in column.values or {})
-        _error(gathered, line, column.column, f"unknown code `{value}` (the mapping knows {known})")
-        return None
-    return mapped
-
-
-def _time(gathered: _Gathered, line: int, column: Column, value: Any) -> datetime | None:
-    if value is None:
-        _error(gathered, line, column.column, "no time")
-        return None
-    try:
-        if isinstance(value, datetime):
-            parsed = value
-        elif column.format:
-            parsed = datetime.strptime(str(value), column.format)
-        else:
-            parsed = datetime.fromisoformat(str(value))
-        return as_uk_instant(parsed)
-    except ValueError as error:
-        expected = f"`{column.format}`" if column.format else "ISO 8601"
-        _error(gathered, line, column.column, f"`{value}` is not a time ({expected}): {error}")
-        return None
-
-
-def _finish(gathered: _Gathered) -> MappedCase:
+def _finish(gathered: Gathered) -> MappedCase:
+    plan_history(gathered)
+    notes = tuple(gathered.notes)
     if gathered.errors:
-        return MappedCase(None, (), tuple(gathered.errors), (), gathered.case.get("case_id"))
+        return MappedCase(None, (), tuple(gathered.errors), notes, gathered.case.get("case_id"))
     gathered.events.sort(key=lambda item: (item[0], item[1]))
     sources = tuple(source for *_, source in gathered.events)
     document = dict(gathered.case)
     document["events"] = [{"at": w.isoformat(), **f} for w, _, f, _ in gathered.events]
     try:
-        return MappedCase(Case.model_validate(document), sources, (), (), document["case_id"])
+        case = Case.model_validate(document)
+        return MappedCase(case, sources, (), notes, document["case_id"])
     except ValidationError as error:
         findings = []
         for issue in case_issues(error):
@@ -250,4 +179,4 @@ def _finish(gathered: _Gathered) -> MappedCase:
                     f"the mapped case is invalid: {issue.message}",
                 )
             )
-        return MappedCase(None, (), tuple(findings), (), document["case_id"])
+        return MappedCase(None, (), tuple(findings), notes, document["case_id"])

@@ -80,6 +80,14 @@ class RequiredAction(BaseModel):
     status: ActionStatus
     trigger: Trigger
     contacts: list[ContactOut]
+    timescale_set_by: int | None = Field(
+        None,
+        exclude_if=lambda value: value is None,
+        description=(
+            "The input index of the `timescale` event that set this action's due (1.2); absent "
+            "when the pack's own timescale stands."
+        ),
+    )
 
 
 class PatternFound(BaseModel):
@@ -99,6 +107,9 @@ class UnmetCondition(BaseModel):
 
     id: str
     title: str
+    action: str | None = Field(
+        description="The action id whose record meets the condition, or null when none does (1.2)."
+    )
 
 
 class Closure(BaseModel):
@@ -139,7 +150,7 @@ class Assessment(BaseModel):
 
     model_config = _OUTPUT
 
-    contract: Literal["1.1"] = "1.1"
+    contract: Literal["1.2"] = "1.2"
     case_id: str
     as_of: Instant
     pack: PackRef
@@ -152,6 +163,12 @@ class Assessment(BaseModel):
     patterns: list[PatternFound]
     closure: Closure | None
     episode: Episode
+    next_change: Instant | None = Field(
+        description=(
+            "The earliest instant after `as_of` at which this assessment would differ if no "
+            "event were added, or null when nothing would change (1.2)."
+        )
+    )
     trace: list[TraceEntry]
 
 
@@ -165,7 +182,7 @@ _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _TIERS = {tier.value: tier for tier in RiskTier}
 
 
-def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
+def _trusted(cls: type[_M], fields: dict[str, Any], unset: frozenset[str] = frozenset()) -> _M:
     """Build a model from engine output that is correct by construction, without validation.
 
     This is what `model_construct` does for these models (no aliases, no defaults needed,
@@ -174,10 +191,21 @@ def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
     """
     model = _new(cls)  # BaseModel has no __new__ of its own: object's, without the lookup
     _set_dict(model, fields)
-    _set_fields_set(model, set(fields))
+    _set_fields_set(model, set(fields) - unset if unset else set(fields))
     _set_extra(model, None)
     _set_private(model, None)
     return model
+
+
+_SET_BY = frozenset({"timescale_set_by"})
+
+
+def _action(action: dict[str, Any]) -> RequiredAction:
+    """A required action; `timescale_set_by` absent from the plain one is unset (and null)."""
+    if "timescale_set_by" in action:
+        return _trusted(RequiredAction, action)
+    action["timescale_set_by"] = None
+    return _trusted(RequiredAction, action, _SET_BY)
 
 
 def from_plain(document: dict[str, Any]) -> Assessment:
@@ -191,7 +219,7 @@ def from_plain(document: dict[str, Any]) -> Assessment:
     for action in document["actions"]:
         action["trigger"] = _trusted(Trigger, action["trigger"])
         action["contacts"] = [_trusted(ContactOut, c) for c in action["contacts"]]
-    document["actions"] = [_trusted(RequiredAction, action) for action in document["actions"]]
+    document["actions"] = [_action(action) for action in document["actions"]]
     closure = document["closure"]
     if closure is not None:
         closure["unmet"] = [_trusted(UnmetCondition, u) for u in closure["unmet"]]

@@ -11,9 +11,12 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
+    StrictInt,
     StrictStr,
+    Tag,
     model_validator,
 )
 
@@ -122,11 +125,15 @@ class _Event(BaseModel):
 
 
 class HomeVisit(_Event):
-    """A visit to the home."""
+    """A visit to the home; what it achieved, where recorded (contract 1.2)."""
 
     type: Literal["home_visit"]
     outcome: vocab.HomeVisitOutcome
     announced: StrictBool = True
+    seen_alone: StrictBool | None = Field(None, description="The child was seen alone.")
+    bedroom_seen: StrictBool | None = Field(None, description="The child's bedroom was seen.")
+    seen_awake: StrictBool | None = Field(None, description="The child (a baby) was seen awake.")
+    interpreter: StrictBool | None = Field(None, description="An independent interpreter was used.")
 
 
 class Appointment(_Event):
@@ -226,10 +233,107 @@ class PlanChange(_Event):
 
 
 class Review(_Event):
-    """A review meeting or conference takes place."""
+    """A review meeting or conference takes place, or is booked (contract 1.2)."""
 
     type: Literal["review"]
     kind: vocab.ReviewKind
+    initial: StrictBool = Field(
+        False, description="An initial child protection conference rather than a review."
+    )
+    booked: StrictBool = Field(
+        False,
+        description=(
+            "Booked, not yet held: `at` is when it is planned (it may be after `as_of`); it "
+            "completes nothing, ends nothing and opens nothing."
+        ),
+    )
+
+
+class TimescaleValue(BaseModel):
+    """A timescale a case sets: exactly one unit, or the word `immediately` given instead."""
+
+    model_config = _DOCUMENT
+
+    hours: Annotated[float, Field(gt=0, le=24 * 366)] | None = None
+    working_days: Annotated[StrictInt, Field(ge=1, le=366)] | None = None
+    calendar_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
+    weeks: Annotated[StrictInt, Field(ge=1, le=520)] | None = None
+    months: Annotated[StrictInt, Field(ge=1, le=120)] | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> TimescaleValue:
+        given = [unit for unit in _UNITS if getattr(self, unit) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one unit: `hours`, `working_days`, `calendar_days`, `weeks` or "
+                f"`months` (got {len(given)})"
+            )
+        return self
+
+    @property
+    def unit(self) -> tuple[str, float]:
+        """The timescale as (kind, amount), as the engine computes a deadline from it."""
+        for unit in _UNITS:
+            amount = getattr(self, unit)
+            if amount is not None:
+                return unit, float(amount)
+        raise AssertionError("validated to hold one unit")
+
+
+_UNITS = ("working_days", "hours", "calendar_days", "weeks", "months")
+_TIMESCALE_HELP = (
+    "a timescale is `immediately` or one unit: `{hours: N}`, `{working_days: N}`, "
+    "`{calendar_days: N}`, `{weeks: N}` or `{months: N}`"
+)
+
+
+def _timescale_form(value: object) -> str | None:
+    """Which member of `within` the value is written as, so an error names the mistake."""
+    if isinstance(value, str):
+        return "word"
+    if isinstance(value, dict | TimescaleValue):
+        return "units"
+    return None
+
+
+_Within = Annotated[
+    Annotated[Literal["immediately"], Tag("word")] | Annotated[TimescaleValue, Tag("units")],
+    Discriminator(_timescale_form, custom_error_type="timescale",
+                  custom_error_message=_TIMESCALE_HELP),
+]  # fmt: skip
+
+
+class TimescaleSet(_Event):
+    """A manager, the plan or supervision sets this child's timescale for an action or duty."""
+
+    type: Literal["timescale"]
+    for_: StrictStr = Field(
+        alias="for", description="The action id whose timescale (`within`) or duty's (`every`)."
+    )
+    within: _Within | None = Field(
+        None,
+        description=(
+            "The deadline for the action, from its trigger: `immediately` or one unit, such as "
+            "`{working_days: 5}`."
+        ),
+    )
+    every: TimescaleValue | None = Field(
+        None, description="The longest gap for the recurring duty, from `at` on."
+    )
+
+    @model_validator(mode="after")
+    def _within_or_every(self) -> TimescaleSet:
+        if (self.within is None) == (self.every is None):
+            raise ValueError("give one of `within` (for an action) or `every` (for a duty)")
+        return self
+
+    @property
+    def timescale(self) -> tuple[str, float]:
+        """(kind, amount) of whichever was given: `immediately` is ("immediately", 0)."""
+        value = self.within if self.within is not None else self.every
+        if value == "immediately" or value is None:
+            return "immediately", 0.0
+        return value.unit
 
 
 Event = Annotated[
@@ -246,7 +350,8 @@ Event = Annotated[
     | WorkerAbsence
     | Referral
     | PlanChange
-    | Review,
+    | Review
+    | TimescaleSet,
     Field(discriminator="type"),
 ]
 

@@ -53,6 +53,7 @@ def parse_case(data: str | bytes | dict[str, Any] | Any) -> Case:
 
 
 _EVENT_TAGS = frozenset(event_type.value for event_type in EventType)
+_TIMESCALE_TAGS = frozenset({"word", "units"})
 
 
 def case_issues(error: ValidationError) -> list[CaseIssue]:
@@ -63,6 +64,9 @@ def case_issues(error: ValidationError) -> list[CaseIssue]:
         # A discriminated union puts the event type in the location: drop it.
         if len(loc) >= 3 and loc[0] == "events" and loc[2] in _EVENT_TAGS:
             del loc[2]
+        # so does a timescale's `within` (a word or a mapping of one unit)
+        if len(loc) >= 4 and loc[2] == "within" and loc[3] in _TIMESCALE_TAGS:
+            del loc[3]
         path = ""
         for part in loc:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -81,7 +85,8 @@ def case_issues(error: ValidationError) -> list[CaseIssue]:
         elif kind == "union_tag_not_found":
             message = "event has no `type`"
         else:
-            message = item["msg"][0].lower() + item["msg"][1:]
+            message = item["msg"].removeprefix("Value error, ")
+            message = message[0].lower() + message[1:]
             given = item.get("input")
             if kind != "json_invalid" and given is not None and not isinstance(given, dict | list):
                 message += f" (got `{given}`)"

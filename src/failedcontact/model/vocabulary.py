@@ -51,6 +51,7 @@ class EventType(StrEnum):
     REFERRAL = "referral"
     PLAN_CHANGE = "plan_change"
     REVIEW = "review"
+    TIMESCALE = "timescale"
 
 
 class HomeVisitOutcome(StrEnum):
@@ -245,4 +246,4 @@ SHARED_PATTERN_IDS: tuple[str, ...] = (
     "repeat_requests",
 )
 
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"

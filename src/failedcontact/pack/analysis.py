@@ -268,19 +268,7 @@ def _satisfiable(
             skipped.append(f"rule `{rule.id}` (too many combinations)")
             continue
         satisfiable[index] = any(_holds(compiled.test, a) for a in points)
-        at_as_of = _event_facts_at_as_of(rule, compiled.facts)
-        if not satisfiable[index] and at_as_of:
-            fact = FACTS[at_as_of[0]]
-            report(
-                Code.PACK_FACT_CONTEXT,
-                Severity.ERROR,
-                f"rule `{rule.id}` runs only at `as_of`, where there is no event, so fact "
-                f"`{fact.name}` (about a `{fact.event_type}` event) has no value there",
-                ("rules", index, "when"),
-                f"trigger the rule on the event, `on: [{fact.event_type}]`, or test a fact "
-                "about the whole case",
-            )
-        elif not satisfiable[index]:
+        if not satisfiable[index]:
             report(
                 Code.ANALYSIS_UNSATISFIABLE,
                 Severity.ERROR,
@@ -290,13 +278,6 @@ def _satisfiable(
                 "or a count its triggers rule out",
             )
     return satisfiable
-
-
-def _event_facts_at_as_of(rule: Rule, facts: frozenset[str] | set[str]) -> list[str]:
-    """The facts of one event type that a rule triggered only at `as_of` tests."""
-    if list(rule.on) != [AS_OF]:
-        return []
-    return sorted(f for f in facts if f in FACTS and FACTS[f].event_type is not None)
 
 
 def _covers(shape: dict[str, Any], triggers: list[str]) -> bool:

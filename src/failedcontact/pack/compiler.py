@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 
 from ..codes import Code
@@ -11,10 +11,13 @@ from ..errors import Diagnostic
 from ..model.calendar import WorkingCalendar
 from ..model.vocabulary import SHARED_ACTION_CATEGORIES, SHARED_ACTION_IDS, ActionCategory, RiskTier
 from ..source.reader import Located, Path
+from .clocks import Clocks, clocks
 from .conditions import ALWAYS, Compiled, ConditionCompiler, Predicate, conjunction
 from .document import (
     ActionSpec,
     CalendarDays,
+    CaseTimescale,
+    ClosureCondition,
     Deadline,
     Hours,
     Interval,
@@ -68,6 +71,12 @@ class CompiledRequirement:
     contacts: str | None
     category: ActionCategory
     completed_by: Compiled | None  # events besides an `action` record that complete it
+    ended_when_seen: bool = False  # the child seen after the trigger ends it (contract 1.2)
+    per_event: bool = False  # one instance per triggering event
+    # A case's `timescale` event may set this action's deadline (`within`) or this duty's
+    # interval (`every`): `accepts`, no longer than `longest` (None: no bound).
+    accepts: bool = False
+    longest: Timescale | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -97,18 +106,26 @@ class CompiledRule:
     case_test: Predicate | None
     moment_test: Predicate | None
     once: bool
+    # the same split for a case with no plan history, where the plan is a case fact
+    fixed_plan_tests: tuple[Predicate | None, Predicate | None]
     # Precomputed for the trace, which names them every time the rule fires.
     action_ids: tuple[str, ...] = ()
     explanation: str = ""  # "; <when>" and "; <note>" when there is one
 
 
-def split_by_case_facts(condition: Compiled) -> tuple[Predicate | None, Predicate | None]:
+# With no `plan_change` history the plan is `child.plan` throughout: a case fact too.
+_FIXED_PLAN_FACTS = CASE_FACTS | {"plan"}
+
+
+def split_by_case_facts(
+    condition: Compiled, case_facts: frozenset[str] = CASE_FACTS
+) -> tuple[Predicate | None, Predicate | None]:
     """Split a condition into the part that reads only case facts and the rest (None: true)."""
     if condition is ALWAYS:
         return None, None
     parts = condition.parts or (condition,)
-    on_case = [p for p in parts if p.facts <= CASE_FACTS]
-    on_moment = [p for p in parts if not p.facts <= CASE_FACTS]
+    on_case = [p for p in parts if p.facts <= case_facts]
+    on_moment = [p for p in parts if not p.facts <= case_facts]
     return _conjoin(on_case), _conjoin(on_moment)
 
 
@@ -156,6 +173,7 @@ class CompiledClosure:
     title: str
     citation: str | None
     when: Compiled
+    action: str | None = None  # the action whose record meets it (contract 1.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +201,7 @@ class CompiledPack:
     # objects the rules, duties, patterns... hold. Each keeps its tree (`.tree`), for the
     # other visitors (static analysis, the durable lowering, strategies): none reads YAML.
     conditions: tuple[tuple[Path, Compiled], ...]
+    clocks: Clocks  # what changes with time alone (pack/clocks.py)
 
     @property
     def trees(self) -> dict[Path, Node]:
@@ -213,6 +232,38 @@ def _category(action_id: str, action: ActionSpec) -> ActionCategory:
     return SHARED_ACTION_CATEGORIES.get(action_id) or action.category or ActionCategory.RECORD
 
 
+# Steps that try to gain access end when the child is seen; the rest stay until done
+# (docs/decisions.md, "What seeing the child ends").
+ENDED_WHEN_SEEN_BY_DEFAULT = frozenset(
+    {ActionCategory.VISIT, ActionCategory.APPOINTMENT, ActionCategory.CALL, ActionCategory.LETTER}
+)
+
+
+def _ended_when_seen(category: ActionCategory, action: ActionSpec) -> bool:
+    if action.ended_when_seen is not None:
+        return action.ended_when_seen
+    return category in ENDED_WHEN_SEEN_BY_DEFAULT
+
+
+def _case_timescale(spec: CaseTimescale | None) -> tuple[bool, Timescale | None]:
+    """Whether a case may set the timescale, and the longest it may set."""
+    if spec is None:
+        return False, None
+    return True, _timescale(spec.longest) if spec.longest is not None else None
+
+
+def _closure_action(condition: ClosureCondition) -> str | None:
+    """The action a closure condition names, or the one its `actions_done` test names."""
+    if condition.action is not None:
+        return condition.action
+    when = condition.when
+    if len(when) == 1 and isinstance(when.get("actions_done"), dict):
+        test = when["actions_done"]
+        if len(test) == 1 and isinstance(test.get("contains"), str):
+            return str(test["contains"])
+    return None
+
+
 def compile_pack(
     source: Located, doc: PackDocument, digest: str, dropped: Dropped = NOTHING_DROPPED
 ) -> CompiledPack | list[Diagnostic]:
@@ -238,14 +289,11 @@ def compile_pack(
     closure = build.closure()
     if build.conditions.diagnostics:
         return build.conditions.diagnostics
-    hours = doc.calendar.working_hours
-    try:
-        calendar = WorkingCalendar(
-            doc.calendar.country, doc.calendar.subdivision, (_naive(hours.start), _naive(hours.end))
-        )
-    except ValueError as error:  # an unknown country or subdivision
-        return [source.diagnostic(Code.PACK_CALENDAR, str(error), ("calendar",))]
+    calendar = _calendar(source, doc)
+    if isinstance(calendar, Diagnostic):
+        return [calendar]
     otherwise = doc.risk.otherwise
+    as_of_rules: set[Path] = {("rules", r.order, "when") for r in rules if AS_OF in r.triggers}
     return CompiledPack(
         document=doc,
         digest=digest,
@@ -271,7 +319,18 @@ def compile_pack(
         flags=frozenset(doc.flags),
         action_ids=frozenset((*SHARED_ACTION_IDS, *doc.actions)),
         conditions=tuple(build.written),
+        clocks=clocks(build.written, as_of_rules),
     )
+
+
+def _calendar(source: Located, doc: PackDocument) -> WorkingCalendar | Diagnostic:
+    hours = doc.calendar.working_hours
+    try:
+        return WorkingCalendar(
+            doc.calendar.country, doc.calendar.subdivision, (_naive(hours.start), _naive(hours.end))
+        )
+    except ValueError as error:  # an unknown country or subdivision
+        return source.diagnostic(Code.PACK_CALENDAR, str(error), ("calendar",))
 
 
 def _domains(doc: PackDocument, dropped: Dropped) -> dict[str, tuple[str, ...]]:
@@ -307,14 +366,20 @@ class _Build:
         action = self.doc.actions.get(need.action)
         if action is None:
             return None  # reported by the reference check
+        category = _category(need.action, action)
+        accepts, longest = _case_timescale(action.case_timescale)
         return CompiledRequirement(
             action=need.action,
             title=action.title,
             owner=need.owner or action.owner,
             timescale=_timescale(need.deadline if need.deadline is not None else action.deadline),
             contacts=action.contacts,
-            category=_category(need.action, action),
+            category=category,
             completed_by=self.completed_by.get(need.action),
+            ended_when_seen=_ended_when_seen(category, action),
+            per_event=action.per_event,
+            accepts=accepts,
+            longest=longest,
         )
 
     def rule(self, index: int, rule: Rule) -> CompiledRule:
@@ -326,8 +391,11 @@ class _Build:
             )
             if compiled is not None:
                 requires.append(compiled)
-        when = self.condition(rule.when, ("rules", index, "when"), Context.RULE)
+        # a rule only `as_of` fires reads the case as it stands then: no event, but the tier
+        context = Context.AS_OF if rule.on == (AS_OF,) else Context.RULE
+        when = self.condition(rule.when, ("rules", index, "when"), context)
         case_test, moment_test = split_by_case_facts(when)
+        fixed_plan_tests = split_by_case_facts(when, _FIXED_PLAN_FACTS)
         return CompiledRule(
             id=rule.id,
             citation=rule.citation,
@@ -339,6 +407,7 @@ class _Build:
             case_test=case_test,
             moment_test=moment_test,
             once=rule.once,
+            fixed_plan_tests=fixed_plan_tests,
             action_ids=tuple(r.action for r in requires),
             explanation=f"; {when.text}" + (f"; {rule.note}" if rule.note else ""),
         )
@@ -366,6 +435,7 @@ class _Build:
                 c.title,
                 c.citation,
                 self.condition(c.when, ("closure", "requires", i, "when"), Context.CLOSURE),
+                _closure_action(c),
             )
             for i, c in enumerate(self.doc.closure.requires)
         )
@@ -416,7 +486,10 @@ def _duties(
     for index, duty in enumerate(doc.duties):
         path = ("duties", index)
         compiled = requirement(Requirement(action=duty.action, deadline=duty.every))
-        when = condition(duty.when, (*path, "when"), Context.RISK)
+        if compiled is not None:  # a duty's own bound on a case's `every`, not the action's
+            accepts, longest = _case_timescale(duty.case_timescale)
+            compiled = replace(compiled, accepts=accepts, longest=longest, ended_when_seen=False)
+        when = condition(duty.when, (*path, "when"), Context.DUTY)
         starts = (
             None
             if duty.starts is None

@@ -257,6 +257,20 @@ class Window(BaseModel):
     years: int | None = Field(None, ge=1, le=100, description="Calendar years (leap-year correct).")
 
 
+class CaseTimescale(BaseModel):
+    """Lets a case set a timescale for an action or duty, within the guidance's bound."""
+
+    model_config = _DOCUMENT
+
+    longest: Deadline | None = Field(
+        None,
+        description=(
+            "The longest timescale the guidance allows (its minimum standard); a longer one "
+            "set for a child is not applied. Absent: any timescale is applied."
+        ),
+    )
+
+
 class ActionSpec(BaseModel):
     """How the pack words and times one action."""
 
@@ -280,6 +294,30 @@ class ActionSpec(BaseModel):
             "Events that complete the action when they follow its trigger, besides an `action` "
             "record with its id: for example a home visit where the child is seen, an answered "
             "call, a letter (and not a card)."
+        ),
+    )
+    ended_when_seen: bool | None = Field(
+        None,
+        description=(
+            "Whether the child seen (a `child_seen` or `seen_not_alone` visit, an `attended` "
+            "appointment) after the trigger ends the action (contract 1.2). Absent: by "
+            "category, `true` for visit, appointment, call and letter (steps that try to gain "
+            "access), `false` for the rest (records, manager and multi-agency steps, "
+            "referrals), which stay until done."
+        ),
+    )
+    per_event: bool = Field(
+        False,
+        description=(
+            'One entry per triggering event, each with its own status ("record each visit"); '
+            "an `action` record completes the earliest instance before it not yet completed."
+        ),
+    )
+    case_timescale: CaseTimescale | None = Field(
+        None,
+        description=(
+            "A case may set this action's timescale with a `timescale` event (contract 1.2), "
+            "no longer than `longest`."
         ),
     )
 
@@ -389,6 +427,13 @@ class Duty(BaseModel):
         description="Which events discharge the duty, for example a visit where the child is seen."
     )
     note: str | None = Field(None, description="Shown in the trace.")
+    case_timescale: CaseTimescale | None = Field(
+        None,
+        description=(
+            "A case may set this duty's frequency with a `timescale` event's `every` (contract "
+            "1.2), no longer than `longest`."
+        ),
+    )
 
 
 class ClosureCondition(BaseModel):
@@ -400,6 +445,14 @@ class ClosureCondition(BaseModel):
     title: str = Field(description="What must be true, shown when it is not.", min_length=1)
     citation: str | None = Field(None, description="The section the condition encodes.")
     when: Condition
+    action: Identifier | None = Field(
+        None,
+        description=(
+            "The action whose record meets the condition, so a case system can make it a task "
+            "(contract 1.2); absent: the one action a `{actions_done: {contains: X}}` "
+            "condition names, else none."
+        ),
+    )
 
 
 class ClosureSpec(BaseModel):

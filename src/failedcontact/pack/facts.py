@@ -18,6 +18,7 @@ from ..model.vocabulary import (
     Plan,
     ReferralKind,
     ReviewKind,
+    RiskTier,
     Service,
     Tenure,
 )
@@ -37,6 +38,7 @@ class Moment:
         "memo",
         "out_of_hours",
         "outcome",
+        "plan",
         "position",
         "run_count",
         "run_start",
@@ -61,8 +63,12 @@ class Moment:
         episode_start: int = 0,
         failed_position: int = -1,
         memo: dict[object, Any] | None = None,
+        plan: str | None = None,
     ) -> None:
         self.event = event
+        # The child's plan at this moment (contract 1.2: a history); None outside the
+        # engine, where the `plan` fact reads the case's `child.plan`.
+        self.plan = plan
         self.type: str | None = event.type if event is not None else None
         self.outcome: str | None = event.outcome if self.type in OUTCOME_EVENT_TYPES else None
         self.index = index
@@ -95,6 +101,7 @@ class Summary(Moment):
         "open_actions",
         "overdue_actions",
         "patterns",
+        "risk_tier",
     )
 
     def __init__(
@@ -107,6 +114,7 @@ class Summary(Moment):
         self.open_actions = 0
         self.overdue_actions = 0
         self.actions_done: frozenset[str] = frozenset()
+        self.risk_tier: str | None = None  # set once the risk rules have run
 
 
 class Kind(StrEnum):
@@ -126,12 +134,15 @@ class Context(StrEnum):
     PATTERN = "pattern"
     RISK = "risk"
     CLOSURE = "closure"
+    AS_OF = "as_of"  # a rule `on: [as_of]`: the case as it stands at `as_of`
+    DUTY = "duty"  # whether a recurring duty applies, at `as_of`
 
 
 ALL = frozenset(Context)
 EVENT = frozenset({Context.RULE, Context.PATTERN})
-SUMMARY = frozenset({Context.RISK, Context.CLOSURE})
+SUMMARY = frozenset({Context.RISK, Context.CLOSURE, Context.AS_OF, Context.DUTY})
 CLOSING = frozenset({Context.CLOSURE})
+AFTER_RISK = frozenset({Context.CLOSURE, Context.AS_OF, Context.DUTY})  # the tier is known
 
 Getter = Callable[[Case, Moment], Any]
 
@@ -139,7 +150,6 @@ Getter = Callable[[Case, Moment], Any]
 CASE_FACTS = frozenset(
     {
         "service",
-        "plan",
         "tenure",
         "landlord",
         "local_authority",
@@ -178,6 +188,20 @@ def _age(case: Case, moment: Moment) -> int | None:
     if born is None or case.child.unborn:
         return None
     return age_in_years(born, moment.at.astimezone(UK).date())
+
+
+def _plan(case: Case, moment: Moment) -> Any:
+    plan = moment.plan
+    return plan if plan is not None else case.child.plan
+
+
+# What a home visit achieved (contract 1.2): each a yes-or-no fact of the visit.
+_VISIT_FACTS = (
+    ("seen_alone", "the child was seen alone"),
+    ("bedroom_seen", "the child's bedroom was seen"),
+    ("seen_awake", "the child (a baby) was seen awake"),
+    ("interpreter", "an independent interpreter was used"),
+)
 
 
 def _outcome(case: Case, moment: Moment) -> Any:
@@ -262,8 +286,10 @@ FACTS: dict[str, Fact] = {
     for fact in (
         Fact("service", Kind.ENUM, "the service holding the case", lambda c, m: c.service,
              domain=_values(Service)),
-        Fact("plan", Kind.ENUM, "the plan the child is subject to", lambda c, m: c.child.plan,
-             domain=_values(Plan)),
+        Fact("plan", Kind.ENUM, "the plan the child is subject to at the moment evaluated: at "
+             "the triggering event for a rule an event fires, at `as_of` for risk, duties, "
+             "closure and rules `on: [as_of]` (the `plan_change` history, contract 1.2)",
+             _plan, domain=_values(Plan)),
         Fact("tenure", Kind.ENUM, "how the household holds its home",
              lambda c, m: c.household.tenure, domain=_values(Tenure)),
         Fact("landlord", Kind.TEXT, "the landlord, compared ignoring case and spacing",
@@ -307,12 +333,18 @@ FACTS: dict[str, Fact] = {
                     "(contract 1.1)", "plan_change", "plan", _values(Plan)),
         _event_fact("review_kind", Kind.ENUM, "a review meeting's kind (contract 1.1)", "review",
                     "kind", _values(ReviewKind)),
+        _event_fact("initial_conference", Kind.BOOL, "a review is an initial child protection "
+                    "conference rather than a review (contract 1.2)", "review", "initial"),
+        *(_event_fact(name, Kind.BOOL, f"{what} at a home visit; unknown where not recorded "
+                      "(contract 1.2)", "home_visit", name) for name, what in _VISIT_FACTS),
         _summary_fact("concern_levels", Kind.SET, "the levels of every concern raised up to "
                       "the moment", SUMMARY, _values(ConcernLevel)),
         _summary_fact("patterns", Kind.SET, "the patterns found", SUMMARY),
         _summary_fact("open_actions", Kind.INT, "required actions not yet done", CLOSING),
         _summary_fact("overdue_actions", Kind.INT, "required actions past their deadline",
                       CLOSING),
+        _summary_fact("risk_tier", Kind.ENUM, "the risk tier at `as_of` (closure, duties and "
+                      "rules `on: [as_of]`)", AFTER_RISK, _values(RiskTier)),
         _summary_fact("actions_done", Kind.SET, "action ids recorded as done in the current "
                       "episode", CLOSING),
     )

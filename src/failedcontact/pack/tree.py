@@ -476,6 +476,8 @@ _CONTEXT_PLACES = {
     "and `by`, `completed_by`)",
     Context.RISK: "risk rules",
     Context.CLOSURE: "closure conditions",
+    Context.AS_OF: "a rule on `as_of`",
+    Context.DUTY: "a duty's `when`",
 }
 _SECTION_WORDS = {
     "rules": "a rule's `when`",
@@ -491,8 +493,15 @@ def _context_words(context: Context, path: Path) -> str:
     for part in ("of", "since"):
         if part in path:
             return f"a `count`'s `{part}`, which tests one event at a time"
+    if context is Context.AS_OF:
+        return "a rule on `as_of`, which has no event"
     if path and path[0] == "duties" and len(path) > 2:
         return f"a duty's `{path[2]}`, which tests one event at a time"
     if path and str(path[0]) in _SECTION_WORDS:
         return _SECTION_WORDS[str(path[0])]
-    return f"a {context.value} condition"
+    return f"{_a(context.value)} condition"
+
+
+def _a(word: str) -> str:
+    """`a rule`, `an as_of`: the article a context's name takes in a message."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"

@@ -18,14 +18,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from multiprocessing.process import BaseProcess
-from types import FrameType
 from typing import Any
 
 import orjson
@@ -36,6 +34,13 @@ from ..errors import CaseError, CaseIssue, UsageError
 from ..limits import MAX_CASE_BYTES
 from ..model.case_input import as_of_instant, parse_case
 from .decision_log import LogOptions, decision_line
+from .stopping import (
+    Signalled,
+    Stop,
+    TrackedPool,
+    stop_on_signals,
+    stopped,
+)
 
 Line = tuple[int, bytes | None]  # the 1-based line number and its bytes (None: over the limit)
 # the output line; for a bad line, what to tell stderr; with a decision log, the decision's line
@@ -277,7 +282,7 @@ def assess_blocks(
     start = time.perf_counter()
     progress = _Progress()
     first = 1
-    with _stop_on_signals() as stop:
+    with stop_on_signals() as stop:
         try:
             if workers <= 1:
                 for rows, block in blocks:
@@ -295,102 +300,9 @@ def assess_blocks(
                         pool, pending, workers * _IN_FLIGHT, stop, progress, write, report, record
                     )
                 _drain(pool, pending, 0, stop, progress, write, report, record)
-        except (_Signalled, KeyboardInterrupt, BrokenProcessPool) as error:
-            raise _stopped(error, progress, 0, "row", report) from None
+        except (Signalled, KeyboardInterrupt, BrokenProcessPool) as error:
+            raise stopped(error, progress.done, 0, "row", report) from None
     return progress.summary(start, workers)
-
-
-# Exit statuses of a run that stopped before its input ended (docs/reliability.md).
-EXIT_WORKER_DIED = 75  # EX_TEMPFAIL: a worker process died (killed, out of memory): carry on
-EXIT_SIGINT = 128 + signal.SIGINT  # 130, the shells' convention
-EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
-
-
-class BatchStopped(SystemExit):
-    """The run stopped before its input ended: a signal (SIGINT, SIGTERM) or a worker process
-    that died. A request to end the process with exit status `code` (130, 143, or
-    `EXIT_WORKER_DIED`), so the command line needs no traceback to say so.
-
-    Every output line written before it is whole and in input order: they answer the input's
-    lines `skipped + 1` to `answered` (rows, for `assess_blocks`). `message` (one line, also
-    given to `report` before this is raised) says so and how to carry on.
-    """
-
-    def __init__(self, code: int, message: str, answered: int, skipped: int = 0) -> None:
-        super().__init__(code)
-        self.message = message
-        self.answered = answered
-        self.skipped = skipped
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class _Signalled(BaseException):
-    """SIGINT or SIGTERM arrived during a run (a BaseException, as KeyboardInterrupt is)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-_STOPPING = {signal.SIGINT, signal.SIGTERM}
-
-
-@dataclass(slots=True)
-class _Stop:
-    """Signals during a run: raised at once, or held while a chunk is being written so that
-    its output lines, and its decision-log lines, are written whole."""
-
-    signum: int | None = None
-    writing: bool = False
-    installed: bool = False  # the handlers are in place (the main thread)
-
-    def handle(self, signum: int, _frame: FrameType | None) -> None:
-        self.signum = signum
-        if not self.writing:
-            raise _Signalled(signum)
-
-    @contextmanager
-    def whole(self) -> Iterator[None]:
-        """Hold SIGINT and SIGTERM while the body writes; raise one that came after.
-
-        They are blocked, not only held back: a signal that interrupts a write to a full
-        pipe can make a buffered writer drop what it had left to write (seen: the last
-        62,926 bytes of a chunk lost, the write reporting success).
-        """
-        self.writing = True
-        before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING) if self.installed else None
-        try:
-            yield
-        finally:
-            if before is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a held one runs now
-            self.writing = False
-        if self.signum is not None:
-            raise _Signalled(self.signum)
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[_Stop]:
-    """SIGINT and SIGTERM end the run between two writes, while this is in effect.
-
-    Only the main thread can take signals; elsewhere (a server's thread) nothing changes.
-    """
-    stop = _Stop()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    for number in before:
-        signal.signal(number, stop.handle)
-    stop.installed = True
-    try:
-        yield stop
-    finally:
-        for number, handler in before.items():
-            if handler is not None:  # None: set outside Python, cannot be put back
-                signal.signal(number, handler)
 
 
 @dataclass(slots=True)
@@ -420,10 +332,10 @@ class _Progress:
 
 
 def _drain(
-    pool: _TrackedPool,
+    pool: TrackedPool,
     pending: deque[tuple[Future[BlockResult], int]],
     keep: int,
-    stop: _Stop,
+    stop: Stop,
     progress: _Progress,
     write: Callable[[bytes], None],
     report: Callable[[str], None],
@@ -431,7 +343,7 @@ def _drain(
     counted: Callable[[int], None] | None = None,
 ) -> None:
     """Write finished chunks in order, and wait for the oldest while more than `keep` are
-    in flight. A worker that died raises `BrokenProcessPool` here, a signal `_Signalled`."""
+    in flight. A worker that died raises `BrokenProcessPool` here, a signal `Signalled`."""
     while pending and (len(pending) > keep or pending[0][0].done()):
         in_flight, count = pending.popleft()
         result = pool.result(in_flight)
@@ -441,33 +353,6 @@ def _drain(
             counted(progress.done)
 
 
-def _stopped(
-    error: BaseException,
-    progress: _Progress,
-    skipped: int,
-    unit: str,
-    report: Callable[[str], None],
-) -> BatchStopped:
-    """What to tell the caller, and `report`, about a run that stopped part way."""
-    done = progress.done
-    if done:
-        answered = f"answered {unit}s {skipped + 1:,}-{skipped + done:,} of the input"
-    else:
-        answered = f"answered no {unit} of the input" + (
-            f" after {unit} {skipped:,}" if skipped else ""
-        )
-    carry_on = f"; to carry on, skip the first {skipped + done:,} {unit}(s) of the input"
-    if isinstance(error, BrokenProcessPool):
-        code, why = EXIT_WORKER_DIED, f"error: {error}, so the run stopped"
-    else:
-        number = error.signum if isinstance(error, _Signalled) else signal.SIGINT
-        code = EXIT_SIGINT if number == signal.SIGINT else 128 + number
-        why = f"stopped by {signal.Signals(number).name}"
-    message = f"{why}: {answered} (each output {unit} whole, in order){carry_on}"
-    report(message)
-    return BatchStopped(code, message, done, skipped)
-
-
 @contextmanager
 def _executor(
     pack: Pack,
@@ -475,7 +360,7 @@ def _executor(
     log: DecisionLogging | None,
     workers: int,
     form: BlockFormat | None = None,
-) -> Iterator[_TrackedPool]:
+) -> Iterator[TrackedPool]:
     """Worker processes while the caller uses them; waited for when the run ends whole, and
     killed at once when it does not (a signal, a dead worker, a failed write or read).
 
@@ -485,7 +370,7 @@ def _executor(
     pack's text once (tens of milliseconds).
     """
     context = _context()
-    pool = _TrackedPool(
+    pool = TrackedPool(
         max_workers=workers,
         mp_context=context,
         initializer=_start_worker,
@@ -500,75 +385,6 @@ def _executor(
             pool.shutdown(wait=True)
         else:
             pool.stop()
-
-
-class _TrackedPool(ProcessPoolExecutor):
-    """A process pool that keeps every worker it started, to stop or describe them."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.started: list[BaseProcess] = []
-
-    def died(self) -> bool:
-        """True when a worker has ended (they end only when the pool shuts down)."""
-        return any(process.exitcode is not None for process in self.started)
-
-    def stop(self) -> None:
-        """Cancel what is queued and kill the workers now, leaving nothing to wait for.
-
-        A worker killed while sending a result leaves half a message in the results pipe,
-        and the pool's manager thread (which the interpreter joins at exit) waiting for the
-        rest: with every worker gone, closing this process's end of the pipe ends that wait.
-        """
-        results = self._result_queue
-        self.shutdown(wait=False, cancel_futures=True)
-        for process in self.started:
-            if process.exitcode is None:
-                process.kill()
-        for process in self.started:
-            process.join(5)
-        writer = getattr(results, "_writer", None)
-        if writer is not None:
-            writer.close()
-
-    def result(self, future: Future[BlockResult]) -> BlockResult:
-        """The future's result; `BrokenProcessPool` as soon as any worker has died.
-
-        The pool says so itself, unless a worker died while sending a result: its manager
-        thread then waits for the rest of the message, so the workers are watched here too.
-        """
-        while True:
-            try:
-                return future.result(timeout=_WATCH)
-            except TimeoutError:
-                if self.died():
-                    raise BrokenProcessPool(self.death()) from None
-            except BrokenProcessPool:
-                raise BrokenProcessPool(self.death()) from None
-
-    def death(self) -> str:
-        """How a worker ended, said before the others are stopped (the pool ends them with
-        SIGTERM; `stop` with SIGKILL)."""
-        for process in self.started:
-            code = process.exitcode
-            if code is not None and code != -signal.SIGTERM:
-                how = (
-                    f"was killed by {signal.Signals(-code).name}"
-                    if code < 0
-                    else f"exited ({code})"
-                )
-                return f"a worker process (pid {process.pid}) {how}"
-        return "a worker process died (killed, or out of memory)"
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        try:
-            future = super().submit(fn, *args, **kwargs)
-        except BrokenProcessPool:  # one died while there was no work for it
-            raise BrokenProcessPool(self.death()) from None
-        for process in self._processes.values():  # workers start as work arrives
-            if process not in self.started:
-                self.started.append(process)
-        return future
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -608,7 +424,7 @@ def assess_stream(
     start = time.perf_counter()
     done = _Progress(skipped=skip)
     numbered = islice(enumerate(lines, start=1), skip, None)
-    with _stop_on_signals() as stop:
+    with stop_on_signals() as stop:
         try:
             if workers <= 1:
                 for number, raw in numbered:
@@ -633,8 +449,8 @@ def assess_stream(
                     keep = workers * _IN_FLIGHT
                     _drain(pool, pending, keep, stop, done, write, report, record, progress)
                 _drain(pool, pending, 0, stop, done, write, report, record, progress)
-        except (_Signalled, KeyboardInterrupt, BrokenProcessPool) as error:
-            raise _stopped(error, done, skip, "line", report) from None
+        except (Signalled, KeyboardInterrupt, BrokenProcessPool) as error:
+            raise stopped(error, done.done, skip, "line", report) from None
     return done.summary(start, workers)
 
 
@@ -708,7 +524,6 @@ def _chunks(numbered: Iterator[Line]) -> Generator[list[Line], None, None]:
             _keep_stdin_open()
 
 
-_WATCH = 0.2  # seconds between looks at the workers while waiting for a result
 _READER_GRACE = 0.2  # seconds a run that ended early waits for its reader to stop
 
 

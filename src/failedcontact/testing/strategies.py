@@ -108,7 +108,43 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
     # `one_of` keeps one branch per strategy object, so each weight is a new object.
     failed = [_failed(pairs, at) if pairs else _visits(at) for _ in range(3)]
     common = [_visits(at), _appointments(at), _visits(at), _appointments(at)]
-    return st.one_of(*failed, *common, *_other_events(at, sorted(pack.compiled.action_ids)))
+    timed = _timescales(pack, at)
+    others = _other_events(at, sorted(pack.compiled.action_ids))
+    return st.one_of(*failed, *common, *others, *timed)
+
+
+def _timescales(pack: Pack, at: st.SearchStrategy[str]) -> list[st.SearchStrategy[dict[str, Any]]]:
+    """`timescale` events (contract 1.2) for the actions and duties the pack lets a case time."""
+    document = pack.compiled.document
+    within = sorted(i for i, a in document.actions.items() if a.case_timescale is not None)
+    every = sorted({d.action for d in document.duties if d.case_timescale is not None})
+    units = st.sampled_from(["working_days", "calendar_days", "weeks"]).flatmap(
+        lambda unit: st.fixed_dictionaries({unit: st.integers(1, 12)})
+    )
+    found = []
+    if within:
+        found.append(
+            st.fixed_dictionaries(
+                {
+                    "at": at,
+                    "type": st.just("timescale"),
+                    "for": st.sampled_from(within),
+                    "within": st.just("immediately") | units,
+                }
+            )
+        )
+    if every:
+        found.append(
+            st.fixed_dictionaries(
+                {
+                    "at": at,
+                    "type": st.just("timescale"),
+                    "for": st.sampled_from(every),
+                    "every": units,
+                }
+            )
+        )
+    return found
 
 
 def _visits(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
@@ -118,7 +154,14 @@ def _visits(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
             "type": st.just("home_visit"),
             "outcome": st.sampled_from(_values(vocabulary.HomeVisitOutcome)),
         },
-        optional={"announced": st.booleans()},
+        optional={
+            "announced": st.booleans(),
+            # what the visit achieved (contract 1.2)
+            "seen_alone": st.booleans(),
+            "bedroom_seen": st.booleans(),
+            "seen_awake": st.booleans(),
+            "interpreter": st.booleans(),
+        },
     )
 
 
@@ -196,14 +239,20 @@ def _other_events(
                 "plan": st.sampled_from(_values(vocabulary.Plan)),
             }
         ),
-        st.fixed_dictionaries(
-            {
-                "at": at,
-                "type": st.just("review"),
-                "kind": st.sampled_from(_values(vocabulary.ReviewKind)),
-            }
-        ),
+        _reviews(at),
     ]
+
+
+def _reviews(at: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """A review held, or booked (contract 1.2), initial conference or not."""
+    return st.fixed_dictionaries(
+        {
+            "at": at,
+            "type": st.just("review"),
+            "kind": st.sampled_from(_values(vocabulary.ReviewKind)),
+        },
+        optional={"initial": st.booleans(), "booked": st.booleans()},
+    )
 
 
 def _landlords(pack: Pack) -> list[str | None]:
@@ -258,7 +307,15 @@ def cases(pack: Pack, max_events: int = 40) -> st.SearchStrategy[dict[str, Any]]
             # times are drawn independently, so the list order is already shuffled in time
             "events": st.lists(events(pack), max_size=max_events),
         }
-    )
+    ).map(_plan_from_history)
+
+
+def _plan_from_history(case: dict[str, Any]) -> dict[str, Any]:
+    """With a `plan_change` history the case leaves `child.plan` out: the history decides
+    (contract 1.2), and a `child.plan` that disagrees with it at `as_of` is invalid."""
+    if any(event["type"] == "plan_change" for event in case["events"]):
+        case["child"] = {k: v for k, v in case["child"].items() if k != "plan"}
+    return case
 
 
 @st.composite
