@@ -14,7 +14,7 @@ from ..errors import CaseError, ScenarioFileError
 from ..model.case_input import parse_case
 from ..testing.scenarios import discover, load_scenarios
 from ..views.handbook import build_handbook, render_handbook_html, render_handbook_markdown
-from ._app import EXIT_INPUT, app, err, fail, pack_or_exit, shown, writing
+from ._app import EXIT_INPUT, app, fail, note, pack_or_exit, shown, writing
 
 _PACK_HELP = "A pack id (the working tree's `policies/<id>.yaml`, else the bundled pack) or a path."
 
@@ -106,8 +106,6 @@ def handbook_command(
     with writing():
         output.write_text(text, encoding="utf-8")
     uncovered = len(book.uncovered)
-    err.print(
-        f"wrote {shown(output)}: {len(book.chapters)} sections, {uncovered} not covered "
-        f"by any rule",
-        markup=False,
+    note(
+        f"wrote {shown(output)}: {len(book.chapters)} sections, {uncovered} not covered by any rule"
     )

@@ -11,7 +11,7 @@ import typer
 from ..errors import PackError, UsageError
 from ..source.locate import resolve_pack, working_tree
 from ..source.new_area import Answers, NewArea, area_name, check_new_id, from_answers, from_pack
-from ._app import EXIT_PACK, EXIT_USAGE, app, err, fail, shown
+from ._app import EXIT_PACK, EXIT_USAGE, app, err, fail, note, shown
 
 
 def _ask_sections() -> tuple[tuple[str, str], ...]:
@@ -81,7 +81,7 @@ def new_area_command(
     except PackError as error:
         raise fail(EXIT_PACK, f"error: {error}") from None
     for path in written:
-        err.print(f"wrote {shown(path)}", markup=False)
-    err.print(f"next: fill in each TODO, then `failedcontact check {shown(written[0])}` and "
+        note(f"wrote {shown(path)}")
+    note(f"next: fill in each TODO, then `failedcontact check {shown(written[0])}` and "
               f"`failedcontact test {shown(written[0].parent / 'tests' / new_id)}`",
-              markup=False)  # fmt: skip
+    )  # fmt: skip
