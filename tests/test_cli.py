@@ -451,7 +451,7 @@ def test_explain_markdown_escapes_html_in_the_case_id(cli: Cli, tmp_path: Path) 
     result = cli("explain", "--pack", "north_lincs", "--as-of", AS_OF, "-f", "markdown", str(path))
     assert result.exit_code == 0, result.stderr
     assert "<script>" not in result.stdout
-    assert "(case &lt;script&gt;alert(1)&lt;/script&gt;&amp;, north_lincs 1.1.0," in result.stdout
+    assert "(case &lt;script&gt;alert(1)&lt;/script&gt;&amp;, north_lincs 1.2.0," in result.stdout
 
 
 @pytest.mark.parametrize("where", ["report", "decision-log"])

@@ -171,6 +171,26 @@ def test_a_duty_takes_the_frequency_set_for_the_child() -> None:
     assert visit["due"] == "2026-11-09T23:59:59+00:00" and visit["status"] == "overdue"
 
 
+@pytest.mark.parametrize(
+    ("record_at", "status"),
+    [(None, "overdue"), ("2026-11-18T10:00:00", "done"), ("2026-11-10T10:00:00", "overdue")],
+    ids=["never-recorded", "recorded-after-the-gap", "recorded-before-the-gap"],
+)
+def test_a_step_starts_when_a_duty_falls_overdue(record_at: str | None, status: str) -> None:
+    """Issue 27, "a step that starts when a gap passes ... with its clock at the end of the
+    gap": the plan's visits fall due two weeks from the plan's start (16 November); the
+    manager's review is then due within one working day (17 November)."""
+    events: list[dict[str, Any]] = [
+        {"at": "2026-11-02T10:00:00", "type": "plan_change", "plan": "child_protection"}
+    ]
+    if record_at is not None:
+        events.append({"at": record_at, "type": "action", "action": "history.manager_review"})
+    (review,) = _actions(_case(*events))["history.manager_review"]
+    assert review["trigger"] == {"event": 0, "at": "2026-11-16T23:59:59+00:00"}
+    assert review["due"] == "2026-11-17T23:59:59+00:00"
+    assert review["status"] == status
+
+
 def test_a_booked_review_completes_ends_and_opens_nothing() -> None:
     """ "A booked review has not happened: ... it completes nothing, ends nothing and opens
     nothing.\""""
@@ -243,3 +263,35 @@ def test_next_change_is_the_first_instant_the_answer_differs(
     after = pack.assess(case, at).model_dump(mode="json")
     assert _comparable(before) == _comparable(document)
     assert _comparable(after) != _comparable(document)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (("duty: plan_visits", "duty: plan_visit"), "unknown duty `plan_visit`"),
+        (("    duty: plan_visits\n", ""), "names no `duty`"),
+        (("on: [duty_overdue]", "on: [duty_overdue, as_of]"), "is its only trigger"),
+    ],
+    ids=["unknown-duty", "no-duty", "other-triggers"],
+)
+def test_a_gap_rule_must_name_one_duty(change: tuple[str, str], said: str) -> None:
+    text = (ROOT / "tests" / "data" / "history_pack.yaml").read_text(encoding="utf-8")
+    broken = text.replace(*change)
+    assert broken != text
+    with pytest.raises(fc.PackError) as caught:
+        fc.load_pack(text=broken)
+    found = [d for d in caught.value.diagnostics if d.code == "pack.unknown-duty"]
+    assert found and said in found[0].message
+
+
+def test_a_closure_condition_must_name_an_action_the_pack_defines() -> None:
+    text = (ROOT / "tests" / "data" / "history_pack.yaml").read_text(encoding="utf-8")
+    broken = text.replace(
+        "      when: {actions_done: {contains: inform_line_manager}}",
+        "      when: {actions_done: {contains: inform_line_manager}}\n"
+        "      action: inform_line_manger",
+    )
+    with pytest.raises(fc.PackError) as caught:
+        fc.load_pack(text=broken)
+    (found,) = [d for d in caught.value.diagnostics if d.code == "pack.unknown-action"]
+    assert "inform_line_manger" in found.message and "inform_line_manager" in (found.help or "")

@@ -237,7 +237,7 @@ def _replay_scenario(cli: Cli, tmp_path: Path, count: int) -> None:
     assert report["same"] == count - len(expected)
     for difference in report["differences"]:
         assert len(difference["reasons"]) == 1
-        assert difference["reasons"][0].startswith("pack changed: north_lincs 1.1.0")
+        assert difference["reasons"][0].startswith("pack changed: north_lincs 1.2.0")
 
 
 def test_replay_is_clean_and_names_exactly_what_a_timescale_edit_changed(

@@ -316,10 +316,16 @@ def test_tasks_carry_status_due_and_citation_and_validate_as_fhir(north_lincs: f
     assessment = north_lincs.assess(case, as_of=AS_OF)
     tasks = task_bundle(assessment, "Patient/child-1")
     Bundle.model_validate(tasks)
-    by_code = {e["resource"]["code"]["coding"][0]["code"]: e["resource"] for e in tasks["entry"]}
-    assert set(by_code) == {a.id for a in assessment.actions}
+    by_instance = {
+        (e["resource"]["code"]["coding"][0]["code"], e["resource"]["identifier"][0]["value"]): (
+            e["resource"]
+        )
+        for e in tasks["entry"]
+    }
+    assert len(by_instance) == len(assessment.actions)  # one Task per instance, per-event too
     for action in assessment.actions:
-        task = by_code[action.id]
+        instance = f"{assessment.case_id}/{action.id}/{action.trigger.event}"
+        task = by_instance[(action.id, instance)]
         assert task["for"] == {"reference": "Patient/child-1"}
         assert task["reasonCode"]["text"] == action.citation
         assert task["status"] == ("completed" if action.status == "done" else "requested")

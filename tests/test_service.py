@@ -88,13 +88,13 @@ def test_without_as_of_the_server_clock_is_used_and_said(client: TestClient) -> 
 def test_a_version_can_be_pinned_and_the_newest_is_the_default(client: TestClient) -> None:
     newest = _assess(client, EXAMPLE).json()["pack"]
     pinned = _assess(client, EXAMPLE, version="1.0.0").json()["pack"]
-    assert newest["version"] == "1.1.0"
+    assert newest["version"] == "1.2.0"
     assert pinned == {"id": "north_lincs", "version": "1.0.0",
                       "digest": fc.load_pack(RELEASE_1_0).digest}  # fmt: skip
     missing = _assess(client, EXAMPLE, version="9.9.9")
     assert missing.status_code == 404
     assert missing.json()["detail"] == (
-        "pack `north_lincs` has no version `9.9.9`; it has `1.0.0`, `1.1.0`"
+        "pack `north_lincs` has no version `9.9.9`; it has `1.0.0`, `1.2.0`"
     )
 
 
@@ -299,8 +299,8 @@ def test_the_batch_streams_one_line_per_line_like_the_cli(
 def test_packs_and_schemas_are_listed(client: TestClient) -> None:
     packs = client.get("/v1/packs", headers=AUTH).json()["packs"]
     north = next(p for p in packs if p["id"] == "north_lincs")
-    assert [v["version"] for v in north["versions"]] == ["1.0.0", "1.1.0"]
-    assert north["default_version"] == "1.1.0"
+    assert [v["version"] for v in north["versions"]] == ["1.0.0", "1.2.0"]
+    assert north["default_version"] == "1.2.0"
     assert {p["id"] for p in packs} == set(fc.bundled_ids())
     detail = client.get("/v1/packs/suffolk", headers=AUTH).json()
     [release] = detail["versions"]
@@ -326,7 +326,7 @@ def test_metrics_count_requests_errors_and_assessments_by_pack_and_tier(
     _assess(client, b"{}")
     text = client.get("/metrics").text
     assert ('failedcontact_assessments_total{pack="north_lincs",risk_tier="' + tier
-            + '",version="1.1.0"} 2.0') in text  # fmt: skip
+            + '",version="1.2.0"} 2.0') in text  # fmt: skip
     assert 'failedcontact_errors_total{code="case.invalid"} 1.0' in text
     assert 'failedcontact_requests_total{method="POST",route="/v1/assess",status="200"} 2.0' \
         in text  # fmt: skip
@@ -350,11 +350,11 @@ def test_a_failing_reload_is_refused_and_the_old_packs_keep_serving(tmp_path: Pa
     assert diagnostic["file"].endswith("north_lincs.yaml") and diagnostic["line"] > 0
     assert _assess(client, EXAMPLE).json()["pack"]["digest"] == digest
     edited = good.replace("deadline: {working_days: 5}", "deadline: {working_days: 10}")
-    pack.write_text(edited.replace("version: 1.1.0", "version: 1.2.0", 1), encoding="utf-8")
+    pack.write_text(edited.replace("version: 1.2.0", "version: 1.3.0", 1), encoding="utf-8")
     reloaded = client.post("/v1/admin/reload", headers=ADMIN_AUTH)
     assert reloaded.status_code == 200
     served = _assess(client, EXAMPLE).json()["pack"]
-    assert served["version"] == "1.2.0" and served["digest"] != digest
+    assert served["version"] == "1.3.0" and served["digest"] != digest
 
 
 def test_a_batch_in_flight_finishes_on_the_packs_it_started_with(tmp_path: Path) -> None:
@@ -363,7 +363,7 @@ def test_a_batch_in_flight_finishes_on_the_packs_it_started_with(tmp_path: Path)
     app = create_app(Settings(packs=folder, tokens=(TOKEN,)), holder)
     old = holder.current.get("north_lincs").digest
     pack = folder / "north_lincs.yaml"
-    pack.write_text(pack.read_text("utf-8").replace("version: 1.1.0", "version: 1.2.0", 1),
+    pack.write_text(pack.read_text("utf-8").replace("version: 1.2.0", "version: 1.3.0", 1),
                     encoding="utf-8")  # fmt: skip
     line = EXAMPLE.replace(b"\n", b"") + b"\n"
     sent = 0
@@ -392,7 +392,7 @@ def test_a_batch_in_flight_finishes_on_the_packs_it_started_with(tmp_path: Path)
     digests = {json.loads(row)["pack"]["digest"] for row in bytes(out).splitlines()}
     assert len(bytes(out).splitlines()) == 5
     assert digests == {old}
-    assert holder.current.get("north_lincs").version == "1.2.0"  # later requests get the new
+    assert holder.current.get("north_lincs").version == "1.3.0"  # later requests get the new
 
 
 def test_no_case_content_reaches_the_logs_at_any_level(

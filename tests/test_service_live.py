@@ -54,6 +54,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path,
          str(folder), "--tokens-file", str(tmp_path / "tokens"), "--admin-tokens-file",
          str(tmp_path / "admin"), "--decision-log", str(log)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},  # this tree's code, whatever cwd
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

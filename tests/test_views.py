@@ -79,7 +79,8 @@ def test_luton_concern_reads_as_the_issue_asks() -> None:
         "Do first: Report the concern at once to the children's social care team for the "
         "area where the child lives (overdue since Fri 27 Nov 10:20)."
     )
-    assert lines[1].startswith("HIGH risk: 1 overdue, 9 outstanding; next due Fri 4 Dec 23:59")
+    # 10: each of the two failed visits has its own record to make (per event, contract 1.2)
+    assert lines[1].startswith("HIGH risk: 1 overdue, 10 outstanding; next due Fri 4 Dec 23:59")
     text = "\n".join(lines)
     assert "Call Luton MASH on 01582 547760 (dial 01582547760)." in text
     assert (

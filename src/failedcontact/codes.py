@@ -72,6 +72,11 @@ class Code(StrEnum):
         "A rule is triggered by something that is not an event type, `failed_contact` or `as_of`.",
     )
     PACK_UNKNOWN_OUTCOME = "pack.unknown-outcome", "An outcome that the event type does not have."
+    PACK_UNKNOWN_DUTY = (
+        "pack.unknown-duty",
+        "A rule `on: [duty_overdue]` names no duty, or one the pack does not define, or has "
+        "other triggers too.",
+    )
     PACK_UNKNOWN_SECTION = (
         "pack.unknown-section",
         "A citation names a section that is not in `source.sections`.",
@@ -250,6 +255,10 @@ class Code(StrEnum):
     SERVICE_BAD_REQUEST = (
         "service.bad-request",
         "The request is malformed: a query parameter or header is missing or not valid.",
+    )
+    SERVICE_TIMEOUT = (
+        "service.timeout",
+        "The request body stopped arriving for longer than the service's body timeout.",
     )
     SERVICE_INTERNAL = (
         "service.internal",

@@ -37,8 +37,13 @@ def required_actions(
     ranked = _fired_actions(pack, case, fired, line, now, calendar, trace)
     if per_event:
         ranked += _per_event_actions(pack, case, per_event, line, now, calendar, trace)
+    overdue: list[tuple[CompiledDuty, datetime, Moment | None]] = []
     for duty in pack.duties:
-        _duty(pack, duty, case, summary, ranked, now, calendar, trace, line)
+        fell = _duty(pack, duty, case, summary, ranked, now, calendar, trace, line)
+        if fell is not None:
+            overdue.append((duty, *fell))
+    if overdue and pack.rules_on_overdue:
+        ranked += _gap_steps(pack, case, summary, overdue, ranked, now, calendar, trace)
     ranked.sort(key=_first)
     return [entry for _, entry in ranked]
 
@@ -294,26 +299,14 @@ def _duty(
     calendar: WorkingCalendar,
     trace: list[dict[str, Any]],
     line: Timeline,
-) -> None:
-    """A recurring duty: due `every` after the last qualifying event, or after its start."""
+) -> tuple[datetime, Moment | None] | None:
+    """A recurring duty: due `every` after the last qualifying event, or after its start.
+
+    Returns when it fell due and the event it runs from, when it is overdue.
+    """
     if not duty.when.test(case, summary):
-        return
-    moments = summary.timeline
-    start: Moment | None = None
-    if duty.starts is not None:
-        for moment in reversed(moments):
-            if duty.starts.test(case, moment):
-                start = moment
-                break
-    if start is None and moments:
-        start = moments[summary.episode_start]
-    anchor = start
-    if start is not None:
-        test, types = duty.by.test, duty.by.event_types
-        for moment in reversed(moments[start.position :]):
-            if (types is None or moment.type in types) and test(case, moment):
-                anchor = moment
-                break
+        return None
+    start, anchor = _duty_anchor(duty, case, summary)
     at = (anchor.at if anchor is not None else summary.at).astimezone(UK)
     requirement = duty.requirement
     timescale, set_by = requirement.timescale, None
@@ -336,12 +329,78 @@ def _duty(
         trace_step("rule", duty.id, anchor.index if anchor is not None else None,
                    f"{why}; {duty.note}" if duty.note else why, [requirement.action], duty.citation)
     )  # fmt: skip
+    fell = (due, anchor) if due is not None and entry["status"] is ActionStatus.OVERDUE else None
     for position, existing in enumerate(ranked):
         if existing[1]["id"] == requirement.action:
             if item[0] < existing[0]:
                 ranked[position] = item  # one entry per id: the more urgent instance
-            return
+            return fell
     ranked.append(item)
+    return fell
+
+
+def _duty_anchor(
+    duty: CompiledDuty, case: Case, summary: Summary
+) -> tuple[Moment | None, Moment | None]:
+    """Where the duty starts (its `starts` event, else the episode's start) and the event
+    it runs from (the latest that discharges it since then, else the start)."""
+    moments = summary.timeline
+    start: Moment | None = None
+    if duty.starts is not None:
+        for moment in reversed(moments):
+            if duty.starts.test(case, moment):
+                start = moment
+                break
+    if start is None and moments:
+        start = moments[summary.episode_start]
+    if start is None:
+        return None, None
+    test, types = duty.by.test, duty.by.event_types
+    for moment in reversed(moments[start.position :]):
+        if (types is None or moment.type in types) and test(case, moment):
+            return start, moment
+    return start, start
+
+
+def _gap_steps(
+    pack: CompiledPack,
+    case: Case,
+    summary: Summary,
+    overdue: list[tuple[CompiledDuty, datetime, Moment | None]],
+    ranked: list[_Ranked],
+    now: float,
+    calendar: WorkingCalendar,
+    trace: list[dict[str, Any]],
+) -> list[_Ranked]:
+    """Rules `on: [duty_overdue]`: their steps' clocks start the instant the duty fell
+    overdue; a record (or evidence) after that instant completes them (contract 1.2)."""
+    listed = {item[1]["id"] for item in ranked}
+    authority = case.household.local_authority or ""
+    result = []
+    for rule in pack.rules_on_overdue:
+        for duty, fell, anchor in overdue:
+            if duty.id != rule.duty or not rule.when.test(case, summary):
+                continue
+            at = fell.astimezone(UK)
+            for requirement in rule.requires:
+                if requirement.action in listed:
+                    continue  # one entry per id: another rule's instance stands
+                listed.add(requirement.action)
+                timescale = requirement.timescale
+                due = due_at(timescale.kind, timescale.amount, at, calendar)
+                done = any(
+                    m.stamp > fell.timestamp() and _completes(requirement, case, m)
+                    for m in summary.timeline
+                )
+                contacts = _contacts(pack, requirement, authority) if requirement.contacts else []
+                entry = _entry(requirement, rule.citation, due, anchor, at, contacts)
+                result.append(_ranked(entry, due.timestamp() if due else None, now, done))
+            trace.append(
+                trace_step("rule", rule.id, anchor.index if anchor is not None else None,
+                           f"duty `{duty.id}` fell overdue at {at.isoformat()}{rule.explanation}",
+                           list(rule.action_ids), rule.citation)
+            )  # fmt: skip
+    return result
 
 
 def _contacts(

@@ -174,7 +174,7 @@ def _possible(
 ) -> Iterator[tuple[datetime, bool]]:
     """Instants at which a fact read at `as_of` changes, which may change the answer; True
     with one that only assessing the whole case again can tell."""
-    windows, ages, absence = pack.clocks
+    windows, ages, absences = pack.clocks
     if windows:
         for moment in line.moments:
             for days, months in windows:
@@ -188,8 +188,15 @@ def _possible(
         later = [years for years in ages if years > age]
         if later:
             yield _birthday(born, min(later)), False
-    if absence and any(e.type == "worker_absence" and e.until is None for e in case.events):
-        yield datetime.combine(local.date() + timedelta(days=1), time(), UK), True
+    if absences:
+        today = local.date()
+        for event in case.events:
+            if event.type == "worker_absence" and event.until is None:
+                start = event.at.astimezone(UK).date()
+                later = [days for days in absences if start + timedelta(days=days) > today]
+                if later:  # its length so far reaches a length a test reads, at midnight
+                    day = start + timedelta(days=min(later))
+                    yield datetime.combine(day, time(), UK), True
 
 
 def _birthday(born: date, years: int) -> datetime:

@@ -26,6 +26,11 @@ class Pack:
     compiled: CompiledPack
     source: PackSource | None = None
 
+    def __repr__(self) -> str:
+        # the compiled pack is hundreds of thousands of characters: name the release instead
+        where = f", path={str(self.source.path)!r}" if self.source is not None else ""
+        return f"Pack(id={self.id!r}, version={self.version!r}, digest={self.digest!r}{where})"
+
     @property
     def id(self) -> str:
         """The pack id (the pack file's name)."""

@@ -29,12 +29,11 @@ def task_bundle(assessment: Assessment, patient: str | None = None) -> dict[str,
     entries = []
     for action in assessment.actions:
         document = action.model_dump(mode="json")
+        instance = _instance(assessment.case_id, action.id, document["trigger"]["event"])
         task: dict[str, Any] = {
             "resourceType": "Task",
-            "id": _task_id(assessment.case_id, action.id),
-            "identifier": [
-                {"system": TASK_IDENTIFIER, "value": f"{assessment.case_id}/{action.id}"}
-            ],
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{TASK_IDENTIFIER}/{instance}")),
+            "identifier": [{"system": TASK_IDENTIFIER, "value": instance}],
             "status": _TASK_STATUS[document["status"]],
             "businessStatus": {"text": document["status"]},
             "intent": "order",
@@ -71,7 +70,9 @@ def _priority(action: Mapping[str, Any]) -> str:
     return "routine"
 
 
-def _task_id(case_id: str, action_id: str) -> str:
-    """A UUID (version 5) of the case and action: the same on every run, and no NHS number
-    or other identifier in a resource id (ids travel in URLs and logs)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{TASK_IDENTIFIER}/{case_id}/{action_id}"))
+def _instance(case_id: str, action_id: str, event: int | None) -> str:
+    """`case/action/event`: one Task per required instance (a per-event action has one per
+    triggering event, contract 1.2), `as_of` for one that runs from `as_of`. Its UUID
+    (version 5) is the Task's id: the same on every run, and no NHS number or other
+    identifier in a resource id (ids travel in URLs and logs)."""
+    return f"{case_id}/{action_id}/{'as_of' if event is None else event}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from .vocabulary import ActionCategory, ActionStatus, RiskTier
 
@@ -15,7 +15,12 @@ def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
-Instant = Annotated[AwareDatetime, PlainSerializer(_iso, return_type=str, when_used="json")]
+Instant = Annotated[
+    AwareDatetime,
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    # the serializer's `str` would hide the format: an instant is RFC 3339, offset and all
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 _OUTPUT = ConfigDict(frozen=True, extra="forbid")
 _M = TypeVar("_M", bound=BaseModel)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import json
+import os
 import threading
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
+from importlib.metadata import version
 from pathlib import Path
-
-import holidays
 
 from ..errors import UsageError
 from .case import UK
@@ -22,11 +21,14 @@ def unknown_region(country: str, subdivision: str | None) -> tuple[str, list[str
     """None when `holidays` knows the country and subdivision; else which one it does not
     (`country` or `subdivision`) and the names it does know there.
 
-    Asking for the one calendar is cheap; the full list of countries (about 100 ms cold, as
-    it imports every country) is read only when the answer is no.
+    A region whose bank holidays are in the cache is known without importing `holidays`.
     """
+    if _read_cache(country, subdivision):
+        return None
+    import holidays
+
     try:
-        _country_holidays(country, subdivision)
+        holidays.country_holidays(country, subdiv=subdivision)
     except (NotImplementedError, KeyError, ValueError):
         countries = holidays.list_supported_countries()
         if country not in countries:
@@ -35,51 +37,74 @@ def unknown_region(country: str, subdivision: str | None) -> tuple[str, list[str
     return None
 
 
-def _country_holidays(
-    country: str, subdivision: str | None, years: int | None = None
-) -> holidays.HolidayBase:
-    """`holidays.country_holidays`, importing only the one country's module when it can.
+def _country_holidays(country: str, subdivision: str | None, year: int) -> dict[date, str]:
+    """One year's bank holidays, through the package's public API."""
+    import holidays
 
-    The package's own lookup imports all of its 250-odd countries first (about 60 ms, most
-    of a cold pack load); the registry names each country's module, so that one is
-    imported alone. Anything unexpected takes the package's own path.
-    """
-    found = _country_class(country)
-    if found is None:
-        return holidays.country_holidays(country, subdiv=subdivision, years=years)
-    instance: holidays.HolidayBase = found(subdiv=subdivision, years=years)
-    return instance
+    return dict(holidays.country_holidays(country, subdiv=subdivision, years=year))
 
 
-_IMPORT_LOCK = threading.Lock()
+# Start-up stays fast without reaching into `holidays`' internals: the bank holidays it
+# computes are cached on disk, one JSON file per `holidays` version and region, so a warm
+# process never imports the package (60-200 ms cold, since its lookup imports every
+# country). FAILEDCONTACT_CACHE_DIR, else XDG_CACHE_HOME or ~/.cache, /failedcontact; a
+# cache that cannot be written is skipped. Years are computed 50 at a time.
+_BLOCK = 50
+_CACHE_LOCK = threading.Lock()
+_CACHED: dict[tuple[str, str | None], dict[int, frozenset[date]]] = {}
 
 
-def _country_class(country: str) -> type[holidays.HolidayBase] | None:
-    try:
-        from holidays.registry import COUNTRIES
-    except ImportError:
-        return None
-    found_in = [(module, names[0]) for module, names in COUNTRIES.items() if country in names[1:]]
-    if len(found_in) != 1:
-        return None
-    module_name, class_name = found_in[0]
-    name = f"holidays.countries.{module_name}"
-    with _IMPORT_LOCK:
-        module = sys.modules.get(name)
-        if module is None:
-            path = Path(holidays.__file__).parent / "countries" / f"{module_name}.py"
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None or spec.loader is None or not path.is_file():
-                return None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
+def _cache_file(country: str, subdivision: str | None) -> Path:
+    root = os.environ.get("FAILEDCONTACT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "failedcontact"
+    )
+    return Path(root) / f"holidays-{version('holidays')}" / f"{country}-{subdivision or '-'}.json"
+
+
+def _read_cache(country: str, subdivision: str | None) -> dict[int, frozenset[date]]:
+    key = (country, subdivision)
+    with _CACHE_LOCK:
+        if key not in _CACHED:
             try:
-                spec.loader.exec_module(module)
-            except Exception:
-                del sys.modules[name]
-                return None
-    found = getattr(module, class_name, None)
-    return found if isinstance(found, type) and issubclass(found, holidays.HolidayBase) else None
+                data = json.loads(_cache_file(country, subdivision).read_text(encoding="utf-8"))
+                _CACHED[key] = {
+                    int(y): frozenset(date.fromisoformat(d) for d in days)
+                    for y, days in data.items()
+                }
+            except (OSError, ValueError, AttributeError):
+                _CACHED[key] = {}
+        return _CACHED[key]
+
+
+def bank_holiday_dates(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """The bank holidays of one year: from the cache, else computed (with the 49 years
+    around it) by the `holidays` package and cached."""
+    cached = _read_cache(country, subdivision)
+    found = cached.get(year)
+    if found is not None:
+        return found
+    import holidays
+
+    first = year - year % _BLOCK
+    computed = holidays.country_holidays(
+        country, subdiv=subdivision, years=range(first, first + _BLOCK)
+    )
+    block = {y: frozenset(d for d in computed if d.year == y) for y in range(first, first + _BLOCK)}
+    with _CACHE_LOCK:
+        cached.update(block)
+        _write_cache(_cache_file(country, subdivision), cached)
+    return block[year]
+
+
+def _write_cache(path: Path, years: dict[int, frozenset[date]]) -> None:
+    data = {str(y): sorted(d.isoformat() for d in days) for y, days in sorted(years.items())}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(partial, path)  # whole or absent, whoever else writes it meanwhile
+    except OSError:
+        pass
 
 
 class WorkingCalendar:
@@ -119,7 +144,7 @@ class WorkingCalendar:
             with self._lock:
                 found = self._by_year.get(year)
                 if found is None:
-                    days = frozenset(_country_holidays(self.country, self.subdivision, year).keys())
+                    days = bank_holiday_dates(self.country, self.subdivision, year)
                     first = date(year, 1, 1).toordinal()
                     last = date(year, 12, 31).toordinal()
                     working = [

@@ -17,6 +17,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     Tag,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -83,7 +84,18 @@ def _skipped_hours(year: int) -> tuple[tuple[datetime, datetime], ...]:
     return tuple(gaps)
 
 
-UkDateTime = Annotated[datetime, AfterValidator(as_uk_instant)]
+# ISO 8601 date and time; without an offset it is UK local time, which `format: date-time`
+# (RFC 3339, offset required) would refuse: so the schema gives a pattern instead.
+UK_DATE_TIME_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$",
+    "description": "ISO 8601 date and time; without a UTC offset it is UK local time "
+    "(Europe/London).",
+    "examples": ["2026-11-23T10:00:00", "2026-11-23T10:00:00+00:00"],
+}
+UkDateTime = Annotated[
+    datetime, AfterValidator(as_uk_instant), WithJsonSchema(UK_DATE_TIME_SCHEMA, mode="validation")
+]
 
 _DOCUMENT = ConfigDict(frozen=True, extra="forbid")
 

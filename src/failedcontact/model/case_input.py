@@ -12,10 +12,23 @@ from .case import Case, as_uk_instant
 from .vocabulary import EventType
 
 
-def as_of_instant(value: datetime) -> datetime:
-    """`as_of` as an aware instant (naive means UK local time); raise `CaseError` if not one."""
+def as_of_instant(value: datetime | str) -> datetime:
+    """`as_of` as an aware instant; raise `CaseError` if it is not one.
+
+    An aware datetime is the instant it names. A naive one is read as UK local time
+    (Europe/London), as event times are, never as the machine's zone. ISO 8601 text is read
+    the same way (with or without an offset), as `--as-of` and the service's `as_of` are.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise CaseError([CaseIssue("as_of", f"expected an ISO 8601 date and time, got "
+                                       f"`{value}`")]) from None  # fmt: skip
     if not isinstance(value, datetime):
-        raise CaseError([CaseIssue("as_of", f"expected a datetime, got `{value!r}`")])
+        raise CaseError(
+            [CaseIssue("as_of", f"expected a datetime or ISO 8601 text, got `{value!r}`")]
+        )
     try:
         instant = as_uk_instant(value)
     except ValueError as error:

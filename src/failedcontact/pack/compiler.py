@@ -31,7 +31,7 @@ from .document import (
     WorkingDays,
 )
 from .facts import CASE_FACTS, Context
-from .references import AS_OF, EVENT_TYPES, FAILED_CONTACT, NOTHING_DROPPED, Dropped
+from .references import AS_OF, DUTY_OVERDUE, EVENT_TYPES, FAILED_CONTACT, NOTHING_DROPPED, Dropped
 from .tree import Node
 
 _UNIT_WORDS = {
@@ -108,6 +108,7 @@ class CompiledRule:
     once: bool
     # the same split for a case with no plan history, where the plan is a case fact
     fixed_plan_tests: tuple[Predicate | None, Predicate | None]
+    duty: str | None  # `on: [duty_overdue]`: the duty whose falling overdue fires it
     # Precomputed for the trace, which names them every time the rule fires.
     action_ids: tuple[str, ...] = ()
     explanation: str = ""  # "; <when>" and "; <note>" when there is one
@@ -188,6 +189,7 @@ class CompiledPack:
     kind_names: dict[str, str]  # each failed-contact kind's name, for the trace
     rules_for_event: dict[tuple[str, bool], tuple[CompiledRule, ...]]
     rules_at_as_of: tuple[CompiledRule, ...]
+    rules_on_overdue: tuple[CompiledRule, ...]  # gap steps: `on: [duty_overdue]`
     rules: tuple[CompiledRule, ...]
     duties: tuple[CompiledDuty, ...]
     risk: tuple[CompiledRisk, ...]
@@ -303,6 +305,7 @@ def compile_pack(
         failed_kind=_failed_kind(doc),
         rules_for_event=_rules_for_event(rules),
         rules_at_as_of=tuple(r for r in rules if AS_OF in r.triggers),
+        rules_on_overdue=tuple(r for r in rules if DUTY_OVERDUE in r.triggers),
         rules=tuple(rules),
         duties=tuple(duties),
         risk=risk,
@@ -391,8 +394,9 @@ class _Build:
             )
             if compiled is not None:
                 requires.append(compiled)
-        # a rule only `as_of` fires reads the case as it stands then: no event, but the tier
-        context = Context.AS_OF if rule.on == (AS_OF,) else Context.RULE
+        # a rule only `as_of` (or a duty falling overdue) fires reads the case as it stands
+        # then: no event, but the tier
+        context = Context.AS_OF if rule.on in ((AS_OF,), (DUTY_OVERDUE,)) else Context.RULE
         when = self.condition(rule.when, ("rules", index, "when"), context)
         case_test, moment_test = split_by_case_facts(when)
         fixed_plan_tests = split_by_case_facts(when, _FIXED_PLAN_FACTS)
@@ -408,6 +412,7 @@ class _Build:
             moment_test=moment_test,
             once=rule.once,
             fixed_plan_tests=fixed_plan_tests,
+            duty=rule.duty,
             action_ids=tuple(r.action for r in requires),
             explanation=f"; {when.text}" + (f"; {rule.note}" if rule.note else ""),
         )

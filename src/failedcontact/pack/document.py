@@ -356,6 +356,14 @@ class Rule(BaseModel):
         False,
         description="Fire at the first matching trigger only (a one-off step), never again.",
     )
+    duty: Identifier | None = Field(
+        None,
+        description=(
+            'With `on: [duty_overdue]`: the duty whose falling overdue fires the rule ("if the '
+            'child has not been seen for 4 weeks, the manager reviews"); the required '
+            "actions' clocks start at the instant it fell overdue (contract 1.2)."
+        ),
+    )
 
 
 class CountPattern(BaseModel):

@@ -25,8 +25,9 @@ from .document import ActionSpec, PackDocument, Window
 FAILED_CONTACT = "failed_contact"
 # A rule fired `on: [as_of]` starts its clock at `as_of`, from case facts alone.
 AS_OF = "as_of"
+DUTY_OVERDUE = "duty_overdue"  # a duty fell overdue (contract 1.2: a gap step)
 EVENT_TYPES: tuple[str, ...] = tuple(event_type.value for event_type in EventType)
-TRIGGERS: tuple[str, ...] = (FAILED_CONTACT, AS_OF, *EVENT_TYPES)
+TRIGGERS: tuple[str, ...] = (FAILED_CONTACT, AS_OF, DUTY_OVERDUE, *EVENT_TYPES)
 
 
 class _Report(Protocol):
@@ -81,6 +82,7 @@ def check_references(
             ("closure", "requires"),
             report,
         )
+        _check_closure_actions(doc, actions, report)
     _check_rules(doc, actions, report)
     _check_duties(doc, actions, report)
     _check_patterns(doc, report)
@@ -125,6 +127,7 @@ def _check_rules(doc: PackDocument, actions: set[str], report: _Report) -> None:
                     ("rules", index, "on", t_index),
                     did_you_mean(trigger, TRIGGERS) or f"expected one of {one_of(TRIGGERS)}",
                 )
+        _check_gap_rule(doc, index, report)
         for r_index, item in enumerate(rule.require):
             action_id = item if isinstance(item, str) else item.action
             if action_id not in actions:
@@ -134,6 +137,39 @@ def _check_rules(doc: PackDocument, actions: set[str], report: _Report) -> None:
                     ("rules", index, "require", r_index),
                     did_you_mean(action_id, doc.actions) or "define it under `actions`",
                 )
+
+
+def _check_closure_actions(doc: PackDocument, actions: set[str], report: _Report) -> None:
+    """A closure condition's `action` is one the pack defines: a case system makes it a task."""
+    assert doc.closure is not None
+    for index, condition in enumerate(doc.closure.requires):
+        if condition.action is not None and condition.action not in actions:
+            report(
+                Code.PACK_UNKNOWN_ACTION,
+                f"closure condition `{condition.id}` names unknown action `{condition.action}`",
+                ("closure", "requires", index, "action"),
+                did_you_mean(condition.action, actions) or "define it under `actions`",
+            )
+
+
+def _check_gap_rule(doc: PackDocument, index: int, report: _Report) -> None:
+    """A rule `on: [duty_overdue]` names a duty of the pack, and only such a rule does."""
+    rule = doc.rules[index]
+    duties = [d.id for d in doc.duties]
+    gap = DUTY_OVERDUE in rule.on
+    if gap and rule.on != (DUTY_OVERDUE,):
+        report(Code.PACK_UNKNOWN_DUTY, f"rule `{rule.id}`: `duty_overdue` is its only trigger, "
+               "since its clock starts when the duty falls overdue", ("rules", index, "on"),
+               "write another rule for the other triggers")  # fmt: skip
+    if gap and rule.duty not in duties:
+        where = ("rules", index, "duty") if rule.duty is not None else ("rules", index)
+        report(Code.PACK_UNKNOWN_DUTY, f"rule `{rule.id}` is `on: [duty_overdue]` but names "
+               + (f"unknown duty `{rule.duty}`" if rule.duty else "no `duty`"), where,
+               did_you_mean(rule.duty or "", duties) or f"the pack's duties: {one_of(duties)}"
+               if duties else "define the duty under `duties`")  # fmt: skip
+    if not gap and rule.duty is not None:
+        report(Code.PACK_UNKNOWN_DUTY, f"rule `{rule.id}` names duty `{rule.duty}` but is not "
+               "`on: [duty_overdue]`", ("rules", index, "duty"))  # fmt: skip
 
 
 def _check_duties(doc: PackDocument, actions: set[str], report: _Report) -> None:

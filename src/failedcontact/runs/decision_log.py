@@ -24,17 +24,23 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import rfc8785
 
 from ..errors import UsageError, did_you_mean
 from ..model.case import EVENT_MODELS, Case, Child, Household
 
 MASKED = "***"
-_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 def canonical_json(value: Any) -> bytes:
-    """UTF-8 JSON with keys sorted at every level and no whitespace: one text per value."""
-    return orjson.dumps(value, option=_CANONICAL)
+    """RFC 8785 (the JSON Canonicalization Scheme): one text per value, which a C#, Java or
+    JavaScript system recomputes with its own JCS library, so every digest can be checked
+    outside Python. `value` is JSON data, or the engine's plain answer (whose datetimes are
+    first written as the JSON the answer is sent as)."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        return rfc8785.dumps(orjson.loads(orjson.dumps(value)))
 
 
 def sha256_of(data: bytes) -> str:

@@ -18,8 +18,11 @@ from fastapi import FastAPI
 from .._version import __version__
 from ..runs.decision_log import DecisionLog
 from .assess import assess_routes
+from .auth import check_tokens
 from .context import Service
+from .error_pages import error_page_routes
 from .health import health_routes
+from .logs import configure_logging
 from .metrics import Metrics
 from .observe import Observe
 from .openapi import document_openapi
@@ -45,6 +48,7 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
         raise ValueError(
             "no tokens: give --tokens-file or FAILEDCONTACT_TOKENS, or --allow-unauthenticated"
         )
+    check_tokens(settings.tokens + settings.admin_tokens)
     shelves = holder or ShelfHolder(settings.packs)
     decisions = (
         DecisionLog(settings.decision_log, sync=settings.log_sync)
@@ -63,12 +67,13 @@ def create_app(settings: Settings, holder: ShelfHolder | None = None) -> FastAPI
     )
     app.state.shelves = shelves
     app.state.settings = settings
-    app.add_middleware(Observe, metrics=service.metrics)
+    app.add_middleware(Observe, metrics=service.metrics, body_timeout=settings.body_timeout)
     answer_errors(app, service.metrics)
     assess_routes(app, service)
     pack_routes(app, service)
     reload_route(app, service)
     health_routes(app, service)
+    error_page_routes(app)
     document_openapi(app)
     return app
 
@@ -83,7 +88,9 @@ def openapi_document() -> dict[str, Any]:
 
 def app_from_environment() -> FastAPI:
     """The app for a uvicorn worker process, from the settings `serve` put in the environment."""
-    return create_app(settings_from_environment())
+    settings = settings_from_environment()
+    configure_logging(settings.log_json)  # a worker is a fresh process: its own handler
+    return create_app(settings)
 
 
 def install_sighup(holder: ShelfHolder) -> None:

@@ -18,12 +18,13 @@ from ..engine.evaluate import evaluate
 from ..engine.loader import Pack
 from ..errors import CaseError
 from ..limits import MAX_CASE_BYTES
+from ..model.case import UK_DATE_TIME_SCHEMA
 from ..model.case_input import parse_as_of_text, parse_case
 from ..runs.batch import DecisionLogging, assess_line
 from ..runs.decision_log import decision_line
 from .context import Service
 from .ndjson import NDJSON, DuplexStream, line_groups
-from .openapi import ASSESSMENT, AUTH_PROBLEMS, CASE_BODY, PROBLEM_CONTENT
+from .openapi import ASSESSMENT, AUTH_PROBLEMS, CASE_BODY, PROBLEM_CONTENT, ndjson_content
 from .problems import Problem
 from .shelves import find_release
 
@@ -40,9 +41,15 @@ _AsOfParam = Annotated[
     Query(
         description="The instant to assess at, ISO 8601 (a time without an offset is UK "
         "local time); default: the server's clock. The assessment's `as_of` says which.",
-        json_schema_extra={"format": "date-time"},
+        # not `format: date-time`: that needs an offset, and one without is UK local time
+        json_schema_extra={"pattern": UK_DATE_TIME_SCHEMA["pattern"]},
     ),
 ]
+_BATCH_IN = '{"case_id": "C-1"}\n{"case_id": "C-2", "flags": ["no_such_flag"]}\n'
+_BATCH_OUT = (
+    '{"contract": "1.1", "case_id": "C-1", "...": "..."}\n'
+    '{"line": 2, "case_id": "C-2", "errors": [{"path": "flags[0]", "message": "..."}]}\n'
+)
 _UNKNOWN_RELEASE: dict[str, Any] = {"description": "Unknown pack or version.", **PROBLEM_CONTENT}
 
 
@@ -81,6 +88,7 @@ def _assess_route(app: FastAPI, service: Service, started: Any) -> None:
 
     @app.post(
         "/v1/assess",
+        operation_id="assess_case",
         summary="Assess one case",
         description="One case (the contract's case JSON) in; its assessment out. `as_of` "
         "defaults to the server's clock; the assessment's `as_of` says which was used.",
@@ -109,17 +117,18 @@ def _batch_route(app: FastAPI, service: Service, started: Any) -> None:
 
     @app.post(
         "/v1/assess:batch",
+        operation_id="assess_batch",
         summary="Assess a stream of cases",
         description="NDJSON in (a case a line), NDJSON out, streamed: one output line per "
         'input line, in order; a bad line gets an error record `{"line", "case_id", '
         '"errors"}` in its place. A line over the case size limit is such an error.',
         openapi_extra={
-            "requestBody": {"content": {NDJSON: {"schema": {"type": "string"}}}, "required": True}
+            "requestBody": {"content": ndjson_content("Case", _BATCH_IN), "required": True}
         },
         responses={
             200: {
-                "description": "One line per input line.",
-                "content": {NDJSON: {"schema": {"type": "string"}}},
+                "description": "One line per input line, in order, streamed.",
+                "content": ndjson_content("BatchLine", _BATCH_OUT),
             },
             404: _UNKNOWN_RELEASE,
             422: {"description": "Invalid parameter.", **PROBLEM_CONTENT},

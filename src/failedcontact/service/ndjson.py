@@ -55,7 +55,7 @@ async def line_groups(
         if batch:  # what has come so far goes at once: the client sees it while it sends
             yield batch
             batch = []
-    if pending.strip() or oversized:
+    if pending or oversized:  # a whitespace-only tail is a line, as the CLI reads it
         number += 1
         batch.append((number, None if oversized else bytes(pending)))
     if batch:

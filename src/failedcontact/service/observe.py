@@ -8,8 +8,11 @@ import re
 import time
 from typing import Any
 
+from starlette.requests import Request
+
 from ..codes import Code
 from ..runs.decision_log import new_request_id
+from .guard import timed_receive
 from .metrics import Metrics
 from .problems import Problem, problem_response
 
@@ -26,9 +29,10 @@ class Observe:
     once a streamed response has begun (the batch endpoint reads while it answers).
     """
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(self, app: Any, metrics: Metrics, body_timeout: float) -> None:
         self.app = app
         self.metrics = metrics
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -52,7 +56,9 @@ class Observe:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, timed_receive(receive, self.body_timeout), send_with_id)
+        except Problem as late:  # a body timeout once the (streamed) answer has begun
+            log.warning("%s cut off: %s", request_id, late.code)
         except Exception as error:
             # the message may quote the case: only the type and the request id are logged
             log.error("%s internal error: %s", request_id, type(error).__name__)
@@ -63,7 +69,8 @@ class Observe:
                     "Internal error",
                     "the service failed; the request id is in the server's log",
                 )
-                response = problem_response(problem, request_id, self.metrics)
+                base = str(Request(scope).base_url)
+                response = problem_response(problem, request_id, self.metrics, base)
                 await response(scope, receive, send_with_id)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")

@@ -28,7 +28,12 @@ def pack_routes(app: FastAPI, service: Service) -> None:
     """The packs served, one pack's releases and the JSON Schemas."""
     shelves = service.shelves
 
-    @app.get("/v1/packs", summary="The packs served", responses={**AUTH_PROBLEMS})
+    @app.get(
+        "/v1/packs",
+        operation_id="list_packs",
+        summary="The packs served",
+        responses={**AUTH_PROBLEMS},
+    )
     async def packs(request: Request) -> dict[str, Any]:
         service.authorise(request)
         shelf = shelves.current
@@ -49,6 +54,7 @@ def pack_routes(app: FastAPI, service: Service) -> None:
 
     @app.get(
         "/v1/packs/{pack_id}",
+        operation_id="get_pack",
         summary="One pack's releases",
         responses={404: {"description": "Unknown pack.", **PROBLEM_CONTENT}, **AUTH_PROBLEMS},
     )
@@ -64,6 +70,7 @@ def pack_routes(app: FastAPI, service: Service) -> None:
 
     @app.get(
         "/v1/schemas/{name}",
+        operation_id="get_schema",
         summary="A JSON Schema: case, assessment or pack",
         responses={404: {"description": "No such schema.", **PROBLEM_CONTENT}, **AUTH_PROBLEMS},
     )

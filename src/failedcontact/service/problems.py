@@ -20,8 +20,17 @@ PROBLEM = "application/problem+json"
 class Problem(Exception):
     """An RFC 9457 problem: raised anywhere in a request, rendered as `application/problem+json`."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
+        self.headers = headers or {}
         self.status, self.code, self.title, self.detail, self.extra = (
             status,
             code,
@@ -30,10 +39,11 @@ class Problem(Exception):
             extra,
         )
 
-    def document(self, request_id: str) -> dict[str, Any]:
-        """The problem document."""
+    def document(self, request_id: str, base: str = "/") -> dict[str, Any]:
+        """The problem document; its `type` is the service's own page for the code, under
+        `base` (the request's base URL, so it resolves wherever the service is reached)."""
         return {
-            "type": f"https://failedcontact.readthedocs.io/errors/#{self.code}",
+            "type": f"{base}errors/{self.code}",
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
@@ -44,10 +54,19 @@ class Problem(Exception):
         }
 
 
-def problem_response(problem: Problem, request_id: str, metrics: Metrics) -> Response:
+def problem_response(
+    problem: Problem, request_id: str, metrics: Metrics, base: str = "/"
+) -> Response:
     """The problem as an `application/problem+json` response, counted by its code."""
     metrics.errors.labels(problem.code).inc()
-    return Response(orjson.dumps(problem.document(request_id)), problem.status, media_type=PROBLEM)
+    document = orjson.dumps(problem.document(request_id, base))
+    response = Response(document, problem.status, media_type=PROBLEM)
+    response.headers.update(problem.headers)
+    return response
+
+
+def _answer(problem: Problem, request: Request, metrics: Metrics) -> Response:
+    return problem_response(problem, request.state.request_id, metrics, str(request.base_url))
 
 
 def answer_errors(app: FastAPI, metrics: Metrics) -> None:
@@ -55,17 +74,20 @@ def answer_errors(app: FastAPI, metrics: Metrics) -> None:
 
     @app.exception_handler(Problem)
     async def _on_problem(request: Request, problem: Problem) -> Response:
-        return problem_response(problem, request.state.request_id, metrics)
+        return _answer(problem, request, metrics)
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, error: StarletteHTTPException) -> Response:
         code = {404: Code.SERVICE_NOT_FOUND, 405: Code.SERVICE_METHOD}.get(
             error.status_code, Code.SERVICE_BAD_REQUEST
         )
-        problem = Problem(error.status_code, code, str(error.detail), str(error.detail))
-        response = problem_response(problem, request.state.request_id, metrics)
-        response.headers.update(error.headers or {})  # such as a 405's `Allow`
-        return response
+        # such as a 405's `Allow`
+        headers = dict(error.headers or {})
+        return _answer(
+            Problem(error.status_code, code, str(error.detail), str(error.detail), headers),
+            request,
+            metrics,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, error: RequestValidationError) -> Response:
@@ -83,4 +105,4 @@ def answer_errors(app: FastAPI, metrics: Metrics) -> None:
             "; ".join(f"{e['path']}: {e['message']}" for e in errors),
             errors=errors,
         )
-        return problem_response(problem, request.state.request_id, metrics)
+        return _answer(problem, request, metrics)

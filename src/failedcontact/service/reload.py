@@ -19,6 +19,7 @@ def reload_route(app: FastAPI, service: Service) -> None:
 
     @app.post(
         "/v1/admin/reload",
+        operation_id="reload_packs",
         summary="Load the packs folder again",
         description="Loads every pack file; if any fails, nothing changes and the "
         "diagnostics come back (422). Requests already running finish on the packs "

@@ -23,6 +23,10 @@ class Settings:
     decision_log: Path | None = None
     log_options: LogOptions = field(default_factory=LogOptions)
     log_sync: bool = False
+    header_timeout: float = 10.0  # seconds to send a whole request head
+    body_timeout: float = 30.0  # seconds between body chunks
+    max_connections: int = 1000  # open connections; the idle longest give way above it
+    log_json: bool = False  # the server's own log as JSON lines
 
     def as_environment(self) -> dict[str, str]:
         """The settings as one environment variable, for worker processes to read back."""
@@ -38,6 +42,10 @@ class Settings:
                     "log_case": self.log_options.include_case,
                     "log_mask": list(self.log_options.mask),
                     "log_sync": self.log_sync,
+                    "header_timeout": self.header_timeout,
+                    "body_timeout": self.body_timeout,
+                    "max_connections": self.max_connections,
+                    "log_json": self.log_json,
                 }
             ).decode()
         }
@@ -55,4 +63,8 @@ def settings_from_environment() -> Settings:
         decision_log=Path(data["decision_log"]) if data["decision_log"] else None,
         log_options=LogOptions(data["log_case"], tuple(data["log_mask"])),
         log_sync=data["log_sync"],
+        header_timeout=data["header_timeout"],
+        body_timeout=data["body_timeout"],
+        max_connections=data["max_connections"],
+        log_json=data["log_json"],
     )

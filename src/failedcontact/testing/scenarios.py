@@ -178,6 +178,16 @@ def _shown(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
+def _instance(entries: list[dict[str, Any]], fields: Any) -> dict[str, Any] | None:
+    """The entry an expectation is about: of a per-event action (contract 1.2: one entry per
+    triggering event), the one with the expected `trigger`; else the first listed."""
+    if fields is not None and "trigger" in fields.model_fields_set and len(entries) > 1:
+        for entry in entries:
+            if entry["trigger"]["event"] == fields.trigger:
+                return entry
+    return entries[0] if entries else None
+
+
 def _compare(expect: Expectation, actual: dict[str, Any]) -> list[str]:
     problems: list[str] = []
 
@@ -193,9 +203,11 @@ def _compare(expect: Expectation, actual: dict[str, Any]) -> list[str]:
         text = expect.risk_reason_contains
         if not any(text in reason for reason in actual["risk_reasons"]):
             problems.append(f"risk_reasons: none contains {text!r}: {actual['risk_reasons']}")
-    by_id = {a["id"]: a for a in actual["actions"]}
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for action in actual["actions"]:
+        by_id.setdefault(action["id"], []).append(action)
     for action_id, fields in (expect.actions or {}).items():
-        got = by_id.get(action_id)
+        got = _instance(by_id.get(action_id, []), fields)
         if got is None:
             problems.append(
                 f"action `{action_id}`: expected, but not required (required: {sorted(by_id)})"
