@@ -38,6 +38,8 @@ MODELS: list[type[BaseModel]] = [
     document.ActionSpec,
     document.Rule,
     document.Requirement,
+    document.Duty,
+    document.Window,
     document.PatternSpec,
     document.CountPattern,
     document.SequencePattern,

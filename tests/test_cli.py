@@ -235,8 +235,8 @@ def test_test_command_reports_failures_with_location_and_diff(tmp_path: Path) ->
     result = run("test", str(path))
     assert result.returncode == 1
     assert f"FAIL {path}:3: first visit deadline" in result.stdout
-    assert "- expected: '2026-11-29T23:59:59+00:00'" in result.stdout
-    assert "+ actual:   '2026-11-30T23:59:59+00:00'" in result.stdout
+    assert "- expected: 2026-11-29T23:59:59+00:00" in result.stdout
+    assert "+ actual:   2026-11-30T23:59:59+00:00" in result.stdout
     assert "1 passed, 1 failed" in result.stdout
 
 

@@ -338,17 +338,17 @@ def test_check_file_is_clean_for_bundled_packs() -> None:
 
 TIMESCALE_MISTAKES = [
     ("unit-typo", "{workingdays: 5}", "is not a timescale", "did you mean `working_days`?"),
-    ("zero-hours", "{hours: 0}", "greater than 0 (got `0`)", "write `deadline: immediately`"),
+    ("zero-hours", "{hours: 0}", "must be more than 0 (got `0`)", "write `deadline: immediately`"),
     (
         "zero-days",
         "{working_days: 0}",
-        "greater than or equal to 1 (got `0`)",
+        "must be at least 1 (got `0`)",
         "write `deadline: immediately`",
     ),
     (
         "zero-calendar",
         "{calendar_days: 0}",
-        "greater than or equal to 1 (got `0`)",
+        "must be at least 1 (got `0`)",
         "write `deadline: immediately`",
     ),
     ("two-units", "{working_days: 5, hours: 2}", "has more than one unit", "one unit"),
@@ -540,3 +540,96 @@ def test_a_reference_problem_outside_every_part_stops_before_the_analysis() -> N
     result = run_pipeline(text, "demo.yaml")
     assert result.compiled is None and result.errors
     assert {d.code for d in result.errors} <= {"pack.unknown-outcome", "pack.schema"}
+
+
+# --- messages that misled a policy lead (issue 30) ----------------------------------------------
+
+_DUTY = """duties:
+  - id: visits
+    citation: demo 1, visits
+    action: offer_further_appointment
+    every: EVERY
+    when: {plan: child_protection}
+    by: BY
+"""
+
+
+def _duty(every: str, by: str = "{outcome: child_seen}") -> str:
+    return MINIMAL_PACK + _DUTY.replace("EVERY", every).replace("BY", by)
+
+
+MISLEADING = [
+    pytest.param(
+        _duty("immediately"),
+        "pack.schema",
+        "`duties[0].every`: `immediately` is not a length of time: a recurring duty needs the "
+        "longest gap allowed",
+        "a timescale is one unit: `{working_days: N}`, `{hours: N}`, `{calendar_days: N}`, "
+        "`{weeks: N}` or `{months: N}`, N at least 1",
+        id="every-immediately",
+    ),
+    pytest.param(
+        _duty("{weeks: 6}", "{concern_levels: {contains: welfare}}"),
+        "pack.fact-context",
+        "fact `concern_levels` cannot be used in a duty's `by`, which tests one event at a time",
+        "`concern_levels` can be used in risk rules, closure conditions, a rule on `as_of` or a "
+        "duty's `when`",
+        id="case-fact-in-a-duty-by",
+    ),
+    pytest.param(
+        MINIMAL_PACK.replace("    on: [concern]\n", "    on: [as_of]\n"),
+        "pack.fact-context",
+        "fact `concern_level` cannot be used in a rule on `as_of`, which has no event",
+        "`concern_level` can be used in a rule's `when` or conditions on one event (patterns, "
+        "a `count`'s `of`, a duty's `starts` and `by`, `completed_by`)",
+        id="event-fact-at-as-of",
+    ),
+    pytest.param(
+        MINIMAL_PACK.replace(
+            "require: [offer_further_appointment, demo.call_back]",
+            "require: [{action: offer_further_appointment, deadline: {working_days: -3}}]",
+        ),
+        "pack.schema",
+        "`rules[0].require[0].deadline.working_days`: must be at least 1 (got `-3`)",
+        "for no time at all, write `deadline: immediately`",
+        id="negative-working-days-once",
+    ),
+    pytest.param(
+        MINIMAL_PACK.replace(
+            "require: [report_significant_harm]", "require: report_significant_harm"
+        ),
+        "pack.schema",
+        "`rules[1].require`: must be a list, not one word (got `report_significant_harm`)",
+        "write it in brackets: `require: [report_significant_harm]`",
+        id="require-one-word",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "code", "message", "help"), MISLEADING)
+def test_a_mistake_gets_one_true_message(text: str, code: str, message: str, help: str) -> None:
+    errors = [d for d in run_pipeline(text, "demo.yaml").diagnostics
+              if d.severity is Severity.ERROR]  # fmt: skip
+    assert [(str(d.code), d.message, d.help) for d in errors] == [(code, message, help)]
+    assert "constrained-str" not in message and "valid tuple" not in message
+
+
+def test_a_copied_pack_with_a_new_id_says_so_once_with_the_way_out() -> None:
+    text = (Path(__file__).resolve().parents[1] / "policies" / "north_lincs.yaml").read_text(
+        encoding="utf-8"
+    )
+    text = text.replace("id: north_lincs\n", "id: west_shire\n", 1)
+    errors = [d for d in run_pipeline(text, "west_shire.yaml").diagnostics
+              if d.severity is Severity.ERROR]  # fmt: skip
+    assert [(str(d.code), d.help) for d in errors] == [
+        ("pack.action-id", "name the pack's own actions "
+         "`west_shire.consider_earlier_review_conference` (and rename it wherever it is required)"),
+        ("pack.action-id", "name the pack's own actions `west_shire.communicate_to_needs` "
+         "(and rename it wherever it is required)"),
+        ("pack.citation", "replace `north_lincs ` with `west_shire ` in every citation; "
+         "`failedcontact new-area west_shire --from north_lincs` starts a new area with every "
+         "id renamed"),
+    ]  # fmt: skip
+    assert errors[2].message == (
+        "59 citations start with `north_lincs`, not this pack's id `west_shire`"
+    )

@@ -55,7 +55,7 @@ def test_bundled_packs_take_the_fast_reader() -> None:
     [
         ("a: 1\na: 2\n", "pack.duplicate-key", (2, 1)),
         ("a: !!python/object:os.system x\n", "pack.yaml", (1, 4)),
-        ("a: [1, 2\n", "pack.yaml", (2, 1)),
+        ("a: [1, 2\n", "pack.yaml", (1, 4)),  # at the `[` that is never closed
         ("<<: {a: 1}\n", "pack.yaml", (1, 1)),
     ],
     ids=["duplicate key", "tag", "unclosed list", "merge key"],
@@ -145,9 +145,9 @@ PROBLEMS: dict[str, tuple[bytes | str | None, str, bool]] = {
     "missing": (None, "no {kind} file `{path}`", False),
     "folder": ("folder", "`{path}` is not a regular file", False),
     "not-utf8": (b"a: \xff\n", "`{path}` is not UTF-8 text (byte 4)", False),
-    "syntax": (b"a: [1, 2\n", "expected", True),
+    "syntax": (b"a: [1, 2\n", "is not closed with `]`", True),
     "tag": (b"a: !!python/object:os.system x\n", "yaml tag", True),
-    "duplicate": (b"a: 1\na: 2\n", "duplicate key", True),
+    "duplicate": (b"a: 1\na: 2\n", "appears twice in one mapping", True),
     "deep": (b"a: " + b"[" * 100 + b"]" * 100 + b"\n", "nested more than", True),
 }
 
@@ -184,3 +184,63 @@ def test_read_yaml_still_reads_a_pack_by_default() -> None:
     assert isinstance(found, Diagnostic) and found.code == "pack.duplicate-key"
     found = read_yaml("a: 1\na: 2\n", "f.yaml", FileKind.MAPPING)
     assert isinstance(found, Diagnostic) and found.code == "mapping.duplicate-key"
+
+
+# --- yaml mistakes in plain words, at the line of the mistake (issue 30) ----------------------
+
+MISTAKES = [
+    pytest.param("id: x\ntitle hello\narea: y\n", (2, 1),
+                 "`title hello` has no `:` after its key",
+                 "write a key, a colon and a space before the value: `title: hello`",
+                 id="missing-colon"),
+    pytest.param("a:\n  b: 1\n c: 2\n", (3, 2),
+                 "`c: 2` is indented by 1 space, which lines it up with no key above it",
+                 "indent it like the keys it belongs with (the lines above use 0, 2)",
+                 id="dedented-key"),
+    pytest.param("a:\n  b: 1\n    c: 2\n", (3, 5),
+                 "`c: 2` is indented under a key that already has a value",
+                 "line it up with the keys it belongs with", id="over-indented-key"),
+    pytest.param("a:\n  - 1\n  b: 2\n", (3, 3),
+                 "`b: 2` is among the items of a list but does not start with `- `",
+                 "start it with `- ` to make it an item, or indent it under one",
+                 id="key-among-list-items"),
+    pytest.param("a:\n\tb: 1\n", (2, 1), "a tab character: yaml indents with spaces only",
+                 "replace the tab with spaces (two for each level)", id="tab"),
+    pytest.param("phone: 01632960123\n", (1, 8),
+                 "`01632960123` starts with a zero, so yaml reads it as the number 1632960123",
+                 'quote it to keep it as written: `"01632960123"`', id="leading-zero"),
+    pytest.param("a:\n  - {phone: 01632960123}\n", (2, 13),
+                 "`01632960123` starts with a zero, so yaml reads it as the number 1632960123",
+                 'quote it to keep it as written: `"01632960123"`', id="leading-zero-in-flow"),
+    pytest.param("a:\n  x: 1\n  y: 2\n  x: 3\n", (4, 3),
+                 "key `x` appears twice in one mapping (first on line 2)",
+                 "each key may appear once in a mapping: remove one, or merge the two",
+                 id="duplicate-key"),
+    pytest.param("a: [1, 2\nb: 3\n", (1, 4), "the `[` here is not closed with `]`",
+                 "end the list with `]` on the same line, or write it as a block",
+                 id="unclosed-list"),
+    pytest.param('a: "abc\nb: 2\n', (1, 4), 'the text quoted with `"` here is never closed',
+                 'end the text with `"` on the same line', id="unclosed-quote"),
+    pytest.param("title: Visits: a guide\n", (1, 8),
+                 "the text `Visits: a guide` holds `: `, which yaml reads as another key",
+                 'quote the text: `title: "Visits: a guide"`', id="colon-in-text"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "where", "message", "help"), MISTAKES)
+def test_a_yaml_mistake_is_named_in_plain_words_at_its_line(
+    text: str, where: tuple[int, int], message: str, help: str
+) -> None:
+    found = read_yaml(text, "f.yaml")
+    assert isinstance(found, Diagnostic), found
+    assert (found.line, found.column) == where
+    assert found.message == message
+    assert found.help == help
+    for internal in ("<block", "token", "expected ':'", "scanning"):
+        assert internal not in found.message
+
+
+def test_quoted_and_ordinary_numbers_are_not_leading_zeros() -> None:
+    found = read_yaml('phone: "01632960123"\nn: 0\nm: 10\nt: 0.5\n', "f.yaml")
+    assert isinstance(found, Located)
+    assert found.data == {"phone": "01632960123", "n": 0, "m": 10, "t": 0.5}

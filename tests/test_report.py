@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from .browser import chromium_or_skip, launch, watched_page
 from .conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,25 +63,13 @@ def test_jsonl_writes_a_page_a_case_an_index_and_names_bad_lines(cli: Cli, tmp_p
         assert f'href="{name}"' in index
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.slow
 def test_the_page_renders_in_chromium_with_the_right_dates_and_no_errors(
     cli: Cli, tmp_path: Path
 ) -> None:
-    wanted = os.environ.get("FAILEDCONTACT_BROWSER_TESTS") == "1"  # CI sets it: never skip
-    browser_path = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if wanted:
-            raise
-        pytest.skip("the `browser` extra (playwright) is not installed")
-    if browser_path is None:
-        assert not wanted, "Chromium is not installed (Debian package `chromium`)"
-        pytest.skip("Chromium is not installed")
+    browser_path = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
     case = tmp_path / "case.json"
     case.write_text(json.dumps(CHRISTMAS), encoding="utf-8")
     page_file = tmp_path / "report.html"
@@ -90,15 +77,8 @@ def test_the_page_renders_in_chromium_with_the_right_dates_and_no_errors(
     problems: list[str] = []
     requests: list[str] = []
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=browser_path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        page = browser.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
+        browser = launch(driver, browser_path)
+        page = watched_page(browser, problems, requests)
         page.goto(page_file.as_uri())
         due = page.locator('tr.action[data-id="offer_further_appointment"] td.due-when')
         assert due.inner_text().startswith("Mon 4 Jan 2027 23:59")

@@ -67,7 +67,7 @@ def test_every_rule_of_every_bundled_pack_is_exercised_by_its_scenarios() -> Non
 BAD_SCENARIOS = [
     ("asserts-nothing", "expect: {}", "scenario.asserts-nothing", "expect something"),
     ("string-not-list", "expect: {no_actions: offer_further_appointment}", "scenario.schema",
-     "valid list"),
+     "must be a list, not one word"),
     ("unknown-key", "expect: {risk_tier: high, actoins: {}}", "scenario.unknown-field",
      "did you mean `actions`?"),
     ("unknown-tier", "expect: {risk_tier: hihg}", "scenario.schema", "(got `hihg`)"),

@@ -18,12 +18,12 @@ from failedcontact.pack.facts import FACTS, Kind
 from failedcontact.pack.tree import Operator
 from failedcontact.views.describe import Describer
 from failedcontact.views.render import (
-    dialable,
     explain,
     first_line,
     render_explanation,
     summary_line,
 )
+from failedcontact.views.wording import dialable
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AS_OF = datetime(2026, 11, 30, 9, tzinfo=UTC)

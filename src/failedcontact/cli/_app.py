@@ -48,6 +48,7 @@ class _Commands(TyperGroup):
     the contract gives to an invalid case)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        tidy_metavars(self)
         standalone = kwargs.pop("standalone_mode", True)
         kwargs["standalone_mode"] = False
         try:
@@ -80,7 +81,8 @@ class _Commands(TyperGroup):
 
 app = typer.Typer(
     cls=_Commands,
-    add_completion=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Assess a child's failed contacts against a local safeguarding policy pack. "
@@ -109,8 +111,14 @@ def _options(
         typer.Option("--version", callback=_version, is_eager=True,
                      help="Print the versions and the engine's build, then exit."),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print only the output and errors: no notes on "
+                     "stderr, such as which pack file was used or which files were written."),
+    ] = False,
 ) -> None:  # fmt: skip
     """Assess a child's failed contacts against a local safeguarding policy pack."""
+    _NOTES["quiet"] = quiet
 
 
 class CheckFormat(StrEnum):
@@ -139,9 +147,28 @@ FormatOption = Annotated[
 ]
 
 
+_NOTES = {"quiet": False}
+PIPED_WIDTH = 160  # columns when the output is not a terminal and COLUMNS is not set
+
+
 def console(stderr: bool = False, soft_wrap: bool = False) -> Console:
-    """A console that prints user and pack text literally: no markup, no emoji codes."""
-    return Console(stderr=stderr, soft_wrap=soft_wrap, highlight=False, markup=False, emoji=False)
+    """A console that prints user and pack text literally: no markup, no emoji codes.
+
+    Piped into a file or another program, it is `COLUMNS` wide (else `PIPED_WIDTH`), not
+    Rich's 80, so tables are not cut and explanations keep their indent."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        width = int(os.environ.get("COLUMNS", "0") or 0) or PIPED_WIDTH
+    return Console(stderr=stderr, soft_wrap=soft_wrap, highlight=False, markup=False,
+                   emoji=False, width=width)  # fmt: skip
+
+
+def note(message: str) -> None:
+    """A note on stderr for a person (which file was used, what was written): `--quiet`
+    leaves it out. Errors are never notes."""
+    if not _NOTES["quiet"]:
+        err.print(literal(message), style="dim", markup=False)
 
 
 err = console(stderr=True, soft_wrap=True)
@@ -153,11 +180,53 @@ def fail(code: int, message: str) -> typer.Exit:
     return typer.Exit(code)
 
 
+def tidy_metavars(group: Any) -> None:
+    """Name every value in `--help` as people write it: `--pack PACK`, `CASE`, and nothing
+    after a flag (not typer's `<str>`, `{case}` and `<bool>`); a choice keeps its values."""
+    for command in [group, *group.commands.values()]:
+        if command is not group and hasattr(command, "commands"):
+            tidy_metavars(command)
+        _quiet_help_flag(command)
+        for param in command.params:
+            if param.param_type_name == "argument":  # `CASE`, not `{case} <str>`
+                name = param.metavar = param.metavar or str(param.name).upper()
+                param._usage_display_name = lambda name=name, p=param: (
+                    name if p.required else f"[{name}]"
+                )
+                param.display_type_rich = lambda ctx: None
+            elif param.metavar is not None:
+                continue
+            elif getattr(param, "is_flag", False) or getattr(param, "count", False):
+                param.metavar = ""
+            elif not getattr(param, "type_descriptor", None) or not param.type_descriptor.is_choice:
+                param.metavar = str(param.name).upper()
+
+
+def _quiet_help_flag(command: Any) -> None:
+    """`-h, --help` with nothing after it (the option is made afresh for each context)."""
+    if getattr(command, "_tidy_help", False):
+        return
+    make = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    command._tidy_help = True
+
+
 def parse_as_of(text: str | None) -> datetime:
     try:
         return parse_as_of_text(text)
     except ValueError as error:
-        raise fail(EXIT_USAGE, f"error: --as-of: `{text}`: {error}") from None
+        if "isoformat" not in str(error):  # a real time the UK clock skips, say
+            raise fail(EXIT_USAGE, f"error: --as-of: `{text}`: {error}") from None
+        raise fail(EXIT_USAGE, f"error: --as-of: `{text}` is not a date and time\n  help: "
+                   "write ISO 8601, such as `2026-11-30T09:00` (UK time) or "
+                   "`2026-11-30T09:00:00+00:00`") from None  # fmt: skip
 
 
 def pack_or_exit(pack: str) -> Pack:
@@ -167,8 +236,7 @@ def pack_or_exit(pack: str) -> Pack:
     except PackError as error:
         raise fail(EXIT_PACK, f"error: invalid pack\n{error}") from None
     if loaded.source is not None and loaded.source.origin is not Origin.FILE:
-        err.print(literal(f"pack {loaded.id} {loaded.version}: {loaded.source.describe()}"),
-                  style="dim")  # fmt: skip
+        note(f"pack {loaded.id} {loaded.version}: {loaded.source.describe()}")
     return loaded
 
 

@@ -22,6 +22,7 @@ from ..runs.batch import BatchSummary, assess_blocks, assess_stream, line_text
 from ._app import EXIT_CASE, EXIT_INPUT, EXIT_USAGE, err, fail, has_fd, output_failed, writing
 from ._cases import OutputFormat, case_lines, emit
 from ._decision_log import Recorder
+from ._files import not_a_file
 
 
 def is_table(path: Path) -> bool:
@@ -152,7 +153,7 @@ def _assess_tables(
         if not is_table(source):
             lines = stack.enter_context(case_lines(case))
         elif not source.is_file():
-            raise fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
+            raise fail(EXIT_INPUT, not_a_file("case file", case))
         else:
             batches = read_batches(source)
         if destination is None or not is_table(destination):

@@ -23,6 +23,7 @@ from ..runs.decision_log import decision_line
 from ..views.render import render_table
 from ._app import EXIT_CASE, EXIT_INPUT, console, fail, pack_or_exit, parse_as_of
 from ._decision_log import Recorder
+from ._files import not_a_file
 
 
 class OutputFormat(StrEnum):
@@ -38,7 +39,7 @@ def _case_stream(case: str) -> Iterator[BinaryIO]:
     """Case input as a byte stream: standard input (`-`) or a regular file."""
     try:
         if case != "-" and not Path(case).is_file():  # a FIFO or device may never end
-            raise fail(EXIT_INPUT, f"error: case input `{case}` is not a regular file")
+            raise fail(EXIT_INPUT, not_a_file("case file", case))
         stream = sys.stdin.buffer if case == "-" else Path(case).open("rb")  # noqa: SIM115
     except OSError as error:
         raise fail(

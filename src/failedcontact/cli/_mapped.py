@@ -16,6 +16,7 @@ from ..errors import CaseError, MappingError, literal
 from ..interop.mapping import AnyMapping, FhirMapping, TableMapping, load_mapping
 from ._app import EXIT_CASE, EXIT_INPUT, EXIT_OUTPUT, EXIT_PACK, EXIT_USAGE, err, fail, writing
 from ._cases import OutputFormat, emit, read_case_input
+from ._files import not_a_file
 
 if TYPE_CHECKING:  # imported only where used: `fhir` may need an extra
     from ..interop.fhir import MappedCase
@@ -129,7 +130,7 @@ def _mapped_cases(
 
         assert isinstance(loaded, TableMapping)
         if not Path(case).is_file():
-            raise fail(EXIT_INPUT, f"error: export `{case}` is not a regular file")
+            raise fail(EXIT_INPUT, not_a_file("export file", case))
         if source is Source.CSV:
             return read_csv(case, loaded, encoding=dialect[0], delimiter=dialect[1])
         return read_parquet(case, loaded)

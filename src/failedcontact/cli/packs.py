@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from ..engine.loader import load_pack
-from ..errors import Diagnostic, PackError, Severity, literal
+from ..errors import Diagnostic, PackError, Severity, did_you_mean, literal, one_of
 from ..interop.mapping import check_mapping, mapping_schema
 from ..model.assessment import Assessment
 from ..model.case import Case
@@ -23,6 +23,7 @@ from ..pack.document import PackDocument
 from ..pack.pipeline import run_file
 from ..source.locate import Origin, bundled_ids, resolve_pack, working_tree
 from ..testing.scenario_model import ScenarioFile
+from ..views.diagnostics import render_all
 from ..views.diff import diff_packs
 from ._app import (
     EXIT_FAILED,
@@ -143,11 +144,16 @@ class SchemaName(StrEnum):
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="case, assessment, pack, scenario, mapping "
-                                               "or openapi")],
+    which: Annotated[str, typer.Argument(metavar="NAME", help="case, assessment, pack, "
+                                         "scenario, mapping or openapi")],
 ) -> None:  # fmt: skip
     """Print a JSON Schema (case input, assessment output, pack, scenario or mapping file), or
     the service's OpenAPI 3.1 document."""
+    names = [n.value for n in SchemaName]
+    if which not in names:
+        hint = did_you_mean(which, names) or f"expected one of {one_of(names)}"
+        raise fail(EXIT_USAGE, f"error: unknown schema `{which}`\n  help: {hint}")
+    name = SchemaName(which)
     if name is SchemaName.OPENAPI:
         try:
             from ..service.app import openapi_document
@@ -185,14 +191,22 @@ def check(
         found.extend(checked.diagnostics)
         report.append(checked.report)
         if output is CheckFormat.TEXT:
-            for diagnostic in checked.diagnostics:
-                err.print(diagnostic.render(), markup=False)
+            if checked.diagnostics:  # in line order, each line quoted with a caret
+                err.print(literal(render_all(checked.diagnostics, _text_of)), markup=False)
             out.print(f"{item}: {checked.summary}")
     if output is CheckFormat.JSON:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     failing = [d for d in found if strict or d.severity is Severity.ERROR]
     if failing:
         raise typer.Exit(EXIT_PACK)
+
+
+def _text_of(file: str) -> str | None:
+    """A diagnostic's file read again to quote its line; None when it cannot be."""
+    try:
+        return Path(file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 class _Checked(NamedTuple):

@@ -33,7 +33,10 @@ def replay(
         typer.Option("--packs", help="Folder of pack releases (default: the `policies` folder "
                      "of the working tree, else the bundled packs)."),
     ] = None,
-    output: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.TEXT,
+    output: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="`text` for a person, `json` for a program."),
+    ] = CheckFormat.TEXT,
 ) -> None:  # fmt: skip
     """Assess every logged decision again and report each answer that differs, with why.
 

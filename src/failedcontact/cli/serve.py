@@ -14,7 +14,9 @@ from ._app import EXIT_INPUT, EXIT_PACK, EXIT_USAGE, app, err, fail
 from ._decision_log import LogCaseOption, LogMaskOption, log_options
 
 _HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
-_PortOption = Annotated[int, typer.Option("--port", min=0, max=65535)]
+_PortOption = Annotated[
+    int, typer.Option("--port", min=0, max=65535, help="The TCP port to listen on (0: any free).")
+]
 _PacksOption = Annotated[
     Path | None,
     typer.Option("--packs", help="Folder of pack releases: its `*.yaml` and those one "
@@ -52,7 +54,9 @@ _CertOption = Annotated[
     Path | None,
     typer.Option("--ssl-certfile", help="TLS certificate (PEM); or terminate TLS at a proxy."),
 ]
-_KeyOption = Annotated[Path | None, typer.Option("--ssl-keyfile")]
+_KeyOption = Annotated[
+    Path | None, typer.Option("--ssl-keyfile", help="The TLS certificate's private key (PEM).")
+]
 
 
 @app.command()

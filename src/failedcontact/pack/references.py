@@ -101,7 +101,8 @@ def _check_actions(doc: PackDocument, groups: set[str], report: _Report) -> None
                 f"action `{action_id}` is neither a shared action id nor prefixed `{own_prefix}`",
                 ("actions", action_id),
                 did_you_mean(action_id, SHARED_ACTION_IDS)
-                or f"name the pack's own actions `{own_prefix}{action_id}`",
+                or f"name the pack's own actions `{own_prefix}{action_id.split('.')[-1]}` "
+                "(and rename it wherever it is required)",
                 key=True,
             )
     for action_id, action in doc.actions.items():
@@ -197,7 +198,8 @@ def _check_patterns(doc: PackDocument, report: _Report) -> None:
                 f"pattern `{pattern.id}` is neither a shared pattern id "
                 f"nor prefixed `{own_prefix}`",
                 ("patterns", index, "id"),
-                did_you_mean(pattern.id, SHARED_PATTERN_IDS),
+                did_you_mean(pattern.id, SHARED_PATTERN_IDS)
+                or f"name the pack's own patterns `{own_prefix}{pattern.id.split('.')[-1]}`",
             )
         if (pattern.count is None) == (pattern.sequence is None):
             report(
@@ -331,6 +333,26 @@ def _citations(doc: PackDocument) -> Iterable[tuple[Path, str | None]]:
             yield ("closure", "requires", index, "citation"), condition.citation
 
 
+def _renamed_from(doc: PackDocument, report: _Report) -> set[str]:
+    """Other pack ids that several citations start with (a copied pack whose id was
+    changed): each reported once, at its first citation."""
+    found: dict[str, list[Path]] = {}
+    for path, citation in _citations(doc):
+        match = _CITATION.match(citation or "")
+        if match is not None and match["pack"] != doc.id:
+            found.setdefault(match["pack"], []).append(path)
+    renamed = {other for other, paths in found.items() if len(paths) > 1}
+    for other in sorted(renamed):
+        report(
+            Code.PACK_CITATION,
+            f"{len(found[other])} citations start with `{other}`, not this pack's id `{doc.id}`",
+            found[other][0],
+            f"replace `{other} ` with `{doc.id} ` in every citation; `failedcontact new-area "
+            f"{doc.id} --from {other}` starts a new area with every id renamed",
+        )
+    return renamed
+
+
 def cited_sections(doc: PackDocument) -> Iterable[tuple[str, str]]:
     """(pack part, section id) for every well-formed citation in the pack."""
     for path, citation in _citations(doc):
@@ -343,10 +365,13 @@ def cited_sections(doc: PackDocument) -> Iterable[tuple[str, str]]:
 
 def _check_citations(doc: PackDocument, dropped: frozenset[str], report: _Report) -> None:
     sections = [s.id for s in doc.source.sections]
+    renamed = _renamed_from(doc, report)
     for path, citation in _citations(doc):
         if citation is None:
             continue
         match = _CITATION.match(citation)
+        if match is not None and match["pack"] in renamed:
+            continue  # said once, for all of them
         if match is None or match["pack"] != doc.id:
             report(
                 Code.PACK_CITATION,

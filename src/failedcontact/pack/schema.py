@@ -92,7 +92,7 @@ def validation_diagnostics(
 ) -> list[Diagnostic]:
     """One located diagnostic per mistake, in a policy lead's words."""
     seen: dict[Path, Diagnostic] = {}
-    for item in error.errors(include_url=False):
+    for item in _mistakes(error.errors(include_url=False)):
         loc = tuple(item["loc"])
         path = data_path(source.data, loc)
         kind = item["type"]
@@ -121,25 +121,44 @@ def validation_diagnostics(
                 key=True,
             )
         elif kind == "timescale":
-            diag = _timescale_diagnostic(source, codes, path, given)
+            diag = _timescale_diagnostic(source, codes, path, given, item["msg"])
         else:
             diag = _value_diagnostic(source, codes, item, path, whole)
         seen[path] = diag
     return list(seen.values())
 
 
+def _mistakes(items: list[Any]) -> list[Any]:
+    """Pydantic's errors without the echoes of one mistake: the other members of a union
+    (`constrained-str` beside the mapping actually written) and a list found "too short"
+    because its item was refused."""
+    locs = [tuple(item["loc"]) for item in items]
+
+    def echo(index: int, item: Any) -> bool:
+        loc = locs[index]
+        others = [other for i, other in enumerate(locs) if i != index]
+        if item["type"] == "string_type" and isinstance(item.get("input"), dict | list):
+            return any(other[: len(loc) - 1] == loc[:-1] for other in others)
+        if item["type"] == "too_short":
+            return any(other[: len(loc)] == loc and len(other) > len(loc) for other in others)
+        return False
+
+    return [item for index, item in enumerate(items) if not echo(index, item)]
+
+
 def _timescale_diagnostic(
-    source: Located, codes: SchemaCodes, path: Path, given: Any
+    source: Located, codes: SchemaCodes, path: Path, given: Any, message: str
 ) -> Diagnostic:
     keys = list(given) if isinstance(given, dict) else []
     wrong = [k for k in keys if k not in UNITS]
     help_line = did_you_mean(str(wrong[0]), UNITS) if wrong else None
+    # the help the model gives this place: a duty's `every` takes no `immediately` or `none`
+    allowed = str(message).removeprefix("Value error, ") or TIMESCALE_HELP
     what = "has more than one unit" if len(keys) > 1 else "is not a timescale"
+    if given in ("immediately", "none") and f"`{given}`" not in allowed:
+        what = "is not a length of time: a recurring duty needs the longest gap allowed"
     return source.diagnostic(
-        codes.schema,
-        f"`{dotted(path)}`: `{_brief(given)}` {what}",
-        path,
-        help_line or TIMESCALE_HELP,
+        codes.schema, f"`{dotted(path)}`: `{_brief(given)}` {what}", path, help_line or allowed
     )
 
 
@@ -148,14 +167,30 @@ def _value_diagnostic(
 ) -> Diagnostic:
     """A wrong type, range or choice: pydantic's message, in lowercase, with what was given."""
     loc, kind, given = tuple(item["loc"]), item["type"], item.get("input")
-    message = lowercase_first(str(item["msg"]).removeprefix("Value error, "))
-    if given is not None and not isinstance(given, dict | list) and kind != "value_error":
-        message += f" (got `{given}`)"
+    bounds = {k: f"{v:g}" if isinstance(v, float) else v for k, v in item.get("ctx", {}).items()}
+    message = _BOUNDS.get(kind, "").format(**bounds) or lowercase_first(
+        str(item["msg"]).removeprefix("Value error, ")
+    )
     in_timescale = (path and path[-1] in UNITS) or (kind == "literal_error" and "word" in loc)
     help_line = TIMESCALE_HELP if in_timescale else None
     if help_line and kind in ("greater_than", "greater_than_equal"):
-        help_line = "for no time at all, write `deadline: immediately`"
+        help_line = ("for no time at all, write `deadline: immediately`" if "deadline" in path
+                     else "a recurring duty's gap is at least one unit")  # fmt: skip
+    if kind in ("tuple_type", "list_type") and isinstance(given, str) and path:
+        message = "must be a list, not one word"
+        help_line = f"write it in brackets: `{path[-1]}: [{given}]`"
+    if given is not None and not isinstance(given, dict | list) and kind != "value_error":
+        message += f" (got `{given}`)"
     return source.diagnostic(codes.schema, f"`{dotted(path) or whole}`: {message}", path, help_line)
+
+
+# Range mistakes in words (pydantic's "input should be greater than or equal to 1").
+_BOUNDS = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+}
 
 
 def _brief(value: Any) -> str:

@@ -259,12 +259,13 @@ class ConditionParser:
             )
             return None
         if context not in fact.contexts:
-            where = ", ".join(sorted(c.value for c in fact.contexts))
+            places = [_CONTEXT_PLACES[c] for c in Context if c in fact.contexts]
+            where = " or ".join([", ".join(places[:-1]), places[-1]] if len(places) > 1 else places)
             self._error(
                 Code.PACK_FACT_CONTEXT,
-                f"fact `{key}` cannot be used in {_a(context.value)} condition",
+                f"fact `{key}` cannot be used in {_context_words(context, path)}",
                 path,
-                f"it is available in: {where}",
+                f"`{key}` can be used in {where}",
                 key=True,
             )
             return None
@@ -465,6 +466,40 @@ def _join(parts: list[Node | None], path: Path) -> Node | None:
         return None
     kept = tuple(p for p in parts if p is not None)
     return kept[0] if len(kept) == 1 else AllOf(kept, path)
+
+
+# Where a condition is written, in a policy lead's words: for "cannot be used in ..." and
+# "can be used in ..." (a duty's `by` is tested against one event at a time, as a pattern is).
+_CONTEXT_PLACES = {
+    Context.RULE: "a rule's `when`",
+    Context.PATTERN: "conditions on one event (patterns, a `count`'s `of`, a duty's `starts` "
+    "and `by`, `completed_by`)",
+    Context.RISK: "risk rules",
+    Context.CLOSURE: "closure conditions",
+    Context.AS_OF: "a rule on `as_of`",
+    Context.DUTY: "a duty's `when`",
+}
+_SECTION_WORDS = {
+    "rules": "a rule's `when`",
+    "patterns": "a pattern",
+    "actions": "an action's `completed_by`",
+    "risk": "a risk rule",
+    "closure": "a closure condition",
+}
+
+
+def _context_words(context: Context, path: Path) -> str:
+    """Where the condition at `path` is written: `a duty's `by``, `a count's `of``..."""
+    for part in ("of", "since"):
+        if part in path:
+            return f"a `count`'s `{part}`, which tests one event at a time"
+    if context is Context.AS_OF:
+        return "a rule on `as_of`, which has no event"
+    if path and path[0] == "duties" and len(path) > 2:
+        return f"a duty's `{path[2]}`, which tests one event at a time"
+    if path and str(path[0]) in _SECTION_WORDS:
+        return _SECTION_WORDS[str(path[0])]
+    return f"{_a(context.value)} condition"
 
 
 def _a(word: str) -> str:

@@ -33,6 +33,7 @@ from ..errors import Diagnostic, lowercase_first
 
 # Far above any real pack, far below trouble; raisable (docs/reliability.md).
 from ..limits import MAX_ALIASES, MAX_DEPTH, MAX_NODES, MAX_PACK_BYTES
+from .yaml_errors import explain, leading_zero
 
 Path = tuple[str | int, ...]
 
@@ -185,6 +186,10 @@ def refuse_non_plain(events: Any, file: str, kind: FileKind = FileKind.PACK) -> 
         if isinstance(event, ScalarEvent) and event.value == "<<" and implicit != (False, True):
             return at(event, codes.yaml, "merge keys (`<<`) are not allowed in a pack",
                       "write the keys out, or repeat a whole value with an alias")  # fmt: skip
+        if isinstance(event, ScalarEvent) and not event.style and implicit != (False, True):
+            zero = leading_zero(str(event.value))
+            if zero is not None:
+                return at(event, codes.yaml, *zero)
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -340,6 +345,20 @@ def _where(node: Node) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
+def _yaml_problem(error: MarkedYAMLError, text: str, file: str, codes: ReadCodes) -> Diagnostic:
+    """The parser's error in plain words at the line of the mistake (`yaml_errors`), else in
+    the parser's own words at its mark."""
+    code = codes.duplicate_key if "duplicate key" in str(error) else codes.yaml
+    plain = explain(error, text)
+    if plain is not None:
+        return Diagnostic(code, plain.message, file, plain.line, plain.column, plain.help)
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = (error.problem or error.context or "invalid yaml").strip()
+    message = lowercase_first(re.sub(r'"([^"]*)"', r"`\1`", problem))
+    return Diagnostic(code, f"not valid yaml: {message}", file, line, column)
+
+
 def _read_round_trip(text: str, file: str, kind: FileKind = FileKind.PACK) -> Located | Diagnostic:
     codes = kind.codes
     yaml = YAML(typ="rt", pure=True)
@@ -352,18 +371,7 @@ def _read_round_trip(text: str, file: str, kind: FileKind = FileKind.PACK) -> Lo
             warnings.simplefilter("ignore")
             root = yaml.load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = (error.problem or error.context or "invalid yaml").strip()
-        duplicate = "duplicate key" in str(error)
-        return Diagnostic(
-            codes.duplicate_key if duplicate else codes.yaml,
-            lowercase_first(re.sub(r'"([^"]*)"', r"`\1`", problem)),
-            file,
-            line,
-            column,
-            "each key may appear once in a mapping" if duplicate else None,
-        )
+        return _yaml_problem(error, text, file, codes)
     except Exception as error:  # ruamel raises several unrelated types for bad input
         return Diagnostic(codes.yaml, f"not readable as yaml: {error}", file, 1, 1)
     walk = _Walk()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,17 @@ def _check_case_error(expect: Expectation, error: CaseError) -> list[str]:
     ]
 
 
+def _shown(value: Any) -> str:
+    """A value as the scenario file writes it: `outstanding`, not `<ActionStatus...>`."""
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return "null" if value is None else str(value)
+
+
 def _instance(entries: list[dict[str, Any]], fields: Any) -> dict[str, Any] | None:
     """The entry an expectation is about: of a per-event action (contract 1.2: one entry per
     triggering event), the one with the expected `trigger`; else the first listed."""
@@ -181,7 +193,7 @@ def _compare(expect: Expectation, actual: dict[str, Any]) -> list[str]:
 
     def same(label: str, want: Any, got: Any) -> None:
         if want != got:
-            problems.append(f"{label}\n  - expected: {want!r}\n  + actual:   {got!r}")
+            problems.append(f"{label}\n  - expected: {_shown(want)}\n  + actual:   {_shown(got)}")
 
     for key in ("risk_tier", "failed_contacts", "last_seen"):
         if expect.given(key):

@@ -13,11 +13,18 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import literal
-from ..model.assessment import Assessment, RequiredAction
+from ..model.assessment import Assessment, RequiredAction, TraceEntry
 from ..model.case import UK, Case
 from ..model.vocabulary import OUTCOME_EVENT_TYPES, SEEN_PAIRS, ActionStatus
-from ..pack.compiler import CompiledPack
+from ..pack.compiler import CompiledPack, Timescale
 from .describe import describer_for, humanise, label, ordinal
+from .wording import (
+    call_line,
+    event_number,
+    failed_contacts_words,
+    outcome_words,
+    recurring_words,
+)
 
 _TIER_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
 _STATUS_STYLE = {"done": "green", "overdue": "bold red", "outstanding": "yellow"}
@@ -42,7 +49,7 @@ def render_table(
     summary.append("Risk: ")
     summary.append(tier.upper(), style=_TIER_STYLE[tier])
     summary.append(literal(" - " + "; ".join(assessment.risk_reasons)) + "\n")
-    summary.append(f"Failed contacts in the current run: {assessment.failed_contacts}")
+    summary.append(failed_contacts_words(assessment.failed_contacts).capitalize())
     last = _when(assessment.last_seen) if assessment.last_seen else "never (in this history)"
     summary.append(f"   Child last seen: {last}")
     parts: list[Table | Text] = [summary]
@@ -70,7 +77,7 @@ def render_table(
     for pattern in assessment.patterns:
         parts.append(
             Text(
-                literal(f"Pattern to watch: {pattern.title} (events {pattern.events})"),
+                literal(f"Pattern to watch: {pattern.title} ({events_words(pattern.events)})"),
                 style="magenta",
             )
         )
@@ -126,6 +133,16 @@ class Explanation:
     closure: str
     still_needed: tuple[str, ...]
 
+    @property
+    def counts(self) -> str:
+        """The summary without its tier, for a view that shows the tier beside it."""
+        return self.summary.partition(": ")[2] or self.summary
+
+    @property
+    def failed_words(self) -> str:
+        """`2 failed contacts in a row since the child was last seen`."""
+        return failed_contacts_words(self.failed_contacts)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data: times as ISO 8601 text."""
         data = asdict(self)
@@ -141,8 +158,7 @@ class Explanation:
         context = html.escape(self.context, quote=False)
         lines = [f"**{self.first_line}**", "", f"**{self.summary}** ({context})", ""]
         lines += [f"- because {reason}." for reason in self.reasons]
-        lines += ["", f"The child was {self.seen_words}; failed contacts since then: "
-                  f"{self.failed_contacts}.", ""]  # fmt: skip
+        lines += ["", f"The child was {self.seen_words}; {self.failed_words}.", ""]
         if not self.groups:
             lines += ["No actions are required.", ""]
         for group in self.groups:
@@ -175,6 +191,9 @@ def explain(assessment: Assessment, case: Case, pack: CompiledPack | None = None
                     else "no timescale is set")  # fmt: skip
             if action.recurring:
                 when += " (a recurring duty: due again after each qualifying contact)"
+            again = again_words(assessment, case, action)
+            if again is not None:
+                when += f" ({again})"
             calls = tuple(call_line(c.name, c.phone) for c in action.contacts)
             steps.append(StepView(action.id, action.title, action.status.value, action.due, when,
                                   action.owner, action.recurring, calls, reason,
@@ -183,9 +202,7 @@ def explain(assessment: Assessment, case: Case, pack: CompiledPack | None = None
         views.append(GroupView(group.heading, group.citation, shared, tuple(steps)))
     seen = (f"last seen {_when(assessment.last_seen)}" if assessment.last_seen
             else "not seen in this history")  # fmt: skip
-    patterns = tuple(
-        f"{p.title} (events {', '.join(str(i) for i in p.events)})" for p in assessment.patterns
-    )
+    patterns = tuple(f"{p.title} ({events_words(p.events)})" for p in assessment.patterns)
     needed: tuple[str, ...] = ()
     if assessment.closure is None:
         closure = "This guidance says nothing about closing the case."
@@ -211,8 +228,7 @@ def render_explanation(explanation: Explanation, console: Console) -> None:
     console.print(heading)
     for reason in view.reasons:
         console.print(literal(f"  because {reason}."), markup=False)
-    console.print(f"\nThe child was {view.seen_words}; failed contacts since then: "
-                  f"{view.failed_contacts}.", markup=False)  # fmt: skip
+    console.print(f"\nThe child was {view.seen_words}; {view.failed_words}.", markup=False)
     if not view.groups:
         console.print("\nNo actions are required.")
     else:
@@ -277,24 +293,6 @@ def summary_line(assessment: Assessment) -> str:
     return line
 
 
-def dialable(phone: str) -> list[str]:
-    """The numbers to dial for a number as printed; `a/b` is a number and its alternative line."""
-    first, *others = (part.strip() for part in phone.split("/"))
-    base = "".join(c for c in first if c.isdigit() or c == "+")
-    numbers = [base]
-    for other in others:
-        digits = "".join(c for c in other if c.isdigit())
-        numbers.append(base[: len(base) - len(digits)] + digits if digits else base)
-    return numbers
-
-
-def call_line(name: str, phone: str) -> str:
-    """`Call <team> on <number as printed> (dial <each number in digits>).`"""
-    numbers = dialable(phone)
-    dial = "" if numbers == [phone] else f" (dial {' or '.join(numbers)})"
-    return f"Call {name} on {phone}{dial}."
-
-
 @dataclass(frozen=True, slots=True)
 class StepGroup:
     """Steps that share one trigger and one citation."""
@@ -310,9 +308,31 @@ def groups(assessment: Assessment, case: Case, pack: CompiledPack | None) -> lis
     for action in assessment.actions:
         found.setdefault((action.trigger.event, action.citation), []).append(action)
     return [
-        StepGroup(trigger_words(assessment, case, pack, event), citation, tuple(actions))
+        StepGroup(trigger_words(assessment, case, pack, event), citation,
+                  tuple(_in_pack_order(assessment, actions, pack)))
         for (event, citation), actions in found.items()
-    ]
+    ]  # fmt: skip
+
+
+def _in_pack_order(
+    assessment: Assessment, actions: list[RequiredAction], pack: CompiledPack | None
+) -> list[RequiredAction]:
+    """Steps with a due time as the contract orders them (most urgent first), then those
+    with no timescale in the order the rule requires them (not by id)."""
+    dated = [a for a in actions if a.due is not None]
+    undated = [a for a in actions if a.due is None]
+    if pack is None:
+        return dated + undated
+    order = list(pack.document.actions)
+
+    def position(action: RequiredAction) -> tuple[int, int]:
+        source = _source(assessment, action)
+        rule = next((r for r in pack.rules if source is not None and r.id == source.id), None)
+        if rule is not None and action.id in rule.action_ids:
+            return (0, rule.action_ids.index(action.id))
+        return (1, order.index(action.id) if action.id in order else len(order))
+
+    return dated + sorted(undated, key=position)
 
 
 def trigger_words(
@@ -327,8 +347,11 @@ def trigger_words(
         kind = pack.failed_kind.get((event.type, event.outcome))
         if kind is not None:
             number = _run_number(case, pack, index)
-            name = pack.document.failed_contacts[kind].name
-            return f"{name.capitalize()}, the {ordinal(number)} failed contact in a row, on {when}"
+            spec = pack.document.failed_contacts[kind]
+            name = spec.name.capitalize()
+            if len(spec.outcomes) > 1:  # say which of the kind's outcomes it was
+                name += f" ({outcome_words(event.type, event.outcome)})"
+            return f"{name}, the {ordinal(number)} failed contact in a row, on {when}"
     if event.type == "concern":
         return f"Concern about {label('concern_level', event.level)} on {when}"
     what = humanise(event.type).capitalize()
@@ -360,13 +383,56 @@ def _run_number(case: Case, pack: CompiledPack, index: int) -> int:
     return max(count, 1)
 
 
-def why_line(assessment: Assessment, action: RequiredAction, pack: CompiledPack | None) -> str:
-    """Why the step is required, from the rule's condition in plain words."""
-    source = next(
+def events_words(events: list[int]) -> str:
+    """`event 1`, `events 1, 3`: numbered as people count, from 1."""
+    numbers = ", ".join(str(event_number(i)) for i in events)
+    return f"event{'s' if len(events) != 1 else ''} {numbers}"
+
+
+def _source(assessment: Assessment, action: RequiredAction) -> TraceEntry | None:
+    """The trace step of the rule or duty that required the action."""
+    return next(
         (t for t in assessment.trace
          if t.step == "rule" and t.event == action.trigger.event and action.id in t.actions),
         None,
     )  # fmt: skip
+
+
+def timescale_of(
+    assessment: Assessment, action: RequiredAction, pack: CompiledPack | None
+) -> Timescale | None:
+    """The timescale the pack gave the step, as written (`immediately`, `{hours: 24}`...)."""
+    source = _source(assessment, action)
+    if source is None or pack is None:
+        return None
+    for rule in pack.rules:
+        if rule.id == source.id:
+            return next((n.timescale for n in rule.requires if n.action == action.id), None)
+    for duty in pack.duties:
+        if duty.id == source.id and duty.requirement.action == action.id:
+            return duty.requirement.timescale
+    return None
+
+
+def again_words(assessment: Assessment, case: Case, action: RequiredAction) -> str | None:
+    """Why a step recorded done is outstanding again: a later event required it anew."""
+    if action.status is ActionStatus.DONE:
+        return None
+    trigger = action.trigger.at.timestamp()
+    done = [
+        e.at
+        for e in case.events
+        if getattr(e, "action", None) == action.id and e.at.timestamp() <= trigger
+    ]
+    if not done:
+        return None
+    when = _day(max(done, key=lambda at: at.timestamp()), assessment.as_of)
+    return f"recorded done on {when}, then required again by a later event"
+
+
+def why_line(assessment: Assessment, action: RequiredAction, pack: CompiledPack | None) -> str:
+    """Why the step is required, from the rule's condition in plain words."""
+    source = _source(assessment, action)
     if source is None or pack is None:
         return "the guidance requires it at this point."
     reason = plain_reason(pack, source.id)
@@ -381,7 +447,7 @@ def plain_reason(pack: CompiledPack, rule_id: str) -> str:
             return describer.describe(pack.trees.get(("rules", index, "when")))
     for index, duty in enumerate(pack.duties):
         if duty.id == rule_id:
-            every = duty.requirement.timescale.describe("at least every")
+            every = recurring_words(duty.requirement.timescale)
             applies = describer.describe(pack.trees.get(("duties", index, "when")))
             return f"{applies}, so the child must be seen {every}"
     return "always"
