@@ -203,8 +203,11 @@ def check(
 
 def _text_of(file: str) -> str | None:
     """A diagnostic's file read again to quote its line; None when it cannot be."""
+    path = Path(file)
     try:
-        return Path(file).read_text(encoding="utf-8", errors="replace")
+        if not path.is_file():  # a FIFO would block: only a regular file is read again
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
 
