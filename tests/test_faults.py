@@ -36,6 +36,10 @@ from failedcontact.runs.stopping import EXIT_WORKER_DIED, BatchStopped
 from .conftest import Cli
 from .random_cases import random_case
 
+# The fault-injection suite (real processes killed and signalled): CI runs it in its whole-suite
+# pass (`-m "slow or not slow"`), bounded in time; the default run stays quick.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-25T09:00:00+00:00"
 _WAIT = 30.0  # seconds any one wait may take before the test fails (a hang)
