@@ -559,3 +559,19 @@ def test_the_wrong_kind_of_mapping_is_a_usage_error(cli: Cli) -> None:
     result = cli("assess", "--pack", "north_lincs", "--from", "csv", "--mapping", "fhir_uk_core",
                  "examples/interop/second_no_access.csv")  # fmt: skip
     assert result.exit_code == 64 and "needs a `table` one" in result.stderr
+
+
+def test_tasks_word_status_and_contacts_as_every_view_does() -> None:
+    """Issue 30: one wording for each thing, shared by explain, the report and FHIR Tasks."""
+    from failedcontact.views.wording import call_line, status_words
+
+    pack = fc.load_pack("pan_beds")
+    case = json.loads((ROOT / "examples" / "luton_concern.json").read_text())
+    assessment = pack.assess(case, as_of=datetime(2026, 11, 30, 9, tzinfo=UTC))
+    tasks = task_bundle(assessment)
+    for entry, action in zip(tasks["entry"], assessment.actions, strict=True):
+        task = entry["resource"]
+        assert task["businessStatus"]["text"] == status_words(action.status)
+        notes = [note["text"] for note in task.get("note", [])]
+        assert notes == [call_line(c.name, c.phone) for c in action.contacts]
+    assert any(entry["resource"].get("note") for entry in tasks["entry"])

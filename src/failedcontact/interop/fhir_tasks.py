@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..model.assessment import Assessment
+from ..views.wording import call_line, status_words
 
 __all__ = ["ACTION_SYSTEM", "TASK_IDENTIFIER", "task_bundle"]
 
@@ -35,7 +36,7 @@ def task_bundle(assessment: Assessment, patient: str | None = None) -> dict[str,
             "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{TASK_IDENTIFIER}/{instance}")),
             "identifier": [{"system": TASK_IDENTIFIER, "value": instance}],
             "status": _TASK_STATUS[document["status"]],
-            "businessStatus": {"text": document["status"]},
+            "businessStatus": {"text": status_words(document["status"])},
             "intent": "order",
             "priority": _priority(document),
             "code": {
@@ -53,7 +54,7 @@ def task_bundle(assessment: Assessment, patient: str | None = None) -> dict[str,
             task["restriction"] = {"period": {"end": document["due"]}}
         contacts = document.get("contacts") or []
         if contacts:
-            task["note"] = [{"text": f"{c['name']}: {c['phone']}"} for c in contacts]
+            task["note"] = [{"text": call_line(c["name"], c["phone"])} for c in contacts]
         entries.append({"fullUrl": f"urn:uuid:{task['id']}", "resource": task})
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
     if entries:  # FHIR JSON has no empty arrays: a case with no actions has no `entry`
