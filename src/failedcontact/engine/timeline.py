@@ -118,7 +118,7 @@ def check_plan_agrees(case: Case, line: Timeline) -> None:
     )
 
 
-def _accepting(pack: CompiledPack) -> tuple[frozenset[str], frozenset[str]]:
+def accepting_timescales(pack: CompiledPack) -> tuple[frozenset[str], frozenset[str]]:
     """The action ids a case may set a timescale for: `within` (actions), `every` (duties)."""
     document = pack.document
     within = frozenset(i for i, a in document.actions.items() if a.case_timescale is not None)
@@ -128,7 +128,7 @@ def _accepting(pack: CompiledPack) -> tuple[frozenset[str], frozenset[str]]:
 
 def check_timescales(pack: CompiledPack, case: Case, line: Timeline) -> None:
     """A `timescale` event may name only an action or duty the pack lets a case time."""
-    within, every = _accepting(pack)
+    within, every = accepting_timescales(pack)
     issues = []
     for position in line.timescales:
         moment = line.moments[position]

@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..engine.loader import Pack
+from ..engine.timeline import accepting_timescales
 from ..model import vocabulary
 
 __all__ = ["case_and_as_of", "cases", "event_times", "events", "instants"]
@@ -115,9 +116,8 @@ def events(pack: Pack) -> st.SearchStrategy[dict[str, Any]]:
 
 def _timescales(pack: Pack, at: st.SearchStrategy[str]) -> list[st.SearchStrategy[dict[str, Any]]]:
     """`timescale` events (contract 1.2) for the actions and duties the pack lets a case time."""
-    document = pack.compiled.document
-    within = sorted(i for i, a in document.actions.items() if a.case_timescale is not None)
-    every = sorted({d.action for d in document.duties if d.case_timescale is not None})
+    accepted = accepting_timescales(pack.compiled)
+    within, every = sorted(accepted[0]), sorted(accepted[1])
     units = st.sampled_from(["working_days", "calendar_days", "weeks"]).flatmap(
         lambda unit: st.fixed_dictionaries({unit: st.integers(1, 12)})
     )
