@@ -161,12 +161,7 @@ def _fired_actions(
         index = moment.index
         due: datetime | None = None
         due_stamp: float | None = None
-        timescale = requirement.timescale
-        set_by = None
-        if requirement.accepts and line.timescales:
-            timescale, set_by = _case_timescale(
-                requirement, timescale, moment, line, calendar, trace
-            )
+        timescale, set_by = _case_timescale(requirement, moment, line, calendar, trace)
         if timescale.kind != "none":
             key = (index, timescale.kind, timescale.amount)
             found = deadlines.get(key)
@@ -198,7 +193,6 @@ def _fired_actions(
 
 def _case_timescale(
     requirement: CompiledRequirement,
-    own: Timescale,
     moment: Moment,
     line: Timeline,
     calendar: WorkingCalendar,
@@ -211,6 +205,9 @@ def _case_timescale(
 
     Returns the timescale and the input index of the event that set it (None: the pack's).
     """
+    own = requirement.timescale
+    if not requirement.accepts or not line.timescales:
+        return own, None
     moments = line.moments
     for position in reversed(line.timescales):
         if position > moment.position:
@@ -263,11 +260,7 @@ def _per_event_actions(
                 used.add(later)
                 done = True
                 break
-        timescale, set_by = requirement.timescale, None
-        if requirement.accepts and line.timescales:
-            timescale, set_by = _case_timescale(
-                requirement, timescale, moment, line, calendar, trace
-            )
+        timescale, set_by = _case_timescale(requirement, moment, line, calendar, trace)
         due = due_at(timescale.kind, timescale.amount, moment.at, calendar)
         contacts = _contacts(pack, requirement, authority) if requirement.contacts else []
         at = moment.at.astimezone(UK)
@@ -309,11 +302,7 @@ def _duty(
     start, anchor = _duty_anchor(duty, case, summary)
     at = (anchor.at if anchor is not None else summary.at).astimezone(UK)
     requirement = duty.requirement
-    timescale, set_by = requirement.timescale, None
-    if requirement.accepts and line.timescales:
-        timescale, set_by = _case_timescale(
-            requirement, timescale, summary, line, calendar, trace, "every", at
-        )
+    timescale, set_by = _case_timescale(requirement, summary, line, calendar, trace, "every", at)
     due = due_at(timescale.kind, timescale.amount, at, calendar)
     contacts = _contacts(pack, requirement, case.household.local_authority or "")
     entry = _entry(requirement, duty.citation, due, anchor, at, contacts)
